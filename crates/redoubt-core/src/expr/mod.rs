@@ -1,0 +1,3 @@
+//! Expression languages used in node properties.
+
+pub mod jsonata;

@@ -1,0 +1,157 @@
+//! [`Msg`]: the message that travels along wires, and well-known property names.
+
+use crate::propex::{self, PathError};
+use crate::value::{Object, Value};
+
+/// `msg.payload`.
+pub const PAYLOAD: &str = "payload";
+/// `msg.topic`.
+pub const TOPIC: &str = "topic";
+/// `msg._msgid`.
+pub const MSGID: &str = "_msgid";
+/// `msg.error` as set for Catch nodes.
+pub const ERROR: &str = "error";
+/// `msg.parts`, the sequence marker of split/join.
+pub const PARTS: &str = "parts";
+
+/// A message: a JS object. Cloning a `Msg` copies the reference, as passing a
+/// message to a function does in Node-RED; [`Msg::deep_clone`] is
+/// `RED.util.cloneMessage`, used for every wire after the first.
+#[derive(Clone, Debug)]
+pub struct Msg(Object);
+
+impl Msg {
+    /// A new message with a fresh `_msgid` and nothing else.
+    pub fn new() -> Msg {
+        let o = Object::new();
+        o.insert(MSGID, Value::String(new_msgid().into()));
+        Msg(o)
+    }
+
+    /// Wraps an existing object as a message, giving it a `_msgid` if it has none.
+    pub fn from_object(o: Object) -> Msg {
+        if !o.contains_key(MSGID) {
+            o.insert(MSGID, Value::String(new_msgid().into()));
+        }
+        Msg(o)
+    }
+
+    /// Wraps an object as a message exactly as it is.
+    pub fn from_object_raw(o: Object) -> Msg {
+        Msg(o)
+    }
+
+    /// A message with `payload` set and a fresh `_msgid`.
+    pub fn with_payload(payload: Value) -> Msg {
+        let m = Msg::new();
+        m.set(PAYLOAD, payload);
+        m
+    }
+
+    /// The underlying object.
+    pub fn object(&self) -> &Object {
+        &self.0
+    }
+
+    /// The message as a value.
+    pub fn to_value(&self) -> Value {
+        Value::Object(self.0.clone())
+    }
+
+    /// A top-level property.
+    pub fn get(&self, key: &str) -> Option<Value> {
+        self.0.get(key)
+    }
+
+    /// Sets a top-level property.
+    pub fn set(&self, key: &str, v: Value) {
+        self.0.insert(key, v);
+    }
+
+    /// Removes a top-level property.
+    pub fn remove(&self, key: &str) -> Option<Value> {
+        self.0.remove(key)
+    }
+
+    /// `msg.payload`, or `undefined`.
+    pub fn payload(&self) -> Value {
+        self.0.get(PAYLOAD).unwrap_or_default()
+    }
+
+    /// Reads a property expression such as `payload.a["b"][0]`.
+    pub fn get_path(&self, expr: &str) -> Result<Option<Value>, PathError> {
+        propex::get(&self.to_value(), expr, Some(self))
+    }
+
+    /// Sets a property expression, creating missing parents.
+    pub fn set_path(&self, expr: &str, v: Value) -> Result<(), PathError> {
+        propex::set(&self.to_value(), expr, v, true, Some(self))
+    }
+
+    /// Deletes a property expression.
+    pub fn delete_path(&self, expr: &str) -> Result<(), PathError> {
+        propex::delete(&self.to_value(), expr, Some(self))
+    }
+
+    /// `RED.util.cloneMessage`.
+    ///
+    /// As in Node-RED, `msg.req` and `msg.res` are not copied: every clone
+    /// refers to the same HTTP request and response.
+    pub fn deep_clone(&self) -> Msg {
+        let req = self.0.get("req");
+        let res = self.0.get("res");
+        let copy = Object::new();
+        let shallow = Object::new();
+        for (k, v) in self.0.entries() {
+            if (&*k == "req" || &*k == "res") && matches!(v, Value::Object(_)) {
+                continue;
+            }
+            shallow.insert(k, v);
+        }
+        if let Value::Object(o) = Value::Object(shallow).deep_clone() {
+            for (k, v) in o.entries() {
+                copy.insert(k, v);
+            }
+        }
+        // Put req/res back where they were in key order is not observable; append.
+        if let Some(r @ Value::Object(_)) = req {
+            copy.insert("req", r);
+        }
+        if let Some(r @ Value::Object(_)) = res {
+            copy.insert("res", r);
+        }
+        Msg(copy)
+    }
+
+    /// The `_msgid` string.
+    pub fn id(&self) -> String {
+        self.0.get(MSGID).map(|v| v.to_js_string()).unwrap_or_default()
+    }
+}
+
+impl Default for Msg {
+    fn default() -> Self {
+        Msg::new()
+    }
+}
+
+/// A new message id: 16 hex digits, as `RED.util.generateId` makes them.
+pub fn new_msgid() -> String {
+    let n: u64 = rand::random();
+    format!("{n:016x}")
+}
+
+impl Msg {
+    /// A message from JSON (tests and edges); adds `_msgid` when missing.
+    pub fn from_json(v: &serde_json::Value) -> Msg {
+        match crate::value::from_serde(v) {
+            Value::Object(o) => Msg::from_object(o),
+            other => Msg::with_payload(other),
+        }
+    }
+
+    /// The message as JSON (`JSON.stringify` rules).
+    pub fn to_json(&self) -> serde_json::Value {
+        crate::value::to_serde(&self.to_value())
+    }
+}

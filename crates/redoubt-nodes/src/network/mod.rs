@@ -1,0 +1,5 @@
+//! The "network" palette category.
+
+use redoubt_core::node::Registry;
+
+pub(crate) fn register(_reg: &mut Registry) {}
