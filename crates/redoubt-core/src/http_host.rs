@@ -1,61 +1,123 @@
-//! The contract between http-in nodes and whatever serves HTTP. Core knows
-//! only `http` crate types; the server crate implements [`HttpHost`].
+//! The contract between `http in`/`http response` nodes and whatever serves
+//! HTTP. Core knows only plain data types here; `redoubt-http` implements
+//! [`HttpHost`] and the nodes turn an [`IncomingRequest`] into a message.
 
-use crate::msg::Msg;
-use crate::value::Value;
+use parking_lot::Mutex;
 use std::sync::Arc;
+use tokio::sync::oneshot;
 
-/// A route an http-in node serves.
+/// A route an `http in` node serves.
 #[derive(Debug, Clone)]
 pub struct RouteSpec {
     /// `get`, `post`, `put`, `delete`, `patch`.
     pub method: String,
-    /// The path pattern, Express style (`/users/:id`).
+    /// The path pattern, Express style (`/users/:id`), without `httpNodeRoot`.
     pub path: String,
-    /// Accept `multipart/form-data` file uploads.
+    /// Parse `multipart/form-data` bodies into files and fields.
     pub upload: bool,
-    /// The http-in node's id.
+    /// The http-in node's id (for logs).
     pub node_id: String,
 }
 
-/// How the response for one request is sent back (by `http response`).
-pub trait ResponseSink: Send + Sync {
-    /// Sends status, headers, cookies and body. Returns false if already sent.
-    fn respond(&self, reply: HttpReply) -> bool;
+/// A file from a multipart upload.
+#[derive(Debug, Clone)]
+pub struct UploadedFile {
+    /// The form field name.
+    pub fieldname: String,
+    /// The client's file name.
+    pub originalname: String,
+    /// The declared content type.
+    pub mimetype: String,
+    /// The content.
+    pub buffer: bytes::Bytes,
 }
 
-/// What `http response` answers.
+/// One HTTP request matched to a route.
+#[derive(Debug, Clone, Default)]
+pub struct IncomingRequest {
+    /// Upper-case method.
+    pub method: String,
+    /// The URL as requested, path and query (`req.originalUrl`).
+    pub url: String,
+    /// The path without the query (`req.path`).
+    pub path: String,
+    /// The raw query string (without `?`).
+    pub query: String,
+    /// Headers with lower-case names, in arrival order.
+    pub headers: Vec<(String, String)>,
+    /// Route parameters, URL-decoded.
+    pub params: Vec<(String, String)>,
+    /// The raw body.
+    pub body: bytes::Bytes,
+    /// Multipart text fields (upload routes).
+    pub fields: Vec<(String, String)>,
+    /// Multipart files (upload routes).
+    pub files: Vec<UploadedFile>,
+    /// The client address.
+    pub remote_ip: String,
+    /// `http` or `https`.
+    pub protocol: String,
+    /// The Host header without the port.
+    pub hostname: String,
+}
+
+impl IncomingRequest {
+    /// The first header named `name` (lower-case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+}
+
+/// What an `http response` node answers.
 #[derive(Debug, Clone, Default)]
 pub struct HttpReply {
     /// Status code.
     pub status: u16,
-    /// Headers, in order (names as given).
+    /// Headers in order; a name may repeat (`set-cookie`).
     pub headers: Vec<(String, String)>,
     /// Body bytes.
     pub body: bytes::Bytes,
 }
 
-/// Registers http-in routes. Registration returns a guard; dropping it
-/// removes the route.
+/// The pending response of one request, carried in `msg.res` as a
+/// [`crate::value::Handle`]. The first answer wins.
+#[derive(Debug)]
+pub struct ResponseHandle {
+    tx: Mutex<Option<oneshot::Sender<HttpReply>>>,
+}
+
+impl ResponseHandle {
+    /// A handle and the receiver the server awaits.
+    pub fn new() -> (Arc<ResponseHandle>, oneshot::Receiver<HttpReply>) {
+        let (tx, rx) = oneshot::channel();
+        (Arc::new(ResponseHandle { tx: Mutex::new(Some(tx)) }), rx)
+    }
+
+    /// Sends the response; false when it was already sent or the client left.
+    pub fn respond(&self, reply: HttpReply) -> bool {
+        match self.tx.lock().take() {
+            Some(tx) => tx.send(reply).is_ok(),
+            None => false,
+        }
+    }
+
+    /// True once a response was sent.
+    pub fn is_sent(&self) -> bool {
+        self.tx.lock().is_none()
+    }
+}
+
+/// Called for every request on a route.
+pub type RequestHandler = Arc<dyn Fn(IncomingRequest, Arc<ResponseHandle>) + Send + Sync>;
+
+/// Registers http-in routes. Dropping the returned guard removes the route.
 pub trait HttpHost: Send + Sync + 'static {
-    /// Adds a route; each request becomes a message passed to `on_request`.
-    fn add_route(
-        &self,
-        spec: RouteSpec,
-        on_request: Arc<dyn Fn(Msg) + Send + Sync>,
-    ) -> Result<Box<dyn RouteGuard>, String>;
+    /// Adds a route. Errors (a bad pattern) are returned as text for the node's error.
+    fn add_route(&self, spec: RouteSpec, handler: RequestHandler) -> Result<Box<dyn RouteGuard>, String>;
 }
 
 /// Keeps a route registered while alive.
 pub trait RouteGuard: Send + Sync {}
 
-/// The value stored in `msg.res` / `msg.req`: an opaque handle that survives
-/// cloning of the message because it is carried by reference.
-pub fn response_key() -> &'static str {
-    "_res"
-}
-
-/// Helper: the value kept for the response handle inside a message.
-pub fn is_response_handle(v: &Value) -> bool {
-    matches!(v, Value::Object(_))
-}
+/// The [`crate::engine::Services`] entry for the HTTP host.
+pub struct HttpHostService(pub Arc<dyn HttpHost>);

@@ -31,6 +31,7 @@ use crate::settings::error::{Failure, Stage};
 use crate::settings::{PRELUDE_JS, PRELUDE_NAME, host};
 
 pub use crate::settings::convert::{FUNCTION_KEY, MODULE_KEY, REGEXP_KEY};
+pub use crate::settings::encoded::{Encoded, EncodedKind, decode, encoded_values};
 pub use crate::settings::error::{JsException, JsLocation, SettingsJsError};
 
 /// Text placed before line 1 of the file. It has no newline, so QuickJS line
@@ -89,7 +90,7 @@ pub fn eval_settings_source_with(
     let mut failure = Failure {
         file: &file,
         interrupted: false,
-        timeout_secs: limits.timeout.as_secs().max(1),
+        timeout: limits.timeout,
         limit_mib: limits.memory_bytes / (1024 * 1024),
         line1_offset: u32::try_from(WRAP_HEAD.len()).unwrap_or(0),
     };
@@ -111,11 +112,9 @@ pub fn eval_settings_source_with(
         outcome.map_err(|(stage, err)| {
             failure.interrupted = interrupted.load(Ordering::Relaxed);
             match err {
-                Failed::Js(e) => failure.from_js(&ctx, e, stage),
-                Failed::Convert(e) => failure.from_convert(&ctx, e),
-                Failed::Unsettled => {
-                    failure.https("the Promise returned by `https` never settled")
-                }
+                Failed::Js(e) => failure.js_error(&ctx, e, stage),
+                Failed::Convert(e) => failure.convert_error(&ctx, e),
+                Failed::Unsettled => failure.https("the Promise returned by `https` never settled"),
             }
         })
     })
@@ -149,8 +148,18 @@ fn evaluate<'js>(
     let prelude: Object<'js> = prelude_fn.call((host,)).map_err(&setup)?;
     let require: Function<'js> = prelude.get("require").map_err(&setup)?;
     let globals = ctx.globals();
-    globals.set("process", prelude.get::<_, Value<'js>>("process").map_err(&setup)?).map_err(&setup)?;
-    globals.set("console", prelude.get::<_, Value<'js>>("console").map_err(&setup)?).map_err(&setup)?;
+    globals
+        .set(
+            "process",
+            prelude.get::<_, Value<'js>>("process").map_err(&setup)?,
+        )
+        .map_err(&setup)?;
+    globals
+        .set(
+            "console",
+            prelude.get::<_, Value<'js>>("console").map_err(&setup)?,
+        )
+        .map_err(&setup)?;
     globals.set("global", globals.clone()).map_err(&setup)?;
     let introspect_obj: Object<'js> = prelude.get("introspect").map_err(&setup)?;
     let introspect = Introspect::from_object(&introspect_obj).map_err(&setup)?;
@@ -172,7 +181,14 @@ fn evaluate<'js>(
     module.set("filename", file_str.as_str()).map_err(&run)?;
     module.set("loaded", false).map_err(&run)?;
     wrapper
-        .call::<_, Value<'js>>((This(exports.clone()), exports, require, module.clone(), file_str, dir_str))
+        .call::<_, Value<'js>>((
+            This(exports.clone()),
+            exports,
+            require,
+            module.clone(),
+            file_str,
+            dir_str,
+        ))
         .map_err(&run)?;
     module.set("loaded", true).map_err(&run)?;
     let settings: Value<'js> = module.get("exports").map_err(&run)?;
@@ -221,4 +237,3 @@ fn strip_preamble(src: &str) -> std::borrow::Cow<'_, str> {
         std::borrow::Cow::Borrowed(src)
     }
 }
-

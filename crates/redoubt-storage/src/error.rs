@@ -76,7 +76,11 @@ pub enum StorageError {
 impl StorageError {
     /// An I/O error about `path`.
     pub(crate) fn io(op: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        StorageError::Io { op, path: path.into(), source }
+        StorageError::Io {
+            op,
+            path: path.into(),
+            source,
+        }
     }
 
     /// A JSON syntax error about `path`.

@@ -38,39 +38,70 @@ pub fn load_flows(path: &Path) -> Result<FlowsDoc, StorageError> {
         JsonFile::Empty => (Vec::new(), true),
         JsonFile::Parsed(Value::Array(items), _) => (items, true),
         JsonFile::Parsed(_, from) => {
-            return Err(StorageError::Shape { path: from, expected: "a JSON array of flow objects" });
+            return Err(StorageError::Shape {
+                path: from,
+                expected: "a JSON array of flow objects",
+            });
         }
     };
     let rev = flows_rev(&flows);
-    Ok(FlowsDoc { flows, rev, existed })
+    Ok(FlowsDoc {
+        flows,
+        rev,
+        existed,
+    })
 }
 
 /// Writes `flows` to `path` (compact, or 4-space indented when `pretty`, as
 /// Node-RED's `flowFilePretty`), keeping the previous file as
 /// `.<name>.backup`. Returns the new revision.
 pub fn save_flows(path: &Path, flows: &[Value], pretty: bool) -> Result<String, StorageError> {
-    let list = Value::Array(flows.to_vec());
-    let text = json_js::stringify(&list, pretty.then_some(4));
+    let compact = json_js::stringify_list(flows, None);
+    let text = if pretty {
+        json_js::stringify_list(flows, Some(4))
+    } else {
+        compact.clone()
+    };
     let backup = fsio::backup_path(path);
-    fsio::write_atomic(path, text.as_bytes(), WriteOpts { backup: Some(&backup), mode: None })?;
-    Ok(flows_rev(flows))
+    fsio::write_atomic(
+        path,
+        text.as_bytes(),
+        WriteOpts {
+            backup: Some(&backup),
+            mode: None,
+        },
+    )?;
+    Ok(rev_of(&compact))
 }
 
 /// Node-RED's flow revision: hex SHA-256 of `JSON.stringify(flows)`.
 pub fn flows_rev(flows: &[Value]) -> String {
-    let text = json_js::stringify(&Value::Array(flows.to_vec()), None);
-    hex::encode(Sha256::digest(text.as_bytes()))
+    rev_of(&json_js::stringify_list(flows, None))
+}
+
+fn rev_of(compact: &str) -> String {
+    hex::encode(Sha256::digest(compact.as_bytes()))
 }
 
 /// Where Node-RED keeps the credentials of `flows_path`:
 /// `<stem>_cred<ext>` in `user_dir` if that file already exists (the old
 /// location), otherwise next to the flows file.
 pub fn credentials_path(flows_path: &Path, user_dir: &Path) -> PathBuf {
-    let stem = flows_path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-    let ext = flows_path.extension().map(|e| format!(".{}", e.to_string_lossy())).unwrap_or_default();
+    let stem = flows_path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let ext = flows_path
+        .extension()
+        .map(|e| format!(".{}", e.to_string_lossy()))
+        .unwrap_or_default();
     let name = format!("{stem}_cred{ext}");
     let old = user_dir.join(&name);
-    if old.exists() { old } else { flows_path.with_file_name(name) }
+    if old.exists() {
+        old
+    } else {
+        flows_path.with_file_name(name)
+    }
 }
 
 /// Resolves the `flowFile` setting as Node-RED does: absolute paths as is;

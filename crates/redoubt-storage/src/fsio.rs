@@ -19,7 +19,10 @@ static WRITE_LOCK: parking_lot::Mutex<()> = parking_lot::Mutex::new(());
 /// Node-RED's backup name for `path`: `.<file name>.backup` in the same
 /// directory (`flows.json` → `.flows.json.backup`).
 pub fn backup_path(path: &Path) -> PathBuf {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     path.with_file_name(format!(".{name}.backup"))
 }
 
@@ -33,7 +36,11 @@ pub(crate) struct WriteOpts<'a> {
 }
 
 /// Replaces `path` with `content` atomically, using `<path>.tmp`.
-pub(crate) fn write_atomic(path: &Path, content: &[u8], opts: WriteOpts<'_>) -> Result<(), StorageError> {
+pub(crate) fn write_atomic(
+    path: &Path,
+    content: &[u8],
+    opts: WriteOpts<'_>,
+) -> Result<(), StorageError> {
     let _guard = WRITE_LOCK.lock();
     let tmp = suffixed(path, ".tmp");
     write_via(path, &tmp, content, opts)
@@ -41,7 +48,12 @@ pub(crate) fn write_atomic(path: &Path, content: &[u8], opts: WriteOpts<'_>) -> 
 
 /// Replaces `path` with `content` atomically through the temp file `tmp`
 /// (which must be in the same directory and unique to this writer).
-pub(crate) fn write_via(path: &Path, tmp: &Path, content: &[u8], opts: WriteOpts<'_>) -> Result<(), StorageError> {
+pub(crate) fn write_via(
+    path: &Path,
+    tmp: &Path,
+    content: &[u8],
+    opts: WriteOpts<'_>,
+) -> Result<(), StorageError> {
     let dir = parent_dir(path);
     fs::create_dir_all(&dir).map_err(|e| StorageError::io("create directory", &dir, e))?;
     if let Some(backup) = opts.backup {
@@ -94,13 +106,16 @@ fn write_synced(tmp: &Path, content: &[u8], mode: Option<u32>) -> Result<(), Sto
         use std::os::unix::fs::OpenOptionsExt;
         opts.mode(m);
     }
-    let mut f = opts.open(tmp).map_err(|e| StorageError::io("create", tmp, e))?;
+    let mut f = opts
+        .open(tmp)
+        .map_err(|e| StorageError::io("create", tmp, e))?;
     if let Some(m) = mode {
         // `mode` only applies to newly created files; a stale temp file
         // left by a crash keeps its old bits otherwise.
         set_mode(tmp, m)?;
     }
-    f.write_all(content).map_err(|e| StorageError::io("write", tmp, e))?;
+    f.write_all(content)
+        .map_err(|e| StorageError::io("write", tmp, e))?;
     f.sync_all().map_err(|e| StorageError::io("fsync", tmp, e))
 }
 
@@ -136,7 +151,11 @@ pub(crate) fn read_text(path: &Path) -> Result<Option<String>, StorageError> {
         Err(e) => return Err(StorageError::io("read", path, e)),
     };
     let text = String::from_utf8(bytes).map_err(|e| {
-        StorageError::io("read", path, io::Error::new(io::ErrorKind::InvalidData, e.utf8_error()))
+        StorageError::io(
+            "read",
+            path,
+            io::Error::new(io::ErrorKind::InvalidData, e.utf8_error()),
+        )
     })?;
     Ok(Some(match text.strip_prefix('\u{feff}') {
         Some(rest) => rest.to_string(),

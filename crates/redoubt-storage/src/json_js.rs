@@ -18,6 +18,14 @@ pub fn stringify(v: &Value, indent: Option<usize>) -> String {
     out
 }
 
+/// `JSON.stringify(items)` for an array given as a slice.
+pub fn stringify_list(items: &[Value], indent: Option<usize>) -> String {
+    let mut out = String::new();
+    let pad = indent.map(|n| " ".repeat(n.min(10)));
+    write_array(&mut out, items, pad.as_deref(), 0);
+    out
+}
+
 fn newline(out: &mut String, pad: Option<&str>, depth: usize) {
     if let Some(p) = pad {
         out.push('\n');
@@ -33,22 +41,7 @@ fn write_value(out: &mut String, v: &Value, pad: Option<&str>, depth: usize) {
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Value::Number(n) => write_number(out, n),
         Value::String(s) => write_string(out, s),
-        Value::Array(items) => {
-            if items.is_empty() {
-                out.push_str("[]");
-                return;
-            }
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                newline(out, pad, depth + 1);
-                write_value(out, item, pad, depth + 1);
-            }
-            newline(out, pad, depth);
-            out.push(']');
-        }
+        Value::Array(items) => write_array(out, items, pad, depth),
         Value::Object(map) => {
             if map.is_empty() {
                 out.push_str("{}");
@@ -71,6 +64,23 @@ fn write_value(out: &mut String, v: &Value, pad: Option<&str>, depth: usize) {
             out.push('}');
         }
     }
+}
+
+fn write_array(out: &mut String, items: &[Value], pad: Option<&str>, depth: usize) {
+    if items.is_empty() {
+        out.push_str("[]");
+        return;
+    }
+    out.push('[');
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        newline(out, pad, depth + 1);
+        write_value(out, item, pad, depth + 1);
+    }
+    newline(out, pad, depth);
+    out.push(']');
 }
 
 fn write_number(out: &mut String, n: &serde_json::Number) {
@@ -127,18 +137,26 @@ mod tests {
 
     #[test]
     fn numbers_print_as_javascript_does() {
-        assert_eq!(js("[1.0,1e21,1.5e-7,-0.0,0.1,12345678901234567890,-3,1e300]"),
-            "[1,1e+21,1.5e-7,0,0.1,12345678901234567000,-3,1e+300]");
+        assert_eq!(
+            js("[1.0,1e21,1.5e-7,-0.0,0.1,12345678901234567890,-3,1e300]"),
+            "[1,1e+21,1.5e-7,0,0.1,12345678901234567000,-3,1e+300]"
+        );
     }
 
     #[test]
     fn strings_escape_as_javascript_does() {
-        assert_eq!(js(r#"["a\u0001\b\f\n\r\t\"\\/\u2028é😀"]"#), "[\"a\\u0001\\b\\f\\n\\r\\t\\\"\\\\/\u{2028}é😀\"]");
+        assert_eq!(
+            js(r#"["a\u0001\b\f\n\r\t\"\\/\u2028é😀"]"#),
+            "[\"a\\u0001\\b\\f\\n\\r\\t\\\"\\\\/\u{2028}é😀\"]"
+        );
     }
 
     #[test]
     fn pretty_matches_four_space_indent_and_keeps_key_order() {
         let v = serde_json::from_str(r#"{"z":[1,{}],"a":{},"b":[]}"#).expect("json");
-        assert_eq!(stringify(&v, Some(4)), "{\n    \"z\": [\n        1,\n        {}\n    ],\n    \"a\": {},\n    \"b\": []\n}");
+        assert_eq!(
+            stringify(&v, Some(4)),
+            "{\n    \"z\": [\n        1,\n        {}\n    ],\n    \"a\": {},\n    \"b\": []\n}"
+        );
     }
 }

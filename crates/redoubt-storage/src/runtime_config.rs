@@ -19,21 +19,45 @@ pub fn runtime_config_path(user_dir: &Path) -> PathBuf {
 /// when the runtime file does not exist.
 pub fn read_runtime_config(user_dir: &Path) -> Result<Map<String, Value>, StorageError> {
     let path = runtime_config_path(user_dir);
-    let found = match fsio::read_json_with_backup(&path, "runtime settings")? {
-        JsonFile::Missing => fsio::read_json_with_backup(&user_dir.join(".config.json"), "settings")?,
-        other => other,
+    let (found, legacy) = match fsio::read_json_with_backup(&path, "runtime settings")? {
+        JsonFile::Missing => {
+            let old = user_dir.join(".config.json");
+            (fsio::read_json_with_backup(&old, "settings")?, true)
+        }
+        other => (other, false),
     };
     match found {
         JsonFile::Missing | JsonFile::Empty => Ok(Map::new()),
-        JsonFile::Parsed(Value::Object(m), _) => Ok(m),
-        JsonFile::Parsed(_, from) => Err(StorageError::Shape { path: from, expected: "a JSON object" }),
+        JsonFile::Parsed(Value::Object(mut m), _) => {
+            if legacy {
+                // Node-RED 1.2+ keeps these sections in files of their own.
+                for section in ["nodes", "users", "projects", "modules"] {
+                    m.shift_remove(section);
+                }
+            }
+            Ok(m)
+        }
+        JsonFile::Parsed(_, from) => Err(StorageError::Shape {
+            path: from,
+            expected: "a JSON object",
+        }),
     }
 }
 
 /// Replaces the runtime settings file with `config`.
-pub fn write_runtime_config(user_dir: &Path, config: &Map<String, Value>) -> Result<(), StorageError> {
+pub fn write_runtime_config(
+    user_dir: &Path,
+    config: &Map<String, Value>,
+) -> Result<(), StorageError> {
     let path = runtime_config_path(user_dir);
     let text = json_js::stringify(&Value::Object(config.clone()), Some(4));
     let backup = fsio::suffixed(&path, ".backup");
-    fsio::write_atomic(&path, text.as_bytes(), WriteOpts { backup: Some(&backup), mode: Some(PRIVATE_MODE) })
+    fsio::write_atomic(
+        &path,
+        text.as_bytes(),
+        WriteOpts {
+            backup: Some(&backup),
+            mode: Some(PRIVATE_MODE),
+        },
+    )
 }

@@ -6,7 +6,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 fn data(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
 }
 
 fn read(p: &Path) -> String {
@@ -14,8 +16,10 @@ fn read(p: &Path) -> String {
 }
 
 fn names(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> =
-        fs::read_dir(dir).expect("dir").map(|e| e.expect("entry").file_name().to_string_lossy().into_owned()).collect();
+    let mut v: Vec<String> = fs::read_dir(dir)
+        .expect("dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
     v.sort();
     v
 }
@@ -27,7 +31,10 @@ fn missing_file_is_an_empty_flow_list_with_node_reds_rev() {
     assert!(doc.flows.is_empty());
     assert!(!doc.existed);
     // node -e 'console.log(require("crypto").createHash("sha256").update("[]").digest("hex"))'
-    assert_eq!(doc.rev, "4f53cda18c2baa0c0354bb5f9a3ecbe5ed12ab4d8e11ba873c2f11161202b945");
+    assert_eq!(
+        doc.rev,
+        "4f53cda18c2baa0c0354bb5f9a3ecbe5ed12ab4d8e11ba873c2f11161202b945"
+    );
     assert!(names(dir.path()).is_empty(), "loading creates nothing");
 }
 
@@ -59,7 +66,10 @@ fn save_keeps_a_backup_and_leaves_no_temp_file() {
     assert_eq!(names(dir.path()), ["flows.json"]);
     save_flows(&path, &v2, false).expect("save 2");
     assert_eq!(names(dir.path()), [".flows.json.backup", "flows.json"]);
-    assert_eq!(read(&dir.path().join(".flows.json.backup")), r#"[{"id":"a","type":"tab"}]"#);
+    assert_eq!(
+        read(&dir.path().join(".flows.json.backup")),
+        r#"[{"id":"a","type":"tab"}]"#
+    );
     assert_eq!(load_flows(&path).expect("load").flows, v2);
 }
 
@@ -71,7 +81,12 @@ fn malformed_json_names_file_line_and_column_and_changes_nothing() {
     fs::write(&path, bad).expect("write");
     let err = load_flows(&path).expect_err("must fail");
     match &err {
-        StorageError::Json { path: p, line, column, .. } => {
+        StorageError::Json {
+            path: p,
+            line,
+            column,
+            ..
+        } => {
             assert_eq!(p, &path);
             assert_eq!((*line, *column), (3, 11));
         }
@@ -99,7 +114,10 @@ fn empty_file_falls_back_to_the_backup_like_node_red() {
     let doc = load_flows(&path).expect("load");
     assert!(doc.flows.is_empty() && doc.existed);
     fs::write(dir.path().join(".flows.json.backup"), r#"[{"id":"x"}]"#).expect("write");
-    assert_eq!(load_flows(&path).expect("load").flows, vec![serde_json::json!({"id": "x"})]);
+    assert_eq!(
+        load_flows(&path).expect("load").flows,
+        vec![serde_json::json!({"id": "x"})]
+    );
     assert_eq!(read(&path), "", "the empty file is not touched on load");
 }
 
@@ -116,9 +134,18 @@ fn credentials_file_name_follows_the_flows_file() {
     let dir = tempfile::tempdir().expect("tmp");
     let user = dir.path().join("user");
     let flows = dir.path().join("elsewhere/my.flows.json");
-    assert_eq!(credentials_path(&flows, &user), dir.path().join("elsewhere/my.flows_cred.json"));
+    assert_eq!(
+        credentials_path(&flows, &user),
+        dir.path().join("elsewhere/my.flows_cred.json")
+    );
     fs::create_dir_all(&user).expect("mkdir");
     fs::write(user.join("my.flows_cred.json"), "{}").expect("write");
-    assert_eq!(credentials_path(&flows, &user), user.join("my.flows_cred.json"));
-    assert_eq!(credentials_path(Path::new("/x/flows"), &user), Path::new("/x/flows_cred"));
+    assert_eq!(
+        credentials_path(&flows, &user),
+        user.join("my.flows_cred.json")
+    );
+    assert_eq!(
+        credentials_path(Path::new("/x/flows"), &user),
+        Path::new("/x/flows_cred")
+    );
 }

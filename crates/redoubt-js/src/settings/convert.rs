@@ -103,7 +103,7 @@ impl<'a, 'js> Converter<'a, 'js> {
         if self.seen > MAX_VALUES {
             return Err(ConvertError::TooLarge);
         }
-        if self.seen % 4096 == 0 && Instant::now() >= self.deadline {
+        if self.seen.is_multiple_of(4096) && Instant::now() >= self.deadline {
             return Err(ConvertError::Deadline);
         }
         match value.type_of() {
@@ -117,14 +117,15 @@ impl<'a, 'js> Converter<'a, 'js> {
                 let source: String = self.introspect.function_source.call((value,))?;
                 Ok(tagged(FUNCTION_KEY, source))
             }
-            Type::Promise => Err(self.unsupported(
-                "is a Promise; only the `https` setting may be asynchronous".into(),
-            )),
+            Type::Promise => Err(self
+                .unsupported("is a Promise; only the `https` setting may be asynchronous".into())),
             Type::Array => match value.into_array() {
                 Some(array) => self.array(array),
                 None => Ok(Json::Null),
             },
-            Type::Module | Type::Unknown => Err(self.unsupported("is an engine-internal value".into())),
+            Type::Module | Type::Unknown => {
+                Err(self.unsupported("is an engine-internal value".into()))
+            }
             Type::Object | Type::Exception | Type::Proxy => match value.into_object() {
                 Some(obj) => self.object(obj),
                 None => Ok(Json::Null),

@@ -4,6 +4,7 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use rquickjs::{CaughtError, Coerced, Ctx};
 
@@ -77,14 +78,16 @@ pub enum SettingsJsError {
     #[error("the `https` function of the settings file failed: {0}")]
     Https(JsException),
     /// Evaluation ran past its deadline (for example an endless loop).
-    #[error("settings file {} did not finish within {seconds} s", file.display())]
+    #[error("settings file {} did not finish within {timeout:?}", file.display())]
     Timeout {
         /// The settings file.
         file: PathBuf,
-        /// The deadline that passed.
-        seconds: u64,
+        /// The time limit that passed.
+        timeout: Duration,
     },
-    /// Evaluation exceeded the JavaScript heap limit.
+    /// Evaluation exceeded the JavaScript heap limit. QuickJS signals this by
+    /// throwing `null` when it cannot allocate an error, so a literal
+    /// `throw null` in a settings.js is reported the same way.
     #[error("settings file {} exceeded the {limit_mib} MiB JavaScript memory limit", file.display())]
     OutOfMemory {
         /// The settings file.
@@ -130,7 +133,7 @@ pub(crate) struct Failure<'a> {
     pub(crate) file: &'a Path,
     /// The interrupt handler fired (the deadline passed).
     pub(crate) interrupted: bool,
-    pub(crate) timeout_secs: u64,
+    pub(crate) timeout: Duration,
     pub(crate) limit_mib: usize,
     /// Length of the wrapper text before line 1 of the file, for columns.
     pub(crate) line1_offset: u32,
@@ -138,7 +141,12 @@ pub(crate) struct Failure<'a> {
 
 impl Failure<'_> {
     /// Maps an rquickjs error raised during `stage` into a [`SettingsJsError`].
-    pub(crate) fn from_js(&self, ctx: &Ctx<'_>, err: rquickjs::Error, stage: Stage) -> SettingsJsError {
+    pub(crate) fn js_error(
+        &self,
+        ctx: &Ctx<'_>,
+        err: rquickjs::Error,
+        stage: Stage,
+    ) -> SettingsJsError {
         if self.interrupted {
             return self.timeout();
         }
@@ -164,14 +172,17 @@ impl Failure<'_> {
                     stack,
                 }
             }
-            CaughtError::Value(value) => { eprintln!("DEBUG type {:?}", value.type_of()); JsException {
+            // QuickJS throws `null` when it cannot even allocate the
+            // "out of memory" InternalError (quickjs.c, JS_ThrowError2).
+            CaughtError::Value(value) if value.is_null() => return self.out_of_memory(),
+            CaughtError::Value(value) => JsException {
                 location: self.locate(None),
                 name: String::from("thrown value"),
                 message: value
                     .get::<Coerced<String>>()
                     .map_or_else(|_| String::from("(unprintable)"), |s| s.0),
                 stack: None,
-            }},
+            },
         };
         match stage {
             Stage::Compile if exception.name == "SyntaxError" => SettingsJsError::Syntax(exception),
@@ -182,7 +193,7 @@ impl Failure<'_> {
     }
 
     /// Maps a conversion failure of the exported value.
-    pub(crate) fn from_convert(&self, ctx: &Ctx<'_>, err: ConvertError) -> SettingsJsError {
+    pub(crate) fn convert_error(&self, ctx: &Ctx<'_>, err: ConvertError) -> SettingsJsError {
         let unconvertible = |key_path: String, reason: &str| SettingsJsError::Unconvertible {
             file: self.file.to_owned(),
             key_path,
@@ -196,7 +207,7 @@ impl Failure<'_> {
                 "holds more than a million values",
             ),
             ConvertError::Deadline => self.timeout(),
-            ConvertError::Js(e) => self.from_js(ctx, e, Stage::Run),
+            ConvertError::Js(e) => self.js_error(ctx, e, Stage::Run),
         }
     }
 
@@ -220,7 +231,7 @@ impl Failure<'_> {
     fn timeout(&self) -> SettingsJsError {
         SettingsJsError::Timeout {
             file: self.file.to_owned(),
-            seconds: self.timeout_secs,
+            timeout: self.timeout,
         }
     }
 

@@ -44,18 +44,21 @@ pub(crate) fn build<'js>(ctx: &Ctx<'js>) -> JsResult<Object<'js>> {
 
     host.set(
         "readFile",
-        Function::new(ctx.clone(), |ctx: Ctx<'js>, path: String| -> JsResult<String> {
-            let bytes = std::fs::read(&path).map_err(|e| throw_io(&ctx, &e, "open", &path))?;
-            String::from_utf8(bytes).map_err(|_| {
-                Exception::throw_message(
-                    &ctx,
-                    &format!(
-                        "fs.readFileSync: '{path}' is not UTF-8 text; \
+        Function::new(
+            ctx.clone(),
+            |ctx: Ctx<'js>, path: String| -> JsResult<String> {
+                let bytes = std::fs::read(&path).map_err(|e| throw_io(&ctx, &e, "open", &path))?;
+                String::from_utf8(bytes).map_err(|_| {
+                    Exception::throw_message(
+                        &ctx,
+                        &format!(
+                            "fs.readFileSync: '{path}' is not UTF-8 text; \
                          redoubt settings.js can only read text files"
-                    ),
-                )
-            })
-        })?,
+                        ),
+                    )
+                })
+            },
+        )?,
     )?;
     host.set(
         "exists",
@@ -63,17 +66,21 @@ pub(crate) fn build<'js>(ctx: &Ctx<'js>) -> JsResult<Object<'js>> {
     )?;
     host.set(
         "stat",
-        Function::new(ctx.clone(), |ctx: Ctx<'js>, path: String| -> JsResult<Object<'js>> {
-            let meta = std::fs::metadata(&path).map_err(|e| throw_io(&ctx, &e, "stat", &path))?;
-            let stat = Object::new(ctx)?;
-            // f64 is what JS numbers are; sizes above 2^53 bytes do not occur.
-            stat.set("size", meta.len() as f64)?;
-            stat.set("mode", file_mode(&meta))?;
-            stat.set("mtimeMs", mtime_ms(&meta))?;
-            stat.set("isFile", meta.is_file())?;
-            stat.set("isDirectory", meta.is_dir())?;
-            Ok(stat)
-        })?,
+        Function::new(
+            ctx.clone(),
+            |ctx: Ctx<'js>, path: String| -> JsResult<Object<'js>> {
+                let meta =
+                    std::fs::metadata(&path).map_err(|e| throw_io(&ctx, &e, "stat", &path))?;
+                let stat = Object::new(ctx)?;
+                // f64 is what JS numbers are; sizes above 2^53 bytes do not occur.
+                stat.set("size", meta.len() as f64)?;
+                stat.set("mode", file_mode(&meta))?;
+                stat.set("mtimeMs", mtime_ms(&meta))?;
+                stat.set("isFile", meta.is_file())?;
+                stat.set("isDirectory", meta.is_dir())?;
+                Ok(stat)
+            },
+        )?,
     )?;
     host.set(
         "mkdir",

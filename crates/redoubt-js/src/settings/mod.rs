@@ -1,9 +1,11 @@
 //! Internals of settings.js evaluation, used by [`crate::settings_js`]:
 //! the Node.js shims (`host.rs` in Rust, `prelude.js` in JS), the JS → JSON
-//! conversion (`convert.rs`) and the error mapping (`error.rs`). Nothing here
+//! conversion (`convert.rs`), finding encoded values again (`encoded.rs`)
+//! and the error mapping (`error.rs`). Nothing here
 //! is public API.
 
 pub(crate) mod convert;
+pub(crate) mod encoded;
 pub(crate) mod error;
 pub(crate) mod host;
 

@@ -1,5 +1,16 @@
-//! The "network" palette category.
+//! The "network" palette category: http in, http response, http request
+//! (more network nodes arrive with the core-palette work).
+
+mod cookies;
+mod http_in;
+mod http_response;
+mod qs;
+// -- http request (owner: http-request work): `mod http_request;`
 
 use redoubt_core::node::Registry;
 
-pub(crate) fn register(_reg: &mut Registry) {}
+pub(crate) fn register(reg: &mut Registry) {
+    reg.register(http_in::HttpInType);
+    reg.register(http_response::HttpResponseType);
+    // -- http request
+}

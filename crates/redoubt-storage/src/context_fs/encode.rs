@@ -21,8 +21,10 @@ pub(super) fn encode(data: &ScopeData, path: &Path) -> Result<(String, bool), St
             obj.insert(k.as_str(), v);
         }
     }
-    let text = to_json_pretty(&Value::Object(obj), 4)
-        .map_err(|e| StorageError::Encode { path: path.to_path_buf(), message: e.to_string() })?;
+    let text = to_json_pretty(&Value::Object(obj), 4).map_err(|e| StorageError::Encode {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
     Ok((text, circular))
 }
 
@@ -50,8 +52,11 @@ fn decycle(v: &Value, stack: &mut Vec<usize>, circular: &mut bool) -> Option<Val
             Value::Object(copy)
         }
         Value::Array(a) => {
-            let items =
-                a.to_vec().iter().map(|item| decycle(item, stack, circular).unwrap_or(Value::Undefined)).collect();
+            let items = a
+                .to_vec()
+                .iter()
+                .map(|item| decycle(item, stack, circular).unwrap_or(Value::Undefined))
+                .collect();
             Value::Array(Array::from_vec(items))
         }
         other => other.clone(),
@@ -67,10 +72,20 @@ pub(super) fn decode(text: &str, path: &Path) -> Result<ScopeData, StorageError>
         return Ok(ScopeData::new());
     }
     match from_json_str(text) {
-        Ok(Value::Object(o)) => Ok(o.entries().into_iter().map(|(k, v)| (k.to_string(), v)).collect()),
-        Ok(_) => Err(StorageError::Shape { path: path.to_path_buf(), expected: "a JSON object" }),
+        Ok(Value::Object(o)) => Ok(o
+            .entries()
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect()),
+        Ok(_) => Err(StorageError::Shape {
+            path: path.to_path_buf(),
+            expected: "a JSON object",
+        }),
         Err(JsonError::Syntax(e)) => Err(StorageError::json(path, &e)),
-        Err(e) => Err(StorageError::Encode { path: path.to_path_buf(), message: e.to_string() }),
+        Err(e) => Err(StorageError::Encode {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        }),
     }
 }
 
@@ -94,6 +109,9 @@ mod tests {
         let (text, circular) = encode(&data, Path::new("x.json")).expect("encode");
         assert!(circular);
         let compact: String = text.split_whitespace().collect();
-        assert_eq!(compact, r#"{"o":{"a":1},"arr":[2,null],"s1":[true],"s2":[true]}"#);
+        assert_eq!(
+            compact,
+            r#"{"o":{"a":1},"arr":[2,null],"s1":[true],"s2":[true]}"#
+        );
     }
 }

@@ -15,7 +15,8 @@ pub(super) fn scope_file(base: &Path, scope: &str) -> Option<PathBuf> {
         None => (scope, "flow"),
         Some((node, flow)) => (flow, node),
     };
-    (safe_component(dir) && safe_component(name)).then(|| base.join(dir).join(format!("{name}.json")))
+    (safe_component(dir) && safe_component(name))
+        .then(|| base.join(dir).join(format!("{name}.json")))
 }
 
 fn safe_component(s: &str) -> bool {
@@ -29,13 +30,19 @@ fn safe_component(s: &str) -> bool {
 pub(super) fn list_files(base: &Path) -> Result<Vec<(String, PathBuf)>, StorageError> {
     let mut out = Vec::new();
     for dir in sorted_entries(base)? {
-        let Some(dir_name) = visible_name(&dir) else { continue };
+        let Some(dir_name) = visible_name(&dir) else {
+            continue;
+        };
         if !dir.is_dir() {
             continue;
         }
         for file in sorted_entries(&dir)? {
-            let Some(file_name) = visible_name(&file) else { continue };
-            let Some(stem) = file_name.strip_suffix(".json") else { continue };
+            let Some(file_name) = visible_name(&file) else {
+                continue;
+            };
+            let Some(stem) = file_name.strip_suffix(".json") else {
+                continue;
+            };
             if !file.is_file() {
                 continue;
             }
@@ -78,7 +85,10 @@ mod tests {
     #[test]
     fn scopes_map_to_node_red_paths() {
         let b = Path::new("/c");
-        assert_eq!(scope_file(b, "global"), Some(PathBuf::from("/c/global/global.json")));
+        assert_eq!(
+            scope_file(b, "global"),
+            Some(PathBuf::from("/c/global/global.json"))
+        );
         assert_eq!(scope_file(b, "f1"), Some(PathBuf::from("/c/f1/flow.json")));
         assert_eq!(scope_file(b, "n1:f1"), Some(PathBuf::from("/c/f1/n1.json")));
     }

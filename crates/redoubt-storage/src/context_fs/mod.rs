@@ -10,8 +10,11 @@
 //! store is dropped. Without `cache` every call reads or rewrites the file.
 //! Writes go to `<file>.json.<millis>.tmp` and are renamed into place.
 
+mod config;
 mod encode;
 mod layout;
+
+pub use config::LocalFileSystemConfig;
 
 use crate::error::StorageError;
 use crate::fsio::{self, WriteOpts};
@@ -19,67 +22,11 @@ use encode::ScopeData;
 use parking_lot::Mutex;
 use redoubt_core::context::{ContextError, ContextStore};
 use redoubt_core::value::Value;
-use serde_json::Value as Json;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::Notify;
-
-/// Options of a `localfilesystem` store (Node-RED's `contextStorage` config).
-#[derive(Debug, Clone, PartialEq)]
-pub struct LocalFileSystemConfig {
-    /// The runtime's user directory (the default parent of `base`).
-    pub user_dir: PathBuf,
-    /// `dir`: the parent of `base`, instead of `user_dir`.
-    pub dir: Option<PathBuf>,
-    /// `base`: the directory name under `dir`, default `"context"`.
-    pub base: String,
-    /// `cache`: keep everything in memory and write behind (default true).
-    pub cache: bool,
-    /// `flushInterval`: how long after a change the cache is written (30 s).
-    pub flush_interval: Duration,
-    /// The store's name in errors (the `contextStorage` key).
-    pub store_name: String,
-}
-
-impl LocalFileSystemConfig {
-    /// Node-RED's defaults for `user_dir`.
-    pub fn new(user_dir: impl Into<PathBuf>) -> LocalFileSystemConfig {
-        LocalFileSystemConfig {
-            user_dir: user_dir.into(),
-            dir: None,
-            base: "context".to_string(),
-            cache: true,
-            flush_interval: Duration::from_secs(30),
-            store_name: "file".to_string(),
-        }
-    }
-
-    /// Reads Node-RED's `config` object (`{dir, base, cache, flushInterval}`,
-    /// the interval in seconds); missing or mistyped fields keep defaults.
-    pub fn from_settings(user_dir: impl Into<PathBuf>, config: &Json) -> LocalFileSystemConfig {
-        let mut c = LocalFileSystemConfig::new(user_dir);
-        if let Some(d) = config.get("dir").and_then(Json::as_str).filter(|d| !d.is_empty()) {
-            c.dir = Some(PathBuf::from(d));
-        }
-        if let Some(b) = config.get("base").and_then(Json::as_str).filter(|b| !b.is_empty()) {
-            c.base = b.to_string();
-        }
-        if let Some(cache) = config.get("cache").and_then(Json::as_bool) {
-            c.cache = cache;
-        }
-        if let Some(secs) = config.get("flushInterval").and_then(Json::as_f64) {
-            c.flush_interval = Duration::try_from_secs_f64(secs.max(0.0)).unwrap_or(c.flush_interval);
-        }
-        c
-    }
-
-    /// The directory holding the scope directories.
-    pub fn base_dir(&self) -> PathBuf {
-        self.dir.as_deref().unwrap_or(&self.user_dir).join(&self.base)
-    }
-}
 
 /// In-memory state of a caching store.
 #[derive(Default)]
@@ -108,8 +55,13 @@ impl LocalFileSystemStore {
     /// every context file. A file that is not valid JSON is an error.
     pub fn open(config: &LocalFileSystemConfig) -> Result<LocalFileSystemStore, StorageError> {
         let base = config.base_dir();
-        std::fs::create_dir_all(&base).map_err(|e| StorageError::io("create directory", &base, e))?;
-        let cache = if config.cache { Some(Mutex::new(load_all(&base)?)) } else { None };
+        std::fs::create_dir_all(&base)
+            .map_err(|e| StorageError::io("create directory", &base, e))?;
+        let cache = if config.cache {
+            Some(Mutex::new(load_all(&base)?))
+        } else {
+            None
+        };
         Ok(LocalFileSystemStore {
             base,
             name: config.store_name.clone(),
@@ -134,15 +86,20 @@ impl LocalFileSystemStore {
     /// Writes every changed scope now (no-op without `cache`). A scope that
     /// fails to write stays pending; the first error is returned.
     pub fn flush(&self) -> Result<(), StorageError> {
-        let Some(cache) = &self.cache else { return Ok(()) };
+        let Some(cache) = &self.cache else {
+            return Ok(());
+        };
         let _io = self.io.lock();
         let pending: Vec<(String, ScopeData)> = {
             let mut c = cache.lock();
             let dirty: Vec<String> = c.dirty.drain().collect();
-            dirty.into_iter().map(|s| {
-                let data = c.scopes.get(&s).cloned().unwrap_or_default();
-                (s, data)
-            }).collect()
+            dirty
+                .into_iter()
+                .map(|s| {
+                    let data = c.scopes.get(&s).cloned().unwrap_or_default();
+                    (s, data)
+                })
+                .collect()
         };
         let mut first_err = None;
         for (scope, data) in pending {
@@ -165,7 +122,10 @@ impl LocalFileSystemStore {
         tokio::spawn(async move {
             loop {
                 // Wake up now and then to notice the store being dropped.
-                if tokio::time::timeout(Duration::from_secs(1), changed.notified()).await.is_err() {
+                if tokio::time::timeout(Duration::from_secs(1), changed.notified())
+                    .await
+                    .is_err()
+                {
                     if weak.strong_count() == 0 {
                         return;
                     }
@@ -187,10 +147,21 @@ impl LocalFileSystemStore {
             Some((node, flow)) => active.contains(node) && active.contains(flow),
         };
         let mut stale: HashSet<String> = match &self.cache {
-            Some(c) => c.lock().scopes.keys().filter(|s| !is_active(s)).cloned().collect(),
+            Some(c) => c
+                .lock()
+                .scopes
+                .keys()
+                .filter(|s| !is_active(s))
+                .cloned()
+                .collect(),
             None => HashSet::new(),
         };
-        stale.extend(layout::list_files(&self.base)?.into_iter().map(|(s, _)| s).filter(|s| !is_active(s)));
+        stale.extend(
+            layout::list_files(&self.base)?
+                .into_iter()
+                .map(|(s, _)| s)
+                .filter(|s| !is_active(s)),
+        );
         for scope in stale {
             self.remove_scope(&scope)?;
         }
@@ -198,8 +169,10 @@ impl LocalFileSystemStore {
     }
 
     fn path_of(&self, scope: &str) -> Result<PathBuf, StorageError> {
-        layout::scope_file(&self.base, scope)
-            .ok_or_else(|| StorageError::Shape { path: self.base.join(scope), expected: "a scope id usable as a file name" })
+        layout::scope_file(&self.base, scope).ok_or_else(|| StorageError::Shape {
+            path: self.base.join(scope),
+            expected: "a scope id usable as a file name",
+        })
     }
 
     fn write_scope(&self, scope: &str, data: &ScopeData) -> Result<(), StorageError> {
@@ -209,10 +182,16 @@ impl LocalFileSystemStore {
         if !circular {
             warned.remove(scope);
         } else if warned.insert(scope.to_string()) {
-            tracing::warn!("context store '{}': circular references in scope {scope} were not saved", self.name);
+            tracing::warn!(
+                "context store '{}': circular references in scope {scope} were not saved",
+                self.name
+            );
         }
         drop(warned);
-        let millis = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
+        let millis = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or(0);
         let tmp = fsio::suffixed(&path, &format!(".{millis}.tmp"));
         fsio::write_via(&path, &tmp, text.as_bytes(), WriteOpts::default())
     }
@@ -234,13 +213,18 @@ impl LocalFileSystemStore {
         let path = self.path_of(scope)?;
         let _io = self.io.lock();
         match std::fs::remove_file(&path) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(StorageError::io("remove", &path, e)),
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(StorageError::io("remove", &path, e))
+            }
             _ => Ok(()),
         }
     }
 
     fn err(&self, e: StorageError) -> ContextError {
-        ContextError::Store { store: self.name.clone(), message: e.to_string() }
+        ContextError::Store {
+            store: self.name.clone(),
+            message: e.to_string(),
+        }
     }
 }
 
@@ -258,7 +242,10 @@ impl ContextStore for LocalFileSystemStore {
     fn get(&self, scope: &str, key: &str) -> Result<Option<Value>, ContextError> {
         match &self.cache {
             Some(c) => Ok(c.lock().scopes.get(scope).and_then(|m| m.get(key).cloned())),
-            None => Ok(self.read_scope(scope).map_err(|e| self.err(e))?.shift_remove(key)),
+            None => Ok(self
+                .read_scope(scope)
+                .map_err(|e| self.err(e))?
+                .shift_remove(key)),
         }
     }
 
@@ -292,8 +279,17 @@ impl ContextStore for LocalFileSystemStore {
 
     fn keys(&self, scope: &str) -> Result<Vec<String>, ContextError> {
         match &self.cache {
-            Some(c) => Ok(c.lock().scopes.get(scope).map(|m| m.keys().cloned().collect()).unwrap_or_default()),
-            None => Ok(self.read_scope(scope).map_err(|e| self.err(e))?.into_keys().collect()),
+            Some(c) => Ok(c
+                .lock()
+                .scopes
+                .get(scope)
+                .map(|m| m.keys().cloned().collect())
+                .unwrap_or_default()),
+            None => Ok(self
+                .read_scope(scope)
+                .map_err(|e| self.err(e))?
+                .into_keys()
+                .collect()),
         }
     }
 
@@ -308,7 +304,11 @@ impl ContextStore for LocalFileSystemStore {
     fn scopes(&self) -> Result<Vec<String>, ContextError> {
         let mut v: Vec<String> = match &self.cache {
             Some(c) => c.lock().scopes.keys().cloned().collect(),
-            None => layout::list_files(&self.base).map_err(|e| self.err(e))?.into_iter().map(|(s, _)| s).collect(),
+            None => layout::list_files(&self.base)
+                .map_err(|e| self.err(e))?
+                .into_iter()
+                .map(|(s, _)| s)
+                .collect(),
         };
         v.sort();
         v.dedup();

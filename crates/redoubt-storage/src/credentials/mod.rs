@@ -32,13 +32,22 @@ pub fn load_credentials(path: &Path, secret: &Secret) -> Result<CredMap, Storage
         JsonFile::Parsed(v, from) => (v, from),
     };
     let Value::Object(obj) = value else {
-        return Err(StorageError::Shape { path: from, expected: "a JSON object" });
+        return Err(StorageError::Shape {
+            path: from,
+            expected: "a JSON object",
+        });
     };
     let Some(payload) = obj.get("$") else {
         if secret.key().is_some() {
-            tracing::warn!("credentials file {} is not encrypted; it will be on the next save", from.display());
+            tracing::warn!(
+                "credentials file {} is not encrypted; it will be on the next save",
+                from.display()
+            );
         }
-        return to_cred_map(obj).ok_or(StorageError::Shape { path: from, expected: "an object of node credentials" });
+        return to_cred_map(obj).ok_or(StorageError::Shape {
+            path: from,
+            expected: "an object of node credentials",
+        });
     };
     let undecryptable = || StorageError::CredentialsUndecryptable { path: from.clone() };
     let payload = payload.as_str().ok_or_else(undecryptable)?;
@@ -57,14 +66,25 @@ pub fn load_credentials(path: &Path, secret: &Secret) -> Result<CredMap, Storage
 /// Writes `creds` to `path` (mode 0600, atomically, previous file kept as
 /// `.<name>.backup`), encrypted unless `secret` is disabled. `pretty` is
 /// Node-RED's `flowFilePretty`.
-pub fn save_credentials(path: &Path, creds: &CredMap, secret: &Secret, pretty: bool) -> Result<(), StorageError> {
-    let plain = Value::Object(creds.iter().map(|(k, v)| (k.clone(), Value::Object(v.clone()))).collect());
+pub fn save_credentials(
+    path: &Path,
+    creds: &CredMap,
+    secret: &Secret,
+    pretty: bool,
+) -> Result<(), StorageError> {
+    let plain = Value::Object(
+        creds
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::Object(v.clone())))
+            .collect(),
+    );
     let doc = match secret.key() {
         None => plain,
         Some(key) => {
             let text = json_js::stringify(&plain, None);
-            let enc = cipher::encrypt(key, &text)
-                .map_err(|e| StorageError::io("generate an IV for", path, std::io::Error::other(e)))?;
+            let enc = cipher::encrypt(key, &text).map_err(|e| {
+                StorageError::io("generate an IV for", path, std::io::Error::other(e))
+            })?;
             let mut m = Map::new();
             m.insert("$".to_string(), Value::String(enc));
             Value::Object(m)
@@ -72,7 +92,14 @@ pub fn save_credentials(path: &Path, creds: &CredMap, secret: &Secret, pretty: b
     };
     let text = json_js::stringify(&doc, pretty.then_some(4));
     let backup = fsio::backup_path(path);
-    fsio::write_atomic(path, text.as_bytes(), WriteOpts { backup: Some(&backup), mode: Some(PRIVATE_MODE) })?;
+    fsio::write_atomic(
+        path,
+        text.as_bytes(),
+        WriteOpts {
+            backup: Some(&backup),
+            mode: Some(PRIVATE_MODE),
+        },
+    )?;
     if let Err(e) = secret.finish_migration() {
         tracing::warn!("credentials saved, but the old generated key could not be removed: {e}");
     }

@@ -86,12 +86,20 @@ pub struct Secret {
 impl Secret {
     /// A user secret, without touching any file.
     pub fn from_secret(secret: &str) -> Secret {
-        Secret { kind: EncryptionType::User, key: Some(CredentialKey::from_secret(secret)), legacy: None }
+        Secret {
+            kind: EncryptionType::User,
+            key: Some(CredentialKey::from_secret(secret)),
+            legacy: None,
+        }
     }
 
     /// No encryption.
     pub fn disabled() -> Secret {
-        Secret { kind: EncryptionType::Disabled, key: None, legacy: None }
+        Secret {
+            kind: EncryptionType::Disabled,
+            key: None,
+            legacy: None,
+        }
     }
 
     /// The encryption type to report.
@@ -112,17 +120,26 @@ impl Secret {
     /// Keys to try when decrypting, in Node-RED's order (a system key being
     /// migrated away from first).
     pub(crate) fn decrypt_keys(&self) -> impl Iterator<Item = &CredentialKey> {
-        self.legacy.as_ref().map(|(k, _)| k).into_iter().chain(self.key.as_ref())
+        self.legacy
+            .as_ref()
+            .map(|(k, _)| k)
+            .into_iter()
+            .chain(self.key.as_ref())
     }
 
     /// After a successful save: drops a migrated system key from the user
     /// directory's runtime settings.
     pub(crate) fn finish_migration(&self) -> Result<(), StorageError> {
-        let Some((_, user_dir)) = &self.legacy else { return Ok(()) };
+        let Some((_, user_dir)) = &self.legacy else {
+            return Ok(());
+        };
         let mut config = read_runtime_config(user_dir)?;
         if config.shift_remove(SYSTEM_KEY).is_some() {
             write_runtime_config(user_dir, &config)?;
-            tracing::info!("removed the generated credential key from {}", runtime_config_path(user_dir).display());
+            tracing::info!(
+                "removed the generated credential key from {}",
+                runtime_config_path(user_dir).display()
+            );
         }
         Ok(())
     }
@@ -145,13 +162,23 @@ pub fn resolve_secret(source: &SecretSource, user_dir: &Path) -> Result<Secret, 
         Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
         _ => None,
     };
-    let legacy = || system.as_deref().map(|s| (CredentialKey::from_secret(s), user_dir.to_path_buf()));
-    let user = |secret: &str| Secret { legacy: legacy(), ..Secret::from_secret(secret) };
+    let legacy = || {
+        system
+            .as_deref()
+            .map(|s| (CredentialKey::from_secret(s), user_dir.to_path_buf()))
+    };
+    let user = |secret: &str| Secret {
+        legacy: legacy(),
+        ..Secret::from_secret(secret)
+    };
     Ok(match source {
         SecretSource::Setting(s) => user(s),
         SecretSource::Env(var) => user(&read_env(var)?),
         SecretSource::File(path) => user(&read_secret_file(path)?),
-        SecretSource::Disabled => Secret { legacy: legacy(), ..Secret::disabled() },
+        SecretSource::Disabled => Secret {
+            legacy: legacy(),
+            ..Secret::disabled()
+        },
         SecretSource::System => {
             let secret = match system {
                 Some(s) => s,
@@ -162,7 +189,11 @@ pub fn resolve_secret(source: &SecretSource, user_dir: &Path) -> Result<Secret, 
                  (or {SECRET_ENV_VAR}) so that losing that file does not lose your credentials",
                 runtime_config_path(user_dir).display()
             );
-            Secret { kind: EncryptionType::System, key: Some(CredentialKey::from_secret(&secret)), legacy: None }
+            Secret {
+                kind: EncryptionType::System,
+                key: Some(CredentialKey::from_secret(&secret)),
+                legacy: None,
+            }
         }
     })
 }
@@ -170,7 +201,9 @@ pub fn resolve_secret(source: &SecretSource, user_dir: &Path) -> Result<Secret, 
 fn read_env(var: &str) -> Result<String, StorageError> {
     match std::env::var(var) {
         Ok(v) if !v.is_empty() => Ok(v),
-        _ => Err(StorageError::SecretEnv { var: var.to_string() }),
+        _ => Err(StorageError::SecretEnv {
+            var: var.to_string(),
+        }),
     }
 }
 
@@ -178,15 +211,26 @@ fn read_secret_file(path: &Path) -> Result<String, StorageError> {
     let text = std::fs::read_to_string(path).map_err(|e| StorageError::io("read", path, e))?;
     let secret = text.trim_end_matches(['\n', '\r', ' ', '\t']);
     if secret.is_empty() {
-        return Err(StorageError::SecretFile { path: path.to_path_buf(), message: "the file is empty".into() });
+        return Err(StorageError::SecretFile {
+            path: path.to_path_buf(),
+            message: "the file is empty".into(),
+        });
     }
     Ok(secret.to_string())
 }
 
-fn generate_system_key(user_dir: &Path, mut config: serde_json::Map<String, Value>) -> Result<String, StorageError> {
+fn generate_system_key(
+    user_dir: &Path,
+    mut config: serde_json::Map<String, Value>,
+) -> Result<String, StorageError> {
     let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes)
-        .map_err(|e| StorageError::io("generate a key for", runtime_config_path(user_dir), std::io::Error::other(e)))?;
+    getrandom::fill(&mut bytes).map_err(|e| {
+        StorageError::io(
+            "generate a key for",
+            runtime_config_path(user_dir),
+            std::io::Error::other(e),
+        )
+    })?;
     let secret = hex::encode(bytes);
     config.insert(SYSTEM_KEY.to_string(), Value::String(secret.clone()));
     write_runtime_config(user_dir, &config)?;

@@ -1,0 +1,69 @@
+//! The command line, matching `node-red`'s:
+//! `redoubt [-p PORT] [-u DIR] [-s FILE] [-D key=value]... [--safe] [FLOWS_FILE]`.
+
+use clap::Parser;
+use std::path::PathBuf;
+
+/// A Node-RED-compatible flow runtime, secure by default.
+#[derive(Debug, Parser)]
+#[command(name = "redoubt", version, about, long_about = None)]
+pub(crate) struct Args {
+    /// Port to listen on (overrides uiPort in settings).
+    #[arg(short = 'p', long = "port")]
+    pub(crate) port: Option<u16>,
+
+    /// User directory (default: ~/.redoubt).
+    #[arg(short = 'u', long = "userDir", visible_alias = "userdir")]
+    pub(crate) user_dir: Option<PathBuf>,
+
+    /// Settings file (default: settings.js in the user directory).
+    #[arg(short = 's', long = "settings")]
+    pub(crate) settings: Option<PathBuf>,
+
+    /// Override a setting: -D key=value (dotted keys, JSON values accepted).
+    #[arg(short = 'D', long = "define", value_name = "KEY=VALUE")]
+    pub(crate) define: Vec<String>,
+
+    /// Start without running the flows (they are loaded, not started).
+    #[arg(long = "safe")]
+    pub(crate) safe: bool,
+
+    /// Enable verbose output.
+    #[arg(short = 'v', long = "verbose")]
+    pub(crate) verbose: bool,
+
+    /// The flow file to use (relative to the user directory unless it exists in the working directory).
+    #[arg(value_name = "FLOWS_FILE")]
+    pub(crate) flows_file: Option<PathBuf>,
+}
+
+/// Splits `key=value`; the value is JSON when it parses as JSON, else a string.
+pub(crate) fn parse_define(d: &str) -> Result<(String, serde_json::Value), String> {
+    let (k, v) = d.split_once('=').ok_or_else(|| format!("-D {d:?}: expected key=value"))?;
+    if k.is_empty() {
+        return Err(format!("-D {d:?}: empty key"));
+    }
+    let value = serde_json::from_str(v).unwrap_or_else(|_| serde_json::Value::String(v.to_string()));
+    Ok((k.to_string(), value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defines_parse_json_or_text() {
+        assert_eq!(parse_define("a.b=5").expect("ok"), ("a.b".into(), serde_json::json!(5)));
+        assert_eq!(parse_define("x=hello").expect("ok"), ("x".into(), serde_json::json!("hello")));
+        assert!(parse_define("novalue").is_err());
+    }
+
+    #[test]
+    fn command_line_matches_node_red() {
+        let a = Args::parse_from(["redoubt", "-p", "1881", "-u", "/tmp/u", "-D", "x=1", "--safe", "my.json"]);
+        assert_eq!(a.port, Some(1881));
+        assert_eq!(a.user_dir, Some(PathBuf::from("/tmp/u")));
+        assert!(a.safe);
+        assert_eq!(a.flows_file, Some(PathBuf::from("my.json")));
+    }
+}

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The project's test command: build once (dev profile, dependencies
+# optimised), run every unit and end-to-end test with nextest, check
+# formatting and lints, then run the Node-RED conformance suite against
+# the same binary.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== build"
+cargo build --workspace --all-targets --locked
+
+echo "== unit and end-to-end tests"
+cargo nextest run --workspace --no-fail-fast
+
+echo "== formatting and lints"
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+echo "== conformance (../shared/conformance)"
+python3 scripts/conformance.py --bin target/debug/redoubt
