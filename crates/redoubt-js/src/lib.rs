@@ -4,6 +4,7 @@
 //! must not depend on the HTTP stack, storage or the flow engine.
 #![warn(missing_docs)]
 
+pub mod function;
 mod settings;
 pub mod settings_js;
 

@@ -41,26 +41,6 @@ fn ensure_user_dir(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Sets a dotted key (`logging.console.level`) in the settings object.
-fn set_dotted(map: &mut serde_json::Map<String, serde_json::Value>, key: &str, value: serde_json::Value) {
-    let mut cur = map;
-    let parts: Vec<&str> = key.split('.').collect();
-    for (i, p) in parts.iter().enumerate() {
-        if i + 1 == parts.len() {
-            cur.insert((*p).to_string(), value);
-            return;
-        }
-        let entry = cur.entry((*p).to_string()).or_insert_with(|| serde_json::Value::Object(Default::default()));
-        if !entry.is_object() {
-            *entry = serde_json::Value::Object(Default::default());
-        }
-        match entry.as_object_mut() {
-            Some(m) => cur = m,
-            None => return,
-        }
-    }
-}
-
 /// Resolves user directory, settings and flow file from the command line.
 pub(crate) fn resolve(args: &Args) -> Result<Startup> {
     let user_dir = match &args.user_dir {
@@ -82,16 +62,9 @@ pub(crate) fn resolve(args: &Args) -> Result<Startup> {
     if !settings_path.exists() {
         bail!("settings file {} does not exist", settings_path.display());
     }
-    let raw = redoubt_js::eval_settings_file(&settings_path)
-        .with_context(|| format!("cannot evaluate settings file {}", settings_path.display()))?;
-    let serde_json::Value::Object(mut map) = raw else {
-        bail!("settings file {}: module.exports is not an object", settings_path.display());
-    };
-    for d in &args.define {
-        let (k, v) = cli::parse_define(d).map_err(anyhow::Error::msg)?;
-        set_dotted(&mut map, &k, v);
-    }
-    let mut settings = settings::from_json(map).with_context(|| format!("in settings file {}", settings_path.display()))?;
+    let defines = args.define.iter().map(|d| cli::parse_define(d)).collect::<Result<Vec<_>, _>>().map_err(anyhow::Error::msg)?;
+    let mut settings =
+        settings::load(&settings_path, &defines).with_context(|| format!("in settings file {}", settings_path.display()))?;
     if let Some(p) = args.port {
         settings.ui_port = p;
     }

@@ -219,14 +219,41 @@ pub(crate) struct Settings {
 }
 
 /// Evaluates the settings.js at `path` and validates it.
-pub(crate) fn load(path: &Path) -> Result<Settings> {
+pub(crate) fn load(path: &Path, overrides: &[(String, Value)]) -> Result<Settings> {
     let value = redoubt_js::eval_settings_file(path).map_err(|source| SettingsError::Eval {
         path: path.to_owned(),
         source: Box::new(source),
     })?;
     match value {
-        Value::Object(map) => from_json(map),
+        Value::Object(mut map) => {
+            for (k, v) in overrides {
+                set_dotted(&mut map, k, v.clone());
+            }
+            from_json(map)
+        }
         other => Err(invalid("module.exports", &other, "an object")),
+    }
+}
+
+/// Sets a dotted key (`logging.console.level`) as `-D` does.
+fn set_dotted(map: &mut Map<String, Value>, key: &str, value: Value) {
+    let mut cur = map;
+    let parts: Vec<&str> = key.split('.').collect();
+    for (i, p) in parts.iter().enumerate() {
+        if i + 1 == parts.len() {
+            cur.insert((*p).to_string(), value);
+            return;
+        }
+        let entry = cur
+            .entry((*p).to_string())
+            .or_insert_with(|| Value::Object(Map::new()));
+        if !entry.is_object() {
+            *entry = Value::Object(Map::new());
+        }
+        match entry.as_object_mut() {
+            Some(m) => cur = m,
+            None => return,
+        }
     }
 }
 
@@ -240,10 +267,12 @@ pub(crate) fn from_json(map: Map<String, Value>) -> Result<Settings> {
         tracing::debug!(key = %key, "Unknown setting kept but not used.");
     }
     if get_bool(&map, "functionExternalModules", false)? {
-        return Err(unsupported(
-            "functionExternalModules",
-            "redoubt cannot install npm modules for Function nodes; set it to false",
-        ));
+        // Node-RED's stock settings.js turns this on, so refusing it would
+        // break drop-in use. Function nodes that list modules are rejected
+        // one by one instead (the node names the module).
+        tracing::warn!(
+            "functionExternalModules is set, but redoubt does not install npm modules; Function nodes that use them will not start."
+        );
     }
     let http_root = root(&map, "httpRoot")?;
     let http_admin_root = effective_root(&http_root, root(&map, "httpAdminRoot")?);
@@ -810,7 +839,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("settings.js");
         std::fs::write(&path, src).unwrap();
-        load(&path)
+        load(&path, &[])
     }
 
     fn key_of(err: &SettingsError) -> &str {
@@ -845,15 +874,11 @@ mod tests {
     }
 
     #[test]
-    fn stock_node_red_settings_fail_only_on_function_external_modules() {
+    fn stock_node_red_settings_load_unchanged() {
         let stock = include_str!("../../redoubt-js/tests/data/stock-settings.js");
-        let err = eval_js(stock).unwrap_err();
-        assert_eq!(key_of(&err), "functionExternalModules");
-        let fixed = stock.replace(
-            "functionExternalModules: true",
-            "functionExternalModules: false",
-        );
-        assert_eq!(eval_js(&fixed).unwrap().ui_port, 1880);
+        let s = eval_js(stock).unwrap();
+        assert_eq!(s.ui_port, 1880);
+        assert!(s.function_external_modules);
     }
 
     #[test]
@@ -1000,10 +1025,6 @@ mod tests {
                 json!({"webSocketNodeVerifyClient": {"__function__": "f"}}),
                 "webSocketNodeVerifyClient",
             ),
-            (
-                json!({"functionExternalModules": true}),
-                "functionExternalModules",
-            ),
         ];
         for (settings, key) in cases {
             let err = parse(settings).unwrap_err();
@@ -1086,7 +1107,7 @@ mod tests {
         std::fs::write(&path, "module.exports = { uiPort: 1 };").unwrap();
         let err = write_default(&path).unwrap_err();
         assert_eq!(err.kind(), std::io::ErrorKind::AlreadyExists);
-        assert_eq!(load(&path).unwrap().ui_port, 1);
+        assert_eq!(load(&path, &[]).unwrap().ui_port, 1);
         let leftovers = std::fs::read_dir(path.parent().unwrap()).unwrap().count();
         assert_eq!(leftovers, 1, "no temporary file is left behind");
     }

@@ -119,6 +119,21 @@ impl Executor {
                 }
                 let _ = reply.send(found.is_some());
             }
+            Command::EventById(id, ev, reply) => {
+                let found = self.by_id.get(id.as_str()).copied().filter(|i| self.slots[*i].node.is_some());
+                if let Some(i) = found {
+                    self.event(i, ev);
+                }
+                let _ = reply.send(found.is_some());
+            }
+            Command::Statuses(reply) => {
+                let v = self
+                    .slots
+                    .iter()
+                    .filter_map(|s| s.status.clone().map(|st| (s.info.id.to_string(), st)))
+                    .collect();
+                let _ = reply.send(v);
+            }
             Command::Emit(key, port, msg) => {
                 if let Some(i) = self.slot_of(&key) {
                     self.effects.push(Effect::Send(port, msg));

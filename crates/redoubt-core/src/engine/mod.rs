@@ -116,6 +116,8 @@ pub(crate) enum Command {
     Error(NodeKey, NodeError, Option<Msg>),
     Complete(NodeKey, Msg, Option<NodeError>),
     InputById(String, Msg, oneshot::Sender<bool>),
+    EventById(String, NodeEvent, oneshot::Sender<bool>),
+    Statuses(oneshot::Sender<Vec<(String, Status)>>),
     Deploy(Box<plan::DeployRequest>, oneshot::Sender<Result<DeployReport, FlowsError>>),
     Stop(oneshot::Sender<()>),
 }
@@ -234,6 +236,21 @@ impl Engine {
         let (tx, rx) = oneshot::channel();
         self.shared.command(Command::InputById(id.to_string(), msg, tx));
         rx.await.unwrap_or(false)
+    }
+
+    /// Delivers `ev` to node `id`'s `on_event` (the admin API toggling a
+    /// debug node, for example). False when no such node runs.
+    pub async fn event(&self, id: &str, ev: NodeEvent) -> bool {
+        let (tx, rx) = oneshot::channel();
+        self.shared.command(Command::EventById(id.to_string(), ev, tx));
+        rx.await.unwrap_or(false)
+    }
+
+    /// The last status of every node that set one (for the editor's replay).
+    pub async fn statuses(&self) -> Vec<(String, Status)> {
+        let (tx, rx) = oneshot::channel();
+        self.shared.command(Command::Statuses(tx));
+        rx.await.unwrap_or_default()
     }
 
     /// Stops every node (closing them) and the executor.

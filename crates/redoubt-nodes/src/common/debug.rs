@@ -5,7 +5,7 @@
 use redoubt_core::Msg;
 use redoubt_core::engine::RuntimeEvent;
 use redoubt_core::expr::jsonata::{JsonataEnv, JsonataExpr};
-use redoubt_core::node::{BuildCtx, ConfigError, Node, NodeConfig, NodeCtx, NodeError, NodeType, Status};
+use redoubt_core::node::{BuildCtx, ConfigError, Node, NodeConfig, NodeCtx, NodeError, NodeEvent, NodeType, Status};
 use redoubt_core::propex;
 use redoubt_core::value::{Object, Value};
 
@@ -90,6 +90,19 @@ fn summary(v: &Value) -> String {
 }
 
 impl Node for Debug {
+    /// The admin API's `POST /debug/:id/enable|disable` arrives as a
+    /// `Value::Bool` event.
+    fn on_event(&mut self, ev: NodeEvent, _cx: &mut NodeCtx<'_>) -> Result<(), NodeError> {
+        if let NodeEvent::Custom(b) = ev {
+            if let Ok(v) = b.downcast::<Value>() {
+                if let Value::Bool(active) = *v {
+                    self.active = active;
+                }
+            }
+        }
+        Ok(())
+    }
+
     fn on_input(&mut self, msg: Msg, cx: &mut NodeCtx<'_>) -> Result<(), NodeError> {
         let env = JsonataEnv::for_node(cx.info(), cx.context());
         let (value, property) = match &self.target {

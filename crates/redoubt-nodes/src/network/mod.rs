@@ -6,6 +6,7 @@ mod http_in;
 mod http_response;
 mod qs;
 // -- http request (owner: http-request work): `mod http_request;`
+mod http_request;
 
 use redoubt_core::node::Registry;
 
@@ -13,4 +14,5 @@ pub(crate) fn register(reg: &mut Registry) {
     reg.register(http_in::HttpInType);
     reg.register(http_response::HttpResponseType);
     // -- http request
+    reg.register(http_request::HttpRequestType);
 }

@@ -1,0 +1,1 @@
+//! The editor's static assets (owner: editor-assets work).

@@ -1,0 +1,9 @@
+//! redoubt-admin: Node-RED's admin HTTP API (`/flows`, `/nodes`,
+//! `/settings`, `/context`, `/inject`, `/debug`, ...), the editor's `/comms`
+//! websocket, and the editor's static assets, as an axum router mounted at
+//! `httpAdminRoot`. Authorization (the security work) will sit in front of
+//! these routes as one layer asking one question: may this caller use this
+//! scope?
+
+pub mod assets;
+pub mod routes;

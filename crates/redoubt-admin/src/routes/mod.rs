@@ -1,0 +1,1 @@
+//! The admin API routes (owner: admin-API work).

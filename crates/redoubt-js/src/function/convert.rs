@@ -1,0 +1,332 @@
+//! Converts redoubt [`Value`]s to JS values and back, directly (no JSON
+//! round trip): object key order, `Buffer`, `Date`, `undefined` and cycles
+//! survive, and host handles (the HTTP response behind `msg.res`) travel as
+//! frozen placeholder objects that map back to the same handle.
+//!
+//! JS values with no redoubt counterpart follow `RED.util.cloneMessage` then
+//! `JSON.stringify` as closely as a value type allows: functions and symbols
+//! become `undefined`, other typed arrays, maps, sets and errors become
+//! objects of their own enumerable properties.
+
+use bytes::Bytes;
+use redoubt_core::value::{Array as RArray, Handle, Map, Object as RObject, Value};
+use rquickjs::function::This;
+use rquickjs::{Array, Ctx, Function, Object, Type, TypedArray, Value as JsValue};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Deepest nesting converted (guards the Rust stack against JS linked lists).
+const MAX_DEPTH: usize = 1000;
+/// Most values converted in one call (guards against exponential DAGs).
+const MAX_VALUES: usize = 4_000_000;
+
+/// Why a value could not be converted.
+#[derive(Debug)]
+pub(crate) enum ConvertError {
+    /// The engine failed (an exception, out of memory, interrupted).
+    Js(rquickjs::Error),
+    /// The value is nested deeper than [`MAX_DEPTH`] or has more than
+    /// [`MAX_VALUES`] values.
+    TooLarge,
+}
+
+impl From<rquickjs::Error> for ConvertError {
+    fn from(e: rquickjs::Error) -> Self {
+        ConvertError::Js(e)
+    }
+}
+
+impl std::fmt::Display for ConvertError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ConvertError::Js(e) => write!(f, "{e}"),
+            ConvertError::TooLarge => f.write_str("value too large or nested too deeply"),
+        }
+    }
+}
+
+/// Host objects seen by the script, by placeholder number. Entries are
+/// dropped when the node is idle; a stale placeholder converts to `undefined`.
+#[derive(Default)]
+pub(crate) struct HandleTable {
+    by_id: HashMap<u64, Handle>,
+    by_ptr: HashMap<usize, u64>,
+    next: u64,
+}
+
+impl HandleTable {
+    fn insert(&mut self, h: &Handle) -> u64 {
+        let ptr = Arc::as_ptr(&h.0) as *const () as usize;
+        if let Some(id) = self.by_ptr.get(&ptr) {
+            return *id;
+        }
+        self.next += 1;
+        self.by_id.insert(self.next, h.clone());
+        self.by_ptr.insert(ptr, self.next);
+        self.next
+    }
+
+    fn get(&self, id: u64) -> Option<Handle> {
+        self.by_id.get(&id).cloned()
+    }
+
+    /// Forgets every handle (nothing in flight refers to them any more).
+    pub(crate) fn clear(&mut self) {
+        self.by_id.clear();
+        self.by_ptr.clear();
+    }
+}
+
+/// The sandbox objects conversion needs, read from the prelude's `rd`.
+pub(crate) struct Protos<'js> {
+    ctx: Ctx<'js>,
+    buffer: Object<'js>,
+    handle: Object<'js>,
+    object: Object<'js>,
+    date: rquickjs::Constructor<'js>,
+    get_time: Function<'js>,
+    latin1: Function<'js>,
+    mk_handle: Function<'js>,
+}
+
+impl<'js> Protos<'js> {
+    /// Reads the prototypes and helpers from the prelude's control object.
+    pub(crate) fn from_rd(ctx: &Ctx<'js>, rd: &Object<'js>) -> rquickjs::Result<Self> {
+        Ok(Protos {
+            ctx: ctx.clone(),
+            buffer: rd.get("BufferProto")?,
+            handle: rd.get("HandleProto")?,
+            object: rd.get("ObjectProto")?,
+            date: rd.get("DateCtor")?,
+            get_time: rd.get("getTime")?,
+            latin1: rd.get("latin1Of")?,
+            mk_handle: rd.get("mkHandle")?,
+        })
+    }
+
+    /// A JS `Buffer` holding a copy of `bytes`.
+    pub(crate) fn buffer(&self, bytes: &[u8]) -> rquickjs::Result<JsValue<'js>> {
+        let arr = TypedArray::<u8>::new_copy(self.ctx.clone(), bytes)?;
+        let obj = arr.into_object();
+        obj.set_prototype(Some(&self.buffer))?;
+        Ok(obj.into_value())
+    }
+
+    /// The bytes of a `Uint8Array` (read through a latin1 string, since
+    /// reading typed array memory directly needs `unsafe`).
+    pub(crate) fn bytes(&self, obj: &Object<'js>) -> rquickjs::Result<Vec<u8>> {
+        let s: rquickjs::String = self.latin1.call((obj.clone(),))?;
+        let text = s.to_string()?;
+        // Every char is below 256, so the cast is exact.
+        Ok(text.chars().map(|c| c as u32 as u8).collect())
+    }
+}
+
+/// Converts redoubt values into JS values.
+pub(crate) struct ToJs<'a, 'js> {
+    p: &'a Protos<'js>,
+    handles: &'a mut HandleTable,
+    seen: HashMap<usize, JsValue<'js>>,
+    depth: usize,
+}
+
+impl<'a, 'js> ToJs<'a, 'js> {
+    pub(crate) fn new(p: &'a Protos<'js>, handles: &'a mut HandleTable) -> Self {
+        ToJs { p, handles, seen: HashMap::new(), depth: 0 }
+    }
+
+    /// Converts one value; shared objects stay shared and cycles are kept.
+    pub(crate) fn value(&mut self, v: &Value) -> Result<JsValue<'js>, ConvertError> {
+        let ctx = self.p.ctx.clone();
+        Ok(match v {
+            Value::Undefined => JsValue::new_undefined(ctx),
+            Value::Null => JsValue::new_null(ctx),
+            Value::Bool(b) => JsValue::new_bool(ctx, *b),
+            Value::Number(n) => JsValue::new_number(ctx, *n),
+            Value::String(s) => rquickjs::String::from_str(ctx, s)?.into_value(),
+            Value::Buffer(b) => self.p.buffer(b)?,
+            Value::Date(ms) => self.p.date.construct((*ms,))?,
+            Value::Handle(h) => {
+                let id = self.handles.insert(h);
+                self.p.mk_handle.call((id as f64,))?
+            }
+            Value::Array(a) => {
+                if let Some(done) = self.seen.get(&a.addr()) {
+                    return Ok(done.clone());
+                }
+                let arr = Array::new(ctx)?;
+                self.seen.insert(a.addr(), arr.clone().into_value());
+                self.enter()?;
+                for (i, item) in a.to_vec().iter().enumerate() {
+                    let js = self.value(item)?;
+                    arr.set(i, js)?;
+                }
+                self.depth -= 1;
+                arr.into_value()
+            }
+            Value::Object(o) => {
+                if let Some(done) = self.seen.get(&o.addr()) {
+                    return Ok(done.clone());
+                }
+                let obj = Object::new(ctx)?;
+                self.seen.insert(o.addr(), obj.clone().into_value());
+                self.enter()?;
+                for (k, item) in o.entries() {
+                    let js = self.value(&item)?;
+                    obj.set(&*k, js)?;
+                }
+                self.depth -= 1;
+                obj.into_value()
+            }
+        })
+    }
+
+    fn enter(&mut self) -> Result<(), ConvertError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(ConvertError::TooLarge);
+        }
+        Ok(())
+    }
+}
+
+/// Converts JS values into redoubt values.
+pub(crate) struct FromJs<'a, 'js> {
+    p: &'a Protos<'js>,
+    handles: &'a HandleTable,
+    seen: HashMap<JsValue<'js>, Value>,
+    count: usize,
+    depth: usize,
+}
+
+impl<'a, 'js> FromJs<'a, 'js> {
+    pub(crate) fn new(p: &'a Protos<'js>, handles: &'a HandleTable) -> Self {
+        FromJs { p, handles, seen: HashMap::new(), count: 0, depth: 0 }
+    }
+
+    /// Converts `obj` into the existing object `into`, replacing its
+    /// properties in place, so every holder of `into` sees the result (the
+    /// message a function node received, written back when it is done).
+    pub(crate) fn into_object(&mut self, obj: &Object<'js>, into: &RObject) -> Result<(), ConvertError> {
+        self.seen.insert(obj.clone().into_value(), Value::Object(into.clone()));
+        let map = self.props(obj)?;
+        into.with_mut(|m| *m = map);
+        Ok(())
+    }
+
+    /// Converts one value.
+    pub(crate) fn value(&mut self, v: JsValue<'js>) -> Result<Value, ConvertError> {
+        self.count += 1;
+        if self.count > MAX_VALUES {
+            return Err(ConvertError::TooLarge);
+        }
+        Ok(match v.type_of() {
+            Type::Uninitialized | Type::Undefined | Type::Symbol => Value::Undefined,
+            Type::Function | Type::Constructor | Type::Module | Type::Unknown => Value::Undefined,
+            Type::Null => Value::Null,
+            Type::Bool => Value::Bool(v.as_bool().unwrap_or(false)),
+            Type::Int => Value::Number(f64::from(v.as_int().unwrap_or(0))),
+            Type::Float => Value::Number(v.as_float().unwrap_or(f64::NAN)),
+            Type::String => match v.as_string() {
+                Some(s) => Value::String(Arc::from(js_string(s)?)),
+                None => Value::Undefined,
+            },
+            Type::BigInt => match v.as_big_int().map(|b| b.clone().to_i64()) {
+                Some(Ok(n)) => Value::Number(n as f64),
+                _ => Value::Number(f64::NAN),
+            },
+            Type::Array => match v.clone().into_array() {
+                Some(arr) => self.array(v, arr)?,
+                None => Value::Undefined,
+            },
+            Type::Object | Type::Exception | Type::Proxy | Type::Promise => match v.clone().into_object() {
+                Some(obj) => self.object(v, obj)?,
+                None => Value::Undefined,
+            },
+        })
+    }
+
+    fn array(&mut self, key: JsValue<'js>, arr: Array<'js>) -> Result<Value, ConvertError> {
+        if let Some(done) = self.seen.get(&key) {
+            return Ok(done.clone());
+        }
+        let out = RArray::new();
+        self.seen.insert(key, Value::Array(out.clone()));
+        self.enter()?;
+        let mut items = Vec::with_capacity(arr.len());
+        for i in 0..arr.len() {
+            let item: JsValue<'js> = arr.get(i)?;
+            items.push(self.value(item)?);
+        }
+        self.depth -= 1;
+        out.with_mut(|v| *v = items);
+        Ok(Value::Array(out))
+    }
+
+    fn object(&mut self, key: JsValue<'js>, obj: Object<'js>) -> Result<Value, ConvertError> {
+        if let Some(done) = self.seen.get(&key) {
+            return Ok(done.clone());
+        }
+        let proto = obj.get_prototype();
+        let plain = proto.as_ref() == Some(&self.p.object);
+        if !plain {
+            // A Buffer, or a plain Uint8Array (kept as bytes too).
+            if obj.is_typed_array::<u8>() {
+                return Ok(Value::Buffer(Bytes::from(self.p.bytes(&obj)?)));
+            }
+            if proto.as_ref() == Some(&self.p.handle) {
+                let id: f64 = obj.get("__handle")?;
+                return Ok(self.handles.get(id as u64).map(Value::Handle).unwrap_or_default());
+            }
+            if obj.is_instance_of(&self.p.date) {
+                let ms: f64 = self.p.get_time.call((This(obj),))?;
+                return Ok(Value::Date(ms));
+            }
+        }
+        let out = RObject::new();
+        self.seen.insert(key, Value::Object(out.clone()));
+        let map = self.props(&obj)?;
+        out.with_mut(|m| *m = map);
+        Ok(Value::Object(out))
+    }
+
+    fn props(&mut self, obj: &Object<'js>) -> Result<Map, ConvertError> {
+        self.enter()?;
+        let mut map = Map::new();
+        for prop in obj.props::<rquickjs::String<'js>, JsValue<'js>>() {
+            let (k, v) = prop?;
+            let key = js_string(&k)?;
+            let val = self.value(v)?;
+            map.insert(Arc::from(key), val);
+        }
+        self.depth -= 1;
+        Ok(map)
+    }
+
+    fn enter(&mut self) -> Result<(), ConvertError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(ConvertError::TooLarge);
+        }
+        Ok(())
+    }
+}
+
+/// A JS string as Rust text; lone surrogates become U+FFFD.
+pub(crate) fn js_string(s: &rquickjs::String<'_>) -> rquickjs::Result<String> {
+    match s.to_string() {
+        Ok(t) => Ok(t),
+        Err(_) => {
+            // QuickJS hands lone surrogates out as WTF-8, which is not UTF-8:
+            // rebuild the text one UTF-16 unit at a time.
+            let ctx = s.ctx().clone();
+            let units: Vec<u16> = {
+                let f: Function = ctx.eval(
+                    "(function (s) { const a = []; for (let i = 0; i < s.length; i++) a.push(s.charCodeAt(i)); return a; })",
+                )?;
+                f.call((s.clone(),))?
+            };
+            Ok(String::from_utf16_lossy(&units))
+        }
+    }
+}

@@ -1,0 +1,176 @@
+//! The function node's script host: runs the user's JavaScript in QuickJS
+//! with the sandbox Node-RED's `10-function.js` gives it (`msg`, `node`,
+//! `context`/`flow`/`global`, `env`, `RED.util`, `Buffer`, `console`,
+//! `util`, timers, Promises), On Start and On Stop code, a per-node memory
+//! limit and a per-turn timeout.
+//!
+//! The node in `redoubt-nodes` supplies a [`ScriptSink`] (its engine
+//! handle) and drives a [`FunctionRunner`]; everything that touches the
+//! engine stays in this module:
+//!
+//! - [`Sandbox`]: one QuickJS runtime and context per node, the prelude
+//!   (`prelude.js`, `buffer.js`) and the compiled code.
+//! - `convert`: redoubt values to JS and back, without JSON.
+//! - `host`: the Rust functions the prelude calls.
+//! - [`FunctionRunner`]: the per-node task and the blocking pool.
+//!
+//! Known deviations from Node-RED: `node.linkcall` and external modules
+//! (`libs`) are not available; `util` is a small subset of Node's; there
+//! is no `URL`/`URLSearchParams`; QuickJS's error texts differ from V8's
+//! (`cannot read property 'x' of undefined`); the timeout also bounds
+//! promise continuations and timer callbacks (Node-RED's only bounds the
+//! synchronous part); values read from context are copies, so changing
+//! one without `set` does not change the stored value.
+
+mod convert;
+mod host;
+mod runner;
+mod sandbox;
+
+#[cfg(test)]
+mod tests;
+
+pub use runner::FunctionRunner;
+pub use sandbox::Sandbox;
+
+use redoubt_core::Msg;
+use redoubt_core::context::NodeContext;
+use redoubt_core::engine::LogLevel;
+use redoubt_core::node::{NodeError, Status};
+use redoubt_core::value::Value;
+use std::time::Duration;
+
+/// The default memory limit of one function node's JS heap.
+pub const DEFAULT_MEMORY_LIMIT: usize = 64 * 1024 * 1024;
+
+/// A function node's code and limits.
+#[derive(Debug, Clone)]
+pub struct FunctionSpec {
+    /// The node id (`node.id`).
+    pub id: String,
+    /// The node name (`node.name`).
+    pub name: String,
+    /// `node.path` (`NR_NODE_PATH`).
+    pub path: String,
+    /// `node.outputCount`.
+    pub outputs: usize,
+    /// The On Message code.
+    pub func: String,
+    /// The On Start code.
+    pub initialize: String,
+    /// The On Stop code.
+    pub finalize: String,
+    /// Longest a turn may run before it is interrupted.
+    pub timeout: Option<Duration>,
+    /// The JS heap limit in bytes.
+    pub memory_limit: usize,
+}
+
+/// Where a script's effects go: the node's engine handle, or a test double.
+/// Every method may be called from a blocking-pool thread.
+pub trait ScriptSink: Send + Sync + 'static {
+    /// Sends `msg` on output `port`.
+    fn send(&self, port: usize, msg: Msg);
+    /// Input message `id` is done (`done()` or `done(err)`).
+    fn done(&self, id: u64, result: Result<(), NodeError>);
+    /// Input message `id` will never be done (dropped, or the node closed).
+    fn discard(&self, id: u64);
+    /// `node.status(...)`.
+    fn status(&self, status: Status);
+    /// `node.error(err, msg)`: routed to Catch nodes when there is a message.
+    fn error(&self, err: NodeError, msg: Option<Msg>);
+    /// `node.log/warn/debug` (and errors reported while closing).
+    fn log(&self, level: LogLevel, text: &str);
+    /// The node's context.
+    fn context(&self) -> NodeContext;
+    /// `env.get(name)`.
+    fn env(&self, name: &str) -> Value;
+}
+
+/// The node's code does not compile (or the engine could not start).
+#[derive(Debug, Clone, thiserror::Error, PartialEq)]
+#[error("{message}")]
+pub struct CompileError {
+    /// The configuration property: `func`, `initialize` or `finalize`.
+    pub field: &'static str,
+    /// `SyntaxError: ... (body:line L, col C)`.
+    pub message: String,
+    /// Line within the user's code (1-based; 0 when unknown).
+    pub line: usize,
+    /// Column (1-based; 0 when unknown).
+    pub column: usize,
+}
+
+impl CompileError {
+    fn engine(message: String) -> CompileError {
+        CompileError { field: "func", message: format!("JavaScript engine error: {message}"), line: 0, column: 0 }
+    }
+}
+
+/// True when the code calls `node.done()` itself, so the node must not call
+/// done when the function returns (Node-RED checks the same text, then the
+/// syntax tree; comments and strings are skipped here instead).
+pub fn calls_node_done(func: &str) -> bool {
+    let code = strip_comments_and_strings(func);
+    let bytes = code.as_bytes();
+    let mut from = 0;
+    while let Some(pos) = code[from..].find("node.done") {
+        let at = from + pos;
+        let before_ok = at == 0 || !is_ident(bytes[at - 1]);
+        let rest = code[at + "node.done".len()..].trim_start();
+        if before_ok && rest.starts_with('(') {
+            return true;
+        }
+        from = at + 1;
+    }
+    false
+}
+
+fn is_ident(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b == b'.'
+}
+
+/// The code with comments and string literal contents blanked out.
+fn strip_comments_and_strings(src: &str) -> String {
+    let mut out = String::with_capacity(src.len());
+    let mut chars = src.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '/' if chars.peek() == Some(&'/') => {
+                for n in chars.by_ref() {
+                    if n == '\n' {
+                        out.push('\n');
+                        break;
+                    }
+                }
+            }
+            '/' if chars.peek() == Some(&'*') => {
+                chars.next();
+                let mut prev = ' ';
+                for n in chars.by_ref() {
+                    if prev == '*' && n == '/' {
+                        break;
+                    }
+                    prev = n;
+                }
+                out.push(' ');
+            }
+            '"' | '\'' | '`' => {
+                out.push(c);
+                let mut escaped = false;
+                for n in chars.by_ref() {
+                    if escaped {
+                        escaped = false;
+                    } else if n == '\\' {
+                        escaped = true;
+                    } else if n == c {
+                        break;
+                    }
+                }
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}

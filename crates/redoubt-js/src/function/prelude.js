@@ -1,0 +1,753 @@
+// The sandbox of one function node, mirroring the one `10-function.js`
+// builds for `vm.createContext`: `node`, `context`/`flow`/`global`, `env`,
+// `RED.util`, `Buffer`, `console`, `util` and the timer functions, plus the
+// control object `rd` the Rust side drives (input, timers, init, close).
+//
+// `h` holds the host functions (see host.rs); `meta` is {id, name, path,
+// outputCount}; `Buffer` comes from buffer.js. Messages the Rust side still
+// has to convert live in `live` (sends without cloning) and `inflight`
+// (messages whose done() is pending), so Rust never keeps JS values itself.
+(function (h, meta, bufmod) {
+    "use strict";
+    const G = globalThis;
+    const Buffer = bufmod.Buffer;
+    const hasOwn = Object.prototype.hasOwnProperty;
+    const HandleProto = Object.freeze(Object.create(null));
+    const RESOLVING = 0, RESOLVED = 1, FAILED = 2;
+
+    let body = null, init = null, fin = null;
+    let state = RESOLVED;
+    let queued = [];
+    const inflight = new Map();     // id -> msg
+    const inflightIds = new Map();  // msg -> id
+    let live = [];
+    const timers = new Map();       // id -> {fn, args}
+    let timerSeq = 0;
+    const closeHandlers = [];
+
+    // ---- formatting -------------------------------------------------------
+
+    function inspect(v) {
+        if (typeof v === "string") {
+            return v;
+        }
+        if (v instanceof Error) {
+            return String(v);
+        }
+        if (typeof v === "object" && v !== null) {
+            try {
+                return JSON.stringify(v);
+            } catch (e) {
+                return String(v);
+            }
+        }
+        return String(v);
+    }
+
+    function format(first) {
+        const args = Array.prototype.slice.call(arguments, 1);
+        if (typeof first !== "string") {
+            return [first].concat(args).map(inspect).join(" ");
+        }
+        let i = 0;
+        let out = first.replace(/%[sdifjoO%]/g, function (m) {
+            if (m === "%%") {
+                return "%";
+            }
+            if (i >= args.length) {
+                return m;
+            }
+            const a = args[i++];
+            switch (m) {
+                case "%s": return typeof a === "string" ? a : inspect(a);
+                case "%d": return String(Number(a));
+                case "%i": return String(parseInt(a, 10));
+                case "%f": return String(parseFloat(a));
+                default: return inspect(a);
+            }
+        });
+        for (; i < args.length; i++) {
+            out += " " + inspect(args[i]);
+        }
+        return out;
+    }
+
+    // What node.error/done report: the text a Catch node sees as
+    // msg.error.message (Error#toString, as Node-RED's handleError does).
+    function errorInfo(err) {
+        if (typeof err === "object" && err !== null) {
+            let message;
+            try {
+                message = String(err);
+            } catch (e) {
+                message = "Error";
+            }
+            const info = { message: message };
+            if (typeof err.stack === "string" && err.stack !== "") {
+                info.stack = message + "\n" + err.stack.replace(/\n+$/, "");
+            }
+            if (err.code !== undefined && err.code !== null) {
+                info.code = String(err.code);
+            }
+            return info;
+        }
+        return { message: String(err) };
+    }
+
+    // "(line L, col C)" of the first frame in the function body, with the
+    // line counted from the first line of the user's code.
+    function bodyLocation(err) {
+        const stack = typeof err.stack === "string" ? err.stack : "";
+        const m = /\(?Function node:[^\n]*?:(\d+):(\d+)\)?\s*(\n|$)/.exec(stack);
+        if (!m) {
+            return null;
+        }
+        return { line: Number(m[1]) - 1, col: Number(m[2]) };
+    }
+
+    // ---- RED.util -----------------------------------------------------------
+
+    function cloneValue(v, seen) {
+        if (v === null || typeof v !== "object") {
+            return v;
+        }
+        const known = seen.get(v);
+        if (known !== undefined) {
+            return known;
+        }
+        if (Object.getPrototypeOf(v) === HandleProto || v instanceof Error) {
+            return v;
+        }
+        let out;
+        if (v instanceof Buffer) {
+            out = Buffer.from(v);
+        } else if (v instanceof Date) {
+            out = new Date(v.getTime());
+        } else if (v instanceof RegExp) {
+            out = new RegExp(v.source, v.flags);
+        } else if (ArrayBuffer.isView(v)) {
+            out = new v.constructor(v);
+        } else if (Array.isArray(v)) {
+            out = new Array(v.length);
+            seen.set(v, out);
+            for (let i = 0; i < v.length; i++) {
+                out[i] = cloneValue(v[i], seen);
+            }
+            return out;
+        } else if (v instanceof Map) {
+            out = new Map();
+            seen.set(v, out);
+            v.forEach(function (val, key) {
+                out.set(key, cloneValue(val, seen));
+            });
+            return out;
+        } else if (v instanceof Set) {
+            out = new Set();
+            seen.set(v, out);
+            v.forEach(function (val) {
+                out.add(cloneValue(val, seen));
+            });
+            return out;
+        } else {
+            out = Object.create(Object.getPrototypeOf(v));
+            seen.set(v, out);
+            for (const k of Object.keys(v)) {
+                out[k] = cloneValue(v[k], seen);
+            }
+            return out;
+        }
+        seen.set(v, out);
+        return out;
+    }
+
+    function cloneMessage(msg) {
+        if (msg === undefined || msg === null) {
+            return msg;
+        }
+        const req = msg.req;
+        const res = msg.res;
+        delete msg.req;
+        delete msg.res;
+        const m = cloneValue(msg, new Map());
+        if (req) {
+            m.req = req;
+            msg.req = req;
+        }
+        if (res) {
+            m.res = res;
+            msg.res = res;
+        }
+        return m;
+    }
+
+    function pathOf(expr, msg) {
+        const segs = h.parsePath(String(expr));
+        return segs.map(function (s) {
+            return Array.isArray(s) ? resolvePath(msg, s) : s;
+        });
+    }
+
+    function resolvePath(msg, segs) {
+        return segs.reduce(function (obj, key) {
+            return obj[Array.isArray(key) ? resolvePath(msg, key) : key];
+        }, msg);
+    }
+
+    function getObjectProperty(msg, expr) {
+        let result = null;
+        pathOf(expr, msg).reduce(function (obj, key) {
+            result = (typeof obj[key] !== "undefined" ? obj[key] : undefined);
+            return result;
+        }, msg);
+        return result;
+    }
+
+    function setObjectProperty(msg, prop, value, createMissing) {
+        if (typeof createMissing === "undefined") {
+            createMissing = (typeof value !== "undefined");
+        }
+        const parts = pathOf(prop, msg);
+        let obj = msg;
+        for (let i = 0; i < parts.length - 1; i++) {
+            const key = parts[i];
+            if (typeof key === "string" || (typeof key === "number" && !Array.isArray(obj))) {
+                if (hasOwn.call(obj, key)) {
+                    if ((typeof obj[key] !== "object" && typeof obj[key] !== "function") || obj[key] === null) {
+                        return false;
+                    }
+                    obj = obj[key];
+                } else if (createMissing) {
+                    obj[key] = typeof parts[i + 1] === "string" ? {} : [];
+                    obj = obj[key];
+                } else {
+                    return false;
+                }
+            } else if (obj[key] === undefined) {
+                if (!createMissing) {
+                    return false;
+                }
+                obj[key] = typeof parts[i + 1] === "string" ? {} : [];
+                obj = obj[key];
+            } else {
+                obj = obj[key];
+            }
+        }
+        const key = parts[parts.length - 1];
+        if (typeof value === "undefined") {
+            if (typeof key === "number" && Array.isArray(obj)) {
+                obj.splice(key, 1);
+            } else {
+                delete obj[key];
+            }
+        } else if (typeof obj === "object" && obj !== null) {
+            obj[key] = value;
+        } else {
+            return false;
+        }
+        return true;
+    }
+
+    function stripMsg(expr) {
+        expr = String(expr);
+        return expr.indexOf("msg.") === 0 ? expr.substring(4) : expr;
+    }
+
+    function compareObjects(a, b) {
+        if (a === b) {
+            return true;
+        }
+        if (a === null || b === null || typeof a !== "object" || typeof b !== "object") {
+            return false;
+        }
+        if (Array.isArray(a) !== Array.isArray(b)) {
+            return false;
+        }
+        if (a instanceof Uint8Array && b instanceof Uint8Array) {
+            return a.length === b.length && a.every(function (x, i) { return x === b[i]; });
+        }
+        const ka = Object.keys(a), kb = Object.keys(b);
+        if (ka.length !== kb.length) {
+            return false;
+        }
+        return ka.every(function (k) { return hasOwn.call(b, k) && compareObjects(a[k], b[k]); });
+    }
+
+    const REDutil = {
+        cloneMessage: cloneMessage,
+        generateId: function () { return h.generateId(); },
+        getMessageProperty: function (msg, expr) { return getObjectProperty(msg, stripMsg(expr)); },
+        setMessageProperty: function (msg, prop, value, createMissing) {
+            return setObjectProperty(msg, stripMsg(prop), value, createMissing);
+        },
+        getObjectProperty: getObjectProperty,
+        setObjectProperty: setObjectProperty,
+        normalisePropertyExpression: function (expr, msg) { return pathOf(expr, msg); },
+        ensureString: function (o) {
+            if (Buffer.isBuffer(o)) {
+                return o.toString();
+            } else if (typeof o === "object") {
+                return JSON.stringify(o);
+            } else if (typeof o === "string") {
+                return o;
+            }
+            return "" + o;
+        },
+        ensureBuffer: function (o) {
+            if (Buffer.isBuffer(o)) {
+                return o;
+            } else if (typeof o === "object") {
+                o = JSON.stringify(o);
+            } else if (typeof o !== "string") {
+                o = "" + o;
+            }
+            return Buffer.from(o);
+        },
+        compareObjects: compareObjects,
+        parseContextStore: function (key) {
+            const m = /^#:\((\S+?)\)::(.*)$/.exec(key);
+            return m ? { store: m[1], key: m[2] } : { key: key };
+        },
+        getSetting: function (_node, name) { return h.env(String(name)); },
+    };
+
+    // ---- context ------------------------------------------------------------
+
+    function validKey(key) {
+        const keys = Array.isArray(key) ? key : [key];
+        return keys.length > 0 && keys.every(function (k) { return typeof k === "string" && k.length > 0; });
+    }
+
+    function makeContext(scope) {
+        return {
+            get: function (key, store, cb) {
+                if (!cb && typeof store === "function") {
+                    cb = store;
+                    store = undefined;
+                }
+                if (cb && typeof cb !== "function") {
+                    throw new Error("Callback must be a function");
+                }
+                if (!validKey(key)) {
+                    const err = new Error("Invalid context key");
+                    if (cb) {
+                        return cb(err);
+                    }
+                    throw err;
+                }
+                let values;
+                try {
+                    values = Array.isArray(key)
+                        ? key.map(function (k) { return h.ctxGet(scope, k, store); })
+                        : h.ctxGet(scope, key, store);
+                } catch (err) {
+                    if (cb) {
+                        return cb(err);
+                    }
+                    throw err;
+                }
+                if (cb) {
+                    return Array.isArray(key) ? cb.apply(null, [undefined].concat(values)) : cb(undefined, values);
+                }
+                return values;
+            },
+            set: function (key, value, store, cb) {
+                if (!cb && typeof store === "function") {
+                    cb = store;
+                    store = undefined;
+                }
+                if (cb && typeof cb !== "function") {
+                    throw new Error("Callback must be a function");
+                }
+                if (!validKey(key)) {
+                    const err = new Error("Invalid context key");
+                    if (cb) {
+                        return cb(err);
+                    }
+                    throw err;
+                }
+                let error;
+                try {
+                    if (Array.isArray(key)) {
+                        const values = Array.isArray(value) ? value : [value];
+                        for (let i = 0; i < key.length; i++) {
+                            h.ctxSet(scope, key[i], i < values.length ? values[i] : null, store);
+                        }
+                    } else {
+                        h.ctxSet(scope, key, value, store);
+                    }
+                } catch (err) {
+                    if (!cb) {
+                        throw err;
+                    }
+                    error = err;
+                }
+                if (cb) {
+                    cb(error);
+                }
+            },
+            keys: function (store, cb) {
+                if (typeof store === "function") {
+                    cb = store;
+                    store = undefined;
+                }
+                if (cb && typeof cb !== "function") {
+                    throw new Error("Callback must be a function");
+                }
+                let keys;
+                try {
+                    keys = h.ctxKeys(scope, store);
+                } catch (err) {
+                    if (cb) {
+                        return cb(err);
+                    }
+                    throw err;
+                }
+                if (cb) {
+                    return cb(null, keys);
+                }
+                return keys;
+            },
+        };
+    }
+
+    const flowContext = makeContext("flow");
+    const globalContext = makeContext("global");
+    const nodeContext = makeContext("node");
+    Object.defineProperty(nodeContext, "flow", { get: function () { return flowContext; } });
+    Object.defineProperty(nodeContext, "global", { get: function () { return globalContext; } });
+
+    // ---- timers -------------------------------------------------------------
+
+    function delayOf(d) {
+        d = Number(d);
+        return (!(d >= 1) || d > 2147483647) ? 1 : d;
+    }
+
+    function addTimer(fn, delay, args, repeat) {
+        const id = ++timerSeq;
+        timers.set(id, { fn: fn, args: args, repeat: repeat });
+        h.setTimer(id, delayOf(delay), repeat);
+        return id;
+    }
+
+    function clearTimer(id) {
+        if (timers.delete(id)) {
+            h.clearTimer(id);
+        }
+    }
+
+    // ---- sending ------------------------------------------------------------
+
+    function sendResults(msgid, msgs, cloneFirst) {
+        if (msgs === null || msgs === undefined) {
+            return;
+        }
+        if (!Array.isArray(msgs)) {
+            msgs = [msgs];
+        }
+        const out = [];
+        for (let port = 0; port < msgs.length; port++) {
+            let list = msgs[port];
+            if (!list) {
+                continue;
+            }
+            if (!Array.isArray(list)) {
+                list = [list];
+            }
+            for (let n = 0; n < list.length; n++) {
+                const m = list[n];
+                if (m === null || m === undefined) {
+                    continue;
+                }
+                if (typeof m === "object" && !Buffer.isBuffer(m) && !Array.isArray(m)) {
+                    out.push([port, m]);
+                } else {
+                    let type = typeof m;
+                    if (type === "object") {
+                        type = Buffer.isBuffer(m) ? "Buffer" : (Array.isArray(m) ? "Array" : "Date");
+                    }
+                    h.error({ message: "Function tried to send a message of type " + type }, undefined);
+                }
+            }
+        }
+        for (let i = 0; i < out.length; i++) {
+            const port = out[i][0], m = out[i][1];
+            if (i === 0 && cloneFirst === false) {
+                m._msgid = msgid;
+                live.push(m);
+                const bound = inflightIds.get(m);
+                h.emitLive(port, live.length - 1, bound === undefined ? 0 : bound);
+            } else {
+                h.emit(port, m, msgid);
+            }
+        }
+    }
+
+    function reportError(err, msg) {
+        if (typeof err !== "boolean" && !err) {
+            err = "";
+        }
+        const routed = msg !== null && typeof msg === "object" ? msg : undefined;
+        h.error(errorInfo(err), routed);
+    }
+
+    function log(level) {
+        return function (text) {
+            h.log(level, inspect(text));
+        };
+    }
+
+    function makeNode(send, done, kind) {
+        const node = {
+            id: meta.id,
+            name: meta.name,
+            path: meta.path,
+            outputCount: meta.outputCount,
+            log: log("info"),
+            error: reportError,
+            warn: log("warn"),
+            debug: log("debug"),
+            trace: log("trace"),
+            status: function (status) {
+                if (status !== null && typeof status !== "object") {
+                    status = { text: String(status) };
+                }
+                h.status(status || {});
+            },
+        };
+        if (kind === "close") {
+            node.send = function () {
+                h.error({ message: "Cannot send from close function" }, undefined);
+            };
+            return node;
+        }
+        node.send = send;
+        if (kind === "body") {
+            node.on = function (event, handler) {
+                if (event === "input") {
+                    throw new Error("Cannot add listener to 'input' event within Function");
+                }
+                if (event === "close" && typeof handler === "function") {
+                    closeHandlers.push(handler);
+                }
+            };
+            node.done = done;
+            node.linkcall = function () {
+                return Promise.reject(new Error("node.linkcall is not supported by redoubt"));
+            };
+        }
+        return node;
+    }
+
+    // ---- message processing -------------------------------------------------
+
+    function fail(msg, err, done) {
+        if (typeof err === "object" && err !== null && (err instanceof Error || "stack" in err)) {
+            if (err.name === "ReferenceError") {
+                const at = bodyLocation(err);
+                if (at) {
+                    err.message = err.name + ": " + err.message + " (line " + at.line + ", col " + at.col + ")";
+                }
+            }
+            msg.error = err;
+            done(err);
+        } else if (typeof err === "string") {
+            done(err);
+        } else {
+            done(JSON.stringify(err));
+        }
+    }
+
+    function process(id, msg, autoDone) {
+        const msgid = msg._msgid;
+        let finished = false;
+        const done = function (err) {
+            if (finished) {
+                return;
+            }
+            finished = true;
+            h.done(id, (err === undefined || err === null || err === false) ? null : errorInfo(err));
+        };
+        const send = function (msgs, clone) {
+            sendResults(msgid, msgs, clone);
+        };
+        let result;
+        try {
+            result = body(msg, send, done);
+        } catch (err) {
+            fail(msg, err, done);
+            return;
+        }
+        result.then(function (results) {
+            sendResults(msgid, results, false);
+            if (autoDone) {
+                done();
+            }
+        }, function (err) {
+            fail(msg, err, done);
+        });
+    }
+
+    function drainQueue() {
+        while (queued.length > 0) {
+            const q = queued;
+            queued = [];
+            for (const [id, msg, autoDone] of q) {
+                process(id, msg, autoDone);
+            }
+        }
+    }
+
+    function failInit(info) {
+        state = FAILED;
+        const q = queued;
+        queued = [];
+        for (const [id] of q) {
+            h.drop(id);
+        }
+        h.error(info, undefined);
+    }
+
+    const rd = {
+        HandleProto: HandleProto,
+        BufferProto: Buffer.prototype,
+        latin1Of: bufmod.latin1Of,
+        getTime: Date.prototype.getTime,
+        DateCtor: Date,
+        ObjectProto: Object.prototype,
+        mkHandle: function (n) {
+            const o = Object.create(HandleProto);
+            Object.defineProperty(o, "__handle", { value: n });
+            return Object.freeze(o);
+        },
+        setCode: function (b, i, f) {
+            body = b;
+            init = i;
+            fin = f;
+            state = init ? RESOLVING : RESOLVED;
+        },
+        // Returns false when the message is dropped (On Start failed).
+        input: function (id, msg, autoDone) {
+            if (state === FAILED) {
+                return false;
+            }
+            inflight.set(id, msg);
+            inflightIds.set(msg, id);
+            if (state === RESOLVING) {
+                queued.push([id, msg, autoDone]);
+            } else {
+                process(id, msg, autoDone);
+            }
+            return true;
+        },
+        // The message of `id`, no longer in flight.
+        take: function (id) {
+            const msg = inflight.get(id);
+            inflight.delete(id);
+            if (msg !== undefined && inflightIds.get(msg) === id) {
+                inflightIds.delete(msg);
+            }
+            return msg;
+        },
+        takeLive: function () {
+            const l = live;
+            live = [];
+            return l;
+        },
+        fire: function (id) {
+            const t = timers.get(id);
+            if (t === undefined) {
+                return;
+            }
+            if (!t.repeat) {
+                timers.delete(id);
+            }
+            try {
+                t.fn.apply(null, t.args);
+            } catch (err) {
+                h.error(errorInfo(err), {});
+            }
+        },
+        init: function () {
+            if (!init) {
+                state = RESOLVED;
+                return;
+            }
+            const send = function (msgs, clone) {
+                sendResults(h.generateId(), msgs, clone);
+            };
+            let p;
+            try {
+                p = init(send);
+            } catch (err) {
+                failInit(errorInfo(err));
+                return;
+            }
+            p.then(function () {
+                state = RESOLVED;
+                drainQueue();
+            }, function (err) {
+                failInit(errorInfo(err));
+            });
+        },
+        failInit: failInit,
+        close: function (removed) {
+            if (fin) {
+                try {
+                    fin();
+                } catch (err) {
+                    h.error(errorInfo(err), undefined);
+                }
+            }
+            for (const f of closeHandlers) {
+                try {
+                    f.call(null, removed, function () {});
+                } catch (err) {
+                    h.error(errorInfo(err), undefined);
+                }
+            }
+            timers.clear();
+        },
+    };
+
+    const builtins = {
+        __node__: {
+            make: function (send, done) { return makeNode(send, done, "body"); },
+            makeInit: function (send) { return makeNode(send, null, "init"); },
+            makeFin: function () { return makeNode(null, null, "close"); },
+        },
+        __rd__: rd,
+        Buffer: Buffer,
+        RED: { util: REDutil },
+        context: nodeContext,
+        flow: flowContext,
+        global: globalContext,
+        env: { get: function (name) { return h.env(String(name)); } },
+        util: {
+            format: format,
+            inspect: inspect,
+            isDeepStrictEqual: compareObjects,
+        },
+        console: {
+            log: function () { h.log("console", format.apply(null, arguments)); },
+            info: function () { h.log("console", format.apply(null, arguments)); },
+            debug: function () { h.log("console", format.apply(null, arguments)); },
+            warn: function () { h.log("console-warn", format.apply(null, arguments)); },
+            error: function () { h.log("console-warn", format.apply(null, arguments)); },
+            trace: function () { h.log("console", format.apply(null, arguments)); },
+        },
+        setTimeout: function (fn, delay) {
+            return addTimer(fn, delay, Array.prototype.slice.call(arguments, 2), false);
+        },
+        clearTimeout: clearTimer,
+        setInterval: function (fn, delay) {
+            return addTimer(fn, delay, Array.prototype.slice.call(arguments, 2), true);
+        },
+        clearInterval: clearTimer,
+    };
+    for (const k of Object.keys(builtins)) {
+        const fixed = k === "__rd__" || k === "__node__";
+        Object.defineProperty(G, k, { value: builtins[k], writable: !fixed, configurable: !fixed, enumerable: false });
+    }
+    return rd;
+})
