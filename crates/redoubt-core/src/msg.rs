@@ -98,28 +98,8 @@ impl Msg {
     /// As in Node-RED, `msg.req` and `msg.res` are not copied: every clone
     /// refers to the same HTTP request and response.
     pub fn deep_clone(&self) -> Msg {
-        let req = self.0.get("req");
-        let res = self.0.get("res");
-        let copy = Object::new();
-        let shallow = Object::new();
-        for (k, v) in self.0.entries() {
-            if (&*k == "req" || &*k == "res") && matches!(v, Value::Object(_)) {
-                continue;
-            }
-            shallow.insert(k, v);
-        }
-        if let Value::Object(o) = Value::Object(shallow).deep_clone() {
-            for (k, v) in o.entries() {
-                copy.insert(k, v);
-            }
-        }
-        // Put req/res back where they were in key order is not observable; append.
-        if let Some(r @ Value::Object(_)) = req {
-            copy.insert("req", r);
-        }
-        if let Some(r @ Value::Object(_)) = res {
-            copy.insert("res", r);
-        }
+        let mut seen = crate::value::deep_clone::Seen::default();
+        let copy = crate::value::deep_clone::clone_object(&self.0, &mut seen, |k| k == "req" || k == "res");
         Msg(copy)
     }
 

@@ -38,6 +38,8 @@ struct Slot {
     shared_handle: Option<Arc<dyn Any + Send + Sync>>,
     digest: String,
     tab: Str,
+    /// Some Complete node listens to this node.
+    watched: bool,
 }
 
 pub(crate) struct Executor {
@@ -195,7 +197,7 @@ impl Executor {
         let r = node.on_input(msg.clone(), &mut cx);
         let deferred = cx.deferred;
         match r {
-            Ok(()) if !deferred => self.effects.push(Effect::Complete(msg, None)),
+            Ok(()) if !deferred && slot.watched => self.effects.push(Effect::Complete(msg, None)),
             Ok(()) => {}
             Err(e) => self.effects.push(Effect::Error(e, Some(msg))),
         }
@@ -221,8 +223,11 @@ impl Executor {
 
     /// Applies the effects a hook of `from` produced.
     fn apply(&mut self, from: usize) {
-        let effects = std::mem::take(&mut self.effects);
-        for e in effects {
+        if self.effects.is_empty() {
+            return;
+        }
+        let mut effects = std::mem::take(&mut self.effects);
+        for e in effects.drain(..) {
             match e {
                 Effect::Send(port, msg) => self.route(from, port, msg),
                 Effect::SendTo(id, msg) => {
@@ -254,6 +259,10 @@ impl Executor {
                     }
                 }
             }
+        }
+        // Keep the allocation for the next hook.
+        if self.effects.is_empty() {
+            self.effects = effects;
         }
     }
 
@@ -554,6 +563,7 @@ impl Executor {
                 shared_handle,
                 digest: p.digest.clone(),
                 tab: p.tab.clone(),
+                watched: false,
             });
         }
         // Resolve wires to slot indices (wires to missing or disabled nodes drop).
@@ -638,6 +648,9 @@ impl Executor {
                     fr.status.push(l);
                 }
             }
+        }
+        for s in self.slots.iter_mut() {
+            s.watched = routes.complete.contains_key(&s.info.id);
         }
         self.routes = routes;
     }

@@ -479,12 +479,14 @@ fn expand(
         let path = format!("{}/{}", flow.path, orig);
         let creds = cx.creds.get(&*cfg.id).or_else(|| cx.creds.get(&orig)).and_then(Json::as_object).cloned();
         if !has_xy(n) {
+            // Node-RED treats a node without x/y as a config node, but still
+            // creates it with its wires (so an http-in without a position works).
             cx.out.push(PlannedNode {
                 cfg,
                 flow: flow.clone(),
                 env,
                 g: g.map(|g| Str::from(map_id(prefix, &g))),
-                wires: vec![],
+                wires: wires_of(n, prefix),
                 is_config: true,
                 builtin: None,
                 digest,

@@ -11,7 +11,7 @@
 //! assigning a JS variable does. [`Value::deep_clone`] is `RED.util.cloneMessage`.
 
 mod array;
-mod deep_clone;
+pub(crate) mod deep_clone;
 mod js;
 mod json;
 mod object;

@@ -132,7 +132,12 @@ pub(crate) struct ToJs<'a, 'js> {
 
 impl<'a, 'js> ToJs<'a, 'js> {
     pub(crate) fn new(p: &'a Protos<'js>, handles: &'a mut HandleTable) -> Self {
-        ToJs { p, handles, seen: HashMap::new(), depth: 0 }
+        ToJs {
+            p,
+            handles,
+            seen: HashMap::new(),
+            depth: 0,
+        }
     }
 
     /// Converts one value; shared objects stay shared and cycles are kept.
@@ -201,16 +206,43 @@ pub(crate) struct FromJs<'a, 'js> {
 
 impl<'a, 'js> FromJs<'a, 'js> {
     pub(crate) fn new(p: &'a Protos<'js>, handles: &'a HandleTable) -> Self {
-        FromJs { p, handles, seen: HashMap::new(), count: 0, depth: 0 }
+        FromJs {
+            p,
+            handles,
+            seen: HashMap::new(),
+            count: 0,
+            depth: 0,
+        }
     }
 
-    /// Converts `obj` into the existing object `into`, replacing its
-    /// properties in place, so every holder of `into` sees the result (the
-    /// message a function node received, written back when it is done).
-    pub(crate) fn into_object(&mut self, obj: &Object<'js>, into: &RObject) -> Result<(), ConvertError> {
-        self.seen.insert(obj.clone().into_value(), Value::Object(into.clone()));
-        let map = self.props(obj)?;
-        into.with_mut(|m| *m = map);
+    /// Declares `js` already converted to `v` (an object bound to a context
+    /// value), so references to it convert to the same handle.
+    pub(crate) fn known(&mut self, js: JsValue<'js>, v: Value) {
+        self.seen.insert(js, v);
+    }
+
+    /// Converts `js` into the existing object or array `into`, replacing
+    /// its content in place so every holder of `into` sees the result (the
+    /// message a function node received, a context value it changed).
+    pub(crate) fn fill(&mut self, js: &JsValue<'js>, into: &Value) -> Result<(), ConvertError> {
+        self.seen.insert(js.clone(), into.clone());
+        match into {
+            Value::Object(target) => {
+                let Some(obj) = js.as_object() else {
+                    return Ok(());
+                };
+                let map = self.props(obj)?;
+                target.with_mut(|m| *m = map);
+            }
+            Value::Array(target) => {
+                let Some(arr) = js.clone().into_array() else {
+                    return Ok(());
+                };
+                let items = self.items(&arr)?;
+                target.with_mut(|v| *v = items);
+            }
+            _ => {}
+        }
         Ok(())
     }
 
@@ -239,10 +271,12 @@ impl<'a, 'js> FromJs<'a, 'js> {
                 Some(arr) => self.array(v, arr)?,
                 None => Value::Undefined,
             },
-            Type::Object | Type::Exception | Type::Proxy | Type::Promise => match v.clone().into_object() {
-                Some(obj) => self.object(v, obj)?,
-                None => Value::Undefined,
-            },
+            Type::Object | Type::Exception | Type::Proxy | Type::Promise => {
+                match v.clone().into_object() {
+                    Some(obj) => self.object(v, obj)?,
+                    None => Value::Undefined,
+                }
+            }
         })
     }
 
@@ -252,6 +286,12 @@ impl<'a, 'js> FromJs<'a, 'js> {
         }
         let out = RArray::new();
         self.seen.insert(key, Value::Array(out.clone()));
+        let items = self.items(&arr)?;
+        out.with_mut(|v| *v = items);
+        Ok(Value::Array(out))
+    }
+
+    fn items(&mut self, arr: &Array<'js>) -> Result<Vec<Value>, ConvertError> {
         self.enter()?;
         let mut items = Vec::with_capacity(arr.len());
         for i in 0..arr.len() {
@@ -259,8 +299,7 @@ impl<'a, 'js> FromJs<'a, 'js> {
             items.push(self.value(item)?);
         }
         self.depth -= 1;
-        out.with_mut(|v| *v = items);
-        Ok(Value::Array(out))
+        Ok(items)
     }
 
     fn object(&mut self, key: JsValue<'js>, obj: Object<'js>) -> Result<Value, ConvertError> {
@@ -276,7 +315,11 @@ impl<'a, 'js> FromJs<'a, 'js> {
             }
             if proto.as_ref() == Some(&self.p.handle) {
                 let id: f64 = obj.get("__handle")?;
-                return Ok(self.handles.get(id as u64).map(Value::Handle).unwrap_or_default());
+                return Ok(self
+                    .handles
+                    .get(id as u64)
+                    .map(Value::Handle)
+                    .unwrap_or_default());
             }
             if obj.is_instance_of(&self.p.date) {
                 let ms: f64 = self.p.get_time.call((This(obj),))?;
@@ -329,4 +372,48 @@ pub(crate) fn js_string(s: &rquickjs::String<'_>) -> rquickjs::Result<String> {
             Ok(String::from_utf16_lossy(&units))
         }
     }
+}
+
+/// A hash of a value's content (keys, order, scalars), used to tell whether
+/// the script changed a context value it read or stored.
+pub(crate) fn fingerprint(v: &Value) -> u64 {
+    use std::hash::{DefaultHasher, Hash, Hasher};
+    fn walk(v: &Value, h: &mut DefaultHasher, seen: &mut Vec<usize>) {
+        match v {
+            Value::Undefined => 0u8.hash(h),
+            Value::Null => 1u8.hash(h),
+            Value::Bool(b) => (2u8, b).hash(h),
+            Value::Number(n) => (3u8, n.to_bits()).hash(h),
+            Value::String(s) => (4u8, &**s).hash(h),
+            Value::Buffer(b) => (5u8, &b[..]).hash(h),
+            Value::Date(d) => (6u8, d.to_bits()).hash(h),
+            Value::Handle(x) => (7u8, Arc::as_ptr(&x.0) as *const () as usize).hash(h),
+            Value::Array(a) => {
+                if let Some(i) = seen.iter().position(|p| *p == a.addr()) {
+                    return (8u8, i).hash(h);
+                }
+                seen.push(a.addr());
+                (9u8, a.len()).hash(h);
+                for item in a.to_vec() {
+                    walk(&item, h, seen);
+                }
+                seen.pop();
+            }
+            Value::Object(o) => {
+                if let Some(i) = seen.iter().position(|p| *p == o.addr()) {
+                    return (8u8, i).hash(h);
+                }
+                seen.push(o.addr());
+                (10u8, o.len()).hash(h);
+                for (k, item) in o.entries() {
+                    (*k).hash(h);
+                    walk(&item, h, seen);
+                }
+                seen.pop();
+            }
+        }
+    }
+    let mut h = DefaultHasher::new();
+    walk(v, &mut h, &mut Vec::new());
+    h.finish()
 }

@@ -4,14 +4,14 @@
 //! ends (see `sandbox.rs`); context, env and logs act immediately.
 
 use super::ScriptSink;
-use super::convert::{ConvertError, FromJs, HandleTable, Protos, ToJs, js_string};
+use super::convert::{ConvertError, FromJs, HandleTable, Protos, ToJs, fingerprint, js_string};
+use parking_lot::Mutex;
 use redoubt_core::Msg;
 use redoubt_core::context::{ContextError, Scope, parse_key};
 use redoubt_core::engine::LogLevel;
 use redoubt_core::node::{NodeError, Status};
 use redoubt_core::propex::{self, Seg};
 use redoubt_core::value::{Object as RObject, Value};
-use parking_lot::Mutex;
 use rquickjs::function::Opt;
 use rquickjs::{Array, Ctx, Exception, Function, Object, TypedArray, Value as JsValue};
 use std::collections::{BTreeMap, HashMap};
@@ -25,7 +25,11 @@ pub(crate) enum Out {
     /// A message sent without cloning: converted at the end of the turn from
     /// the prelude's `live[slot]`; `bound` is the id of the input message it
     /// is, if any (0 for none), so the original object is reused.
-    Live { port: usize, slot: usize, bound: u64 },
+    Live {
+        port: usize,
+        slot: usize,
+        bound: u64,
+    },
     /// `done()` of an input message.
     Done(u64, Result<(), NodeError>),
     /// An input message dropped without `done()` (On Start failed).
@@ -94,6 +98,11 @@ pub(crate) struct HostState {
     pub(crate) timers: Timers,
     /// The time of the current turn, relative to the runner's epoch.
     pub(crate) now: Duration,
+    /// Context values the script read or stored this turn, with their
+    /// fingerprint then; the prelude's `bound` array holds the JS side at
+    /// the same index. Changes the script makes to them are written back
+    /// when the turn ends, as a memory store shares the object in Node-RED.
+    pub(crate) bound: Vec<(Value, u64)>,
 }
 
 /// Everything a host function needs.
@@ -114,22 +123,82 @@ pub(crate) fn protos<'js>(ctx: &Ctx<'js>) -> rquickjs::Result<Protos<'js>> {
 pub(crate) fn throw(ctx: &Ctx<'_>, e: ConvertError) -> rquickjs::Error {
     match e {
         ConvertError::Js(e) => e,
-        ConvertError::TooLarge => Exception::throw_range(ctx, "Value too large or nested too deeply"),
+        ConvertError::TooLarge => {
+            Exception::throw_range(ctx, "Value too large or nested too deeply")
+        }
     }
 }
 
 /// Converts a JS value with fresh identities (a clone).
-pub(crate) fn snapshot<'js>(ctx: &Ctx<'js>, sh: &Shared, v: JsValue<'js>) -> rquickjs::Result<Value> {
+pub(crate) fn snapshot<'js>(
+    ctx: &Ctx<'js>,
+    sh: &Shared,
+    v: JsValue<'js>,
+) -> rquickjs::Result<Value> {
     let p = protos(ctx)?;
     let handles = sh.handles.lock();
-    FromJs::new(&p, &handles).value(v).map_err(|e| throw(ctx, e))
+    FromJs::new(&p, &handles)
+        .value(v)
+        .map_err(|e| throw(ctx, e))
+}
+
+/// The prelude's array of bound context values.
+fn bound_array<'js>(ctx: &Ctx<'js>) -> rquickjs::Result<Array<'js>> {
+    let rd: Object = ctx.globals().get(super::sandbox::RD_GLOBAL)?;
+    rd.get("bound")
+}
+
+/// Remembers that the script holds context value `v` as `js`, so changes
+/// it makes to `js` this turn reach the stored value.
+fn bind<'js>(ctx: &Ctx<'js>, sh: &Shared, js: &JsValue<'js>, v: &Value) -> rquickjs::Result<()> {
+    if !matches!(v, Value::Object(_) | Value::Array(_)) {
+        return Ok(());
+    }
+    let arr = bound_array(ctx)?;
+    let mut st = sh.state.lock();
+    if st.bound.iter().any(|(b, _)| same_handle(b, v)) {
+        return Ok(());
+    }
+    arr.set(st.bound.len(), js.clone())?;
+    st.bound.push((v.clone(), fingerprint(v)));
+    Ok(())
+}
+
+fn same_handle(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => x.ptr_eq(y),
+        (Value::Array(x), Value::Array(y)) => x.ptr_eq(y),
+        _ => false,
+    }
+}
+
+/// Converts a value the script stores in context: objects it already holds
+/// from context keep their identity, the rest is copied.
+fn stored<'js>(ctx: &Ctx<'js>, sh: &Shared, v: JsValue<'js>) -> rquickjs::Result<Value> {
+    let p = protos(ctx)?;
+    let arr = bound_array(ctx)?;
+    let handles = sh.handles.lock();
+    let mut conv = FromJs::new(&p, &handles);
+    let bound: Vec<Value> = sh
+        .state
+        .lock()
+        .bound
+        .iter()
+        .map(|(v, _)| v.clone())
+        .collect();
+    for (i, b) in bound.into_iter().enumerate() {
+        conv.known(arr.get(i)?, b);
+    }
+    conv.value(v).map_err(|e| throw(ctx, e))
 }
 
 /// Converts a redoubt value for the script.
 pub(crate) fn to_js<'js>(ctx: &Ctx<'js>, sh: &Shared, v: &Value) -> rquickjs::Result<JsValue<'js>> {
     let p = protos(ctx)?;
     let mut handles = sh.handles.lock();
-    ToJs::new(&p, &mut handles).value(v).map_err(|e| throw(ctx, e))
+    ToJs::new(&p, &mut handles)
+        .value(v)
+        .map_err(|e| throw(ctx, e))
 }
 
 /// A message from a converted value: objects as they are, anything else
@@ -146,7 +215,11 @@ pub(crate) fn node_error(info: &Value) -> NodeError {
     let Some(o) = info.as_object() else {
         return NodeError::new(info.to_js_string());
     };
-    let text = |k: &str| o.get(k).filter(|v| !v.is_nullish()).map(|v| v.to_js_string());
+    let text = |k: &str| {
+        o.get(k)
+            .filter(|v| !v.is_nullish())
+            .map(|v| v.to_js_string())
+    };
     let mut err = NodeError::new(text("message").unwrap_or_default());
     err.stack = text("stack");
     err.code = text("code");
@@ -158,12 +231,18 @@ fn scope_of(ctx: &Ctx<'_>, name: &str) -> rquickjs::Result<Scope> {
         "node" => Ok(Scope::Node),
         "flow" => Ok(Scope::Flow),
         "global" => Ok(Scope::Global),
-        other => Err(Exception::throw_type(ctx, &format!("Unknown context scope {other}"))),
+        other => Err(Exception::throw_type(
+            ctx,
+            &format!("Unknown context scope {other}"),
+        )),
     }
 }
 
 /// The store named by the call, or by a `#:(store)::` key prefix.
-fn store_and_key(key: &str, store: &Opt<JsValue<'_>>) -> rquickjs::Result<(Option<String>, String)> {
+fn store_and_key(
+    key: &str,
+    store: &Opt<JsValue<'_>>,
+) -> rquickjs::Result<(Option<String>, String)> {
     let parsed = parse_key(key);
     let explicit = match &store.0 {
         Some(v) if !v.is_undefined() && !v.is_null() => match v.as_string() {
@@ -184,7 +263,10 @@ fn with_store<T>(
 ) -> Result<T, ContextError> {
     match op(store.as_deref()) {
         Err(ContextError::UnknownStore(name)) => {
-            sh.sink.log(LogLevel::Warn, &format!("Unknown context store '{name}' specified. Using default store."));
+            sh.sink.log(
+                LogLevel::Warn,
+                &format!("Unknown context store '{name}' specified. Using default store."),
+            );
             op(None)
         }
         other => other,
@@ -208,7 +290,11 @@ fn segs_to_js<'js>(ctx: &Ctx<'js>, segs: &[Seg]) -> rquickjs::Result<Array<'js>>
 }
 
 fn num_id(v: f64) -> u64 {
-    if v.is_finite() && v > 0.0 { v as u64 } else { 0 }
+    if v.is_finite() && v > 0.0 {
+        v as u64
+    } else {
+        0
+    }
 }
 
 /// Builds the `h` object for the prelude.
@@ -224,32 +310,42 @@ fn build_sends<'js>(ctx: &Ctx<'js>, sh: &Shared, h: &Object<'js>) -> rquickjs::R
     let s = sh.clone();
     h.set(
         "emit",
-        Function::new(ctx.clone(), move |ctx: Ctx<'js>, port: f64, msg: JsValue<'js>, msgid: JsValue<'js>| {
-            let m = as_msg(snapshot(&ctx, &s, msg)?);
-            m.set(redoubt_core::msg::MSGID, snapshot(&ctx, &s, msgid)?);
-            s.state.lock().outbox.push(Out::Send(port as usize, m));
-            Ok::<_, rquickjs::Error>(())
-        })?,
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'js>, port: f64, msg: JsValue<'js>, msgid: JsValue<'js>| {
+                let m = as_msg(snapshot(&ctx, &s, msg)?);
+                m.set(redoubt_core::msg::MSGID, snapshot(&ctx, &s, msgid)?);
+                s.state.lock().outbox.push(Out::Send(port as usize, m));
+                Ok::<_, rquickjs::Error>(())
+            },
+        )?,
     )?;
     let s = sh.clone();
     h.set(
         "emitLive",
         Function::new(ctx.clone(), move |port: f64, slot: f64, bound: f64| {
-            s.state.lock().outbox.push(Out::Live { port: port as usize, slot: slot as usize, bound: num_id(bound) });
+            s.state.lock().outbox.push(Out::Live {
+                port: port as usize,
+                slot: slot as usize,
+                bound: num_id(bound),
+            });
         })?,
     )?;
     let s = sh.clone();
     h.set(
         "done",
-        Function::new(ctx.clone(), move |ctx: Ctx<'js>, id: f64, info: JsValue<'js>| {
-            let result = if info.is_null() || info.is_undefined() {
-                Ok(())
-            } else {
-                Err(node_error(&snapshot(&ctx, &s, info)?))
-            };
-            s.state.lock().outbox.push(Out::Done(num_id(id), result));
-            Ok::<_, rquickjs::Error>(())
-        })?,
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'js>, id: f64, info: JsValue<'js>| {
+                let result = if info.is_null() || info.is_undefined() {
+                    Ok(())
+                } else {
+                    Err(node_error(&snapshot(&ctx, &s, info)?))
+                };
+                s.state.lock().outbox.push(Out::Done(num_id(id), result));
+                Ok::<_, rquickjs::Error>(())
+            },
+        )?,
     )?;
     let s = sh.clone();
     h.set(
@@ -270,15 +366,18 @@ fn build_sends<'js>(ctx: &Ctx<'js>, sh: &Shared, h: &Object<'js>) -> rquickjs::R
     let s = sh.clone();
     h.set(
         "error",
-        Function::new(ctx.clone(), move |ctx: Ctx<'js>, info: JsValue<'js>, msg: Opt<JsValue<'js>>| {
-            let err = node_error(&snapshot(&ctx, &s, info)?);
-            let msg = match msg.0 {
-                Some(m) if m.is_object() => Some(as_msg(snapshot(&ctx, &s, m)?)),
-                _ => None,
-            };
-            s.state.lock().outbox.push(Out::Error(err, msg));
-            Ok::<_, rquickjs::Error>(())
-        })?,
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'js>, info: JsValue<'js>, msg: Opt<JsValue<'js>>| {
+                let err = node_error(&snapshot(&ctx, &s, info)?);
+                let msg = match msg.0 {
+                    Some(m) if m.is_object() => Some(as_msg(snapshot(&ctx, &s, m)?)),
+                    _ => None,
+                };
+                s.state.lock().outbox.push(Out::Error(err, msg));
+                Ok::<_, rquickjs::Error>(())
+            },
+        )?,
     )?;
     Ok(())
 }
@@ -293,8 +392,12 @@ fn build_context<'js>(ctx: &Ctx<'js>, sh: &Shared, h: &Object<'js>) -> rquickjs:
                 let scope = scope_of(&ctx, &scope)?;
                 let (store, key) = store_and_key(&key, &store)?;
                 let cx = s.sink.context();
-                let v = with_store(&s, store, |st| cx.get(scope, &key, st)).map_err(|e| ctx_error(&ctx, e))?;
-                to_js(&ctx, &s, &v.unwrap_or_default())
+                let v = with_store(&s, store, |st| cx.get(scope, &key, st))
+                    .map_err(|e| ctx_error(&ctx, e))?
+                    .unwrap_or_default();
+                let js = to_js(&ctx, &s, &v)?;
+                bind(&ctx, &s, &js, &v)?;
+                Ok::<_, rquickjs::Error>(js)
             },
         )?,
     )?;
@@ -303,30 +406,41 @@ fn build_context<'js>(ctx: &Ctx<'js>, sh: &Shared, h: &Object<'js>) -> rquickjs:
         "ctxSet",
         Function::new(
             ctx.clone(),
-            move |ctx: Ctx<'js>, scope: String, key: String, value: JsValue<'js>, store: Opt<JsValue<'js>>| {
+            move |ctx: Ctx<'js>,
+                  scope: String,
+                  key: String,
+                  value: JsValue<'js>,
+                  store: Opt<JsValue<'js>>| {
                 let scope = scope_of(&ctx, &scope)?;
                 let (store, key) = store_and_key(&key, &store)?;
-                let v = snapshot(&ctx, &s, value)?;
+                let v = stored(&ctx, &s, value.clone())?;
+                bind(&ctx, &s, &value, &v)?;
                 let v = if v.is_undefined() { None } else { Some(v) };
                 let cx = s.sink.context();
-                with_store(&s, store, |st| cx.set(scope, &key, v.clone(), st)).map_err(|e| ctx_error(&ctx, e))
+                with_store(&s, store, |st| cx.set(scope, &key, v.clone(), st))
+                    .map_err(|e| ctx_error(&ctx, e))
             },
         )?,
     )?;
     let s = sh.clone();
     h.set(
         "ctxKeys",
-        Function::new(ctx.clone(), move |ctx: Ctx<'js>, scope: String, store: Opt<JsValue<'js>>| {
-            let scope = scope_of(&ctx, &scope)?;
-            let (store, _) = store_and_key("", &store)?;
-            let cx = s.sink.context();
-            with_store(&s, store, |st| cx.keys(scope, st)).map_err(|e| ctx_error(&ctx, e))
-        })?,
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'js>, scope: String, store: Opt<JsValue<'js>>| {
+                let scope = scope_of(&ctx, &scope)?;
+                let (store, _) = store_and_key("", &store)?;
+                let cx = s.sink.context();
+                with_store(&s, store, |st| cx.keys(scope, st)).map_err(|e| ctx_error(&ctx, e))
+            },
+        )?,
     )?;
     let s = sh.clone();
     h.set(
         "env",
-        Function::new(ctx.clone(), move |ctx: Ctx<'js>, name: String| to_js(&ctx, &s, &s.sink.env(&name)))?,
+        Function::new(ctx.clone(), move |ctx: Ctx<'js>, name: String| {
+            to_js(&ctx, &s, &s.sink.env(&name))
+        })?,
     )?;
     Ok(())
 }
@@ -372,14 +486,20 @@ fn build_misc<'js>(ctx: &Ctx<'js>, sh: &Shared, h: &Object<'js>) -> rquickjs::Re
     h.set(
         "parsePath",
         Function::new(ctx.clone(), |ctx: Ctx<'js>, expr: String| {
-            let segs = propex::parse(&expr).map_err(|e| Exception::throw_message(&ctx, &e.to_string()))?;
+            let segs =
+                propex::parse(&expr).map_err(|e| Exception::throw_message(&ctx, &e.to_string()))?;
             segs_to_js(&ctx, &segs)
         })?,
     )?;
-    h.set("generateId", Function::new(ctx.clone(), redoubt_core::msg::new_msgid)?)?;
+    h.set(
+        "generateId",
+        Function::new(ctx.clone(), redoubt_core::msg::new_msgid)?,
+    )?;
     h.set(
         "utf8Encode",
-        Function::new(ctx.clone(), |ctx: Ctx<'js>, text: String| TypedArray::<u8>::new_copy(ctx, text.as_bytes()))?,
+        Function::new(ctx.clone(), |ctx: Ctx<'js>, text: String| {
+            TypedArray::<u8>::new_copy(ctx, text.as_bytes())
+        })?,
     )?;
     h.set(
         "utf8Decode",

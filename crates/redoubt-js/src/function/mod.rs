@@ -19,10 +19,15 @@
 //! is no `URL`/`URLSearchParams`; QuickJS's error texts differ from V8's
 //! (`cannot read property 'x' of undefined`); the timeout also bounds
 //! promise continuations and timer callbacks (Node-RED's only bounds the
-//! synchronous part); values read from context are copies, so changing
-//! one without `set` does not change the stored value.
+//! synchronous part). Values are converted, not shared: a context value the
+//! script reads or stores, and the input message, are written back when the
+//! turn (or the message) ends, so changes made then are seen as in Node-RED,
+//! but changes made to a context value from a later timer or promise turn
+//! are not, and objects nested in the input message are replaced by copies.
 
+mod compile;
 mod convert;
+mod flush;
 mod host;
 mod runner;
 mod sandbox;
@@ -103,7 +108,12 @@ pub struct CompileError {
 
 impl CompileError {
     fn engine(message: String) -> CompileError {
-        CompileError { field: "func", message: format!("JavaScript engine error: {message}"), line: 0, column: 0 }
+        CompileError {
+            field: "func",
+            message: format!("JavaScript engine error: {message}"),
+            line: 0,
+            column: 0,
+        }
     }
 }
 

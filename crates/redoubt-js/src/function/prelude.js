@@ -649,6 +649,12 @@
             }
             return msg;
         },
+        bound: [],
+        takeBound: function () {
+            const b = rd.bound;
+            rd.bound = [];
+            return b;
+        },
         takeLive: function () {
             const l = live;
             live = [];

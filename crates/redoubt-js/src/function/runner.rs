@@ -38,7 +38,11 @@ impl FunctionRunner {
         let sandbox = Arc::new(Mutex::new(Some(sandbox)));
         let (tx, rx) = mpsc::unbounded_channel();
         tokio::spawn(run(sandbox.clone(), rx));
-        FunctionRunner { tx, sandbox, limits }
+        FunctionRunner {
+            tx,
+            sandbox,
+            limits,
+        }
     }
 
     /// Queues message `id`; its outcome arrives at the sink's `done`.
@@ -72,7 +76,9 @@ impl Drop for FunctionRunner {
 
 async fn run(sandbox: Arc<Mutex<Option<Sandbox>>>, mut rx: mpsc::UnboundedReceiver<(u64, Msg)>) {
     let epoch = Instant::now();
-    let Some(mut next) = step(&sandbox, Work::Init, epoch).await else { return };
+    let Some(mut next) = step(&sandbox, Work::Init, epoch).await else {
+        return;
+    };
     loop {
         let timer = next.map(|d| epoch + d);
         let work = tokio::select! {
@@ -107,7 +113,11 @@ async fn sleep_until(at: Option<Instant>) {
 
 /// Runs `work` on the blocking pool; `None` once the sandbox is closed,
 /// else when the next timer is due.
-async fn step(sandbox: &Arc<Mutex<Option<Sandbox>>>, work: Work, epoch: Instant) -> Option<Option<Duration>> {
+async fn step(
+    sandbox: &Arc<Mutex<Option<Sandbox>>>,
+    work: Work,
+    epoch: Instant,
+) -> Option<Option<Duration>> {
     let now = Instant::now().duration_since(epoch);
     let sb = sandbox.clone();
     let r = tokio::task::spawn_blocking(move || {

@@ -41,13 +41,25 @@ impl NodeType for JsonType {
             "str" => Action::Str,
             "obj" => Action::Obj,
             other => {
-                return Err(ConfigError::field("action", format!("unknown action {other:?} (expected \"\", \"str\" or \"obj\")")));
+                return Err(ConfigError::field(
+                    "action",
+                    format!("unknown action {other:?} (expected \"\", \"str\" or \"obj\")"),
+                ));
             }
         };
         let prop = cfg.str("property");
-        let prop = if prop.is_empty() { "payload".to_string() } else { prop };
-        let path = propex::parse(propex::strip_msg(&prop)).map_err(|e| ConfigError::field("property", e.to_string()))?;
-        Ok(Box::new(Json { action, indent: if cfg.bool("pretty") { 4 } else { 0 }, path }))
+        let prop = if prop.is_empty() {
+            "payload".to_string()
+        } else {
+            prop
+        };
+        let path = propex::parse(propex::strip_msg(&prop))
+            .map_err(|e| ConfigError::field("property", e.to_string()))?;
+        Ok(Box::new(Json {
+            action,
+            indent: if cfg.bool("pretty") { 4 } else { 0 },
+            path,
+        }))
     }
 }
 
@@ -66,7 +78,12 @@ impl Node for Json {
                     propex::set_segs(&root, &self.path, parsed, true, Some(&msg));
                 }
             }
-            Value::Object(_) | Value::Array(_) | Value::Bool(_) | Value::Number(_) | Value::Null | Value::Date(_) => {
+            Value::Object(_)
+            | Value::Array(_)
+            | Value::Bool(_)
+            | Value::Number(_)
+            | Value::Null
+            | Value::Date(_) => {
                 if self.action != Action::Obj {
                     let text = if self.indent > 0 {
                         to_json_pretty(&value, self.indent)
@@ -97,10 +114,20 @@ pub(crate) fn parse_js(text: &str) -> Result<Value, String> {
 
 /// Why V8 rejects `text`: the first error a JSON.parse-shaped scan meets.
 fn v8_error(text: &str) -> String {
-    let mut s = V8Scan { chars: text.chars().collect(), i: 0 };
+    let mut s = V8Scan {
+        chars: text.chars().collect(),
+        i: 0,
+    };
     let fail = s.value().and_then(|()| {
         s.skip_ws();
-        if s.i < s.chars.len() { Err(Fail::At(s.i, "Unexpected non-whitespace character after JSON")) } else { Ok(()) }
+        if s.i < s.chars.len() {
+            Err(Fail::At(
+                s.i,
+                "Unexpected non-whitespace character after JSON",
+            ))
+        } else {
+            Ok(())
+        }
     });
     match fail {
         // serde refused something V8 accepts (deep nesting, lone surrogates).
@@ -108,7 +135,12 @@ fn v8_error(text: &str) -> String {
         Err(Fail::Eos) => "Unexpected end of JSON input".to_string(),
         Err(Fail::At(i, what)) => {
             let (pos, line, col) = s.location(i);
-            format!("{what} in JSON at position {pos} (line {line} column {col})")
+            let place = if what.ends_with("after JSON") {
+                ""
+            } else {
+                " in JSON"
+            };
+            format!("{what}{place} at position {pos} (line {line} column {col})")
         }
         Err(Fail::Token(i)) => s.unexpected_token(i),
     }
@@ -176,8 +208,11 @@ impl V8Scan {
         loop {
             self.skip_ws();
             if self.peek() != Some('"') {
-                let what =
-                    if first { "Expected property name or '}'" } else { "Expected double-quoted property name" };
+                let what = if first {
+                    "Expected property name or '}'"
+                } else {
+                    "Expected double-quoted property name"
+                };
                 return Err(Fail::At(self.i, what));
             }
             first = false;
@@ -247,7 +282,9 @@ impl V8Scan {
                         Some(_) => return Err(Fail::At(self.i, "Bad escaped character")),
                     }
                 }
-                Some(c) if (c as u32) < 0x20 => return Err(Fail::At(self.i, "Bad control character in string literal")),
+                Some(c) if (c as u32) < 0x20 => {
+                    return Err(Fail::At(self.i, "Bad control character in string literal"));
+                }
                 Some(_) => self.i += 1,
             }
         }
@@ -295,7 +332,10 @@ impl V8Scan {
     }
 
     fn utf16_pos(&self, i: usize) -> usize {
-        self.chars[..i.min(self.chars.len())].iter().map(|c| c.len_utf16()).sum()
+        self.chars[..i.min(self.chars.len())]
+            .iter()
+            .map(|c| c.len_utf16())
+            .sum()
     }
 
     /// Position, line and column as V8 reports them (`\r\n` is one break).
@@ -314,12 +354,19 @@ impl V8Scan {
             }
             k += 1;
         }
-        (self.utf16_pos(i), line, self.utf16_pos(i) - self.utf16_pos(line_start) + 1)
+        (
+            self.utf16_pos(i),
+            line,
+            self.utf16_pos(i) - self.utf16_pos(line_start) + 1,
+        )
     }
 
     fn unexpected_token(&self, i: usize) -> String {
         let src: String = self.chars.iter().collect();
-        if matches!(src.as_str(), "undefined" | "NaN" | "Infinity" | "[object Object]") {
+        if matches!(
+            src.as_str(),
+            "undefined" | "NaN" | "Infinity" | "[object Object]"
+        ) {
             return format!("\"{src}\" is not valid JSON");
         }
         let tok = self.chars[i];
@@ -329,11 +376,20 @@ impl V8Scan {
         if len < CONTEXT * 2 + 1 {
             format!("Unexpected token '{tok}', \"{src}\" is not valid JSON")
         } else if i < CONTEXT {
-            format!("Unexpected token '{tok}', \"{}\"... is not valid JSON", sub(0, i + CONTEXT))
+            format!(
+                "Unexpected token '{tok}', \"{}\"... is not valid JSON",
+                sub(0, i + CONTEXT)
+            )
         } else if i < len - CONTEXT {
-            format!("Unexpected token '{tok}', ...\"{}\"... is not valid JSON", sub(i - CONTEXT, i + CONTEXT))
+            format!(
+                "Unexpected token '{tok}', ...\"{}\"... is not valid JSON",
+                sub(i - CONTEXT, i + CONTEXT)
+            )
         } else {
-            format!("Unexpected token '{tok}', ...\"{}\" is not valid JSON", sub(i - CONTEXT, len))
+            format!(
+                "Unexpected token '{tok}', ...\"{}\" is not valid JSON",
+                sub(i - CONTEXT, len)
+            )
         }
     }
 }

@@ -2,8 +2,12 @@
 
 // -- json (owner: pure-nodes work)
 pub(crate) mod json;
+mod json_schema;
 // -- csv, xml, yaml, html (owner: parsers work)
 mod csv;
+mod html;
+mod xml;
+mod yaml;
 
 use redoubt_core::node::Registry;
 
@@ -13,4 +17,7 @@ pub(crate) fn register(reg: &mut Registry) {
     reg.register(json::JsonType);
     // -- csv, xml, yaml, html (owner: parsers work)
     reg.register(csv::CsvType);
+    reg.register(xml::XmlType);
+    reg.register(yaml::YamlType);
+    reg.register(html::HtmlType);
 }

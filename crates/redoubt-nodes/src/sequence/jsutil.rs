@@ -84,7 +84,11 @@ pub(crate) fn parse_float(text: &str) -> f64 {
         i = 1;
     }
     if t[i..].starts_with("Infinity") {
-        return if b.first() == Some(&b'-') { f64::NEG_INFINITY } else { f64::INFINITY };
+        return if b.first() == Some(&b'-') {
+            f64::NEG_INFINITY
+        } else {
+            f64::INFINITY
+        };
     }
     let digits = |mut k: usize| {
         while k < b.len() && b[k].is_ascii_digit() {
@@ -135,7 +139,9 @@ enum Prim {
 fn to_primitive(v: &Value) -> Prim {
     match v {
         Value::String(s) => Prim::Str(s.to_string()),
-        Value::Buffer(_) | Value::Array(_) | Value::Object(_) | Value::Handle(_) => Prim::Str(v.to_js_string()),
+        Value::Buffer(_) | Value::Array(_) | Value::Object(_) | Value::Handle(_) => {
+            Prim::Str(v.to_js_string())
+        }
         other => Prim::Num(other.to_number()),
     }
 }
@@ -160,7 +166,11 @@ pub(crate) fn js_compare(a: &Value, b: &Value, descending: bool) -> Ordering {
     if strict_eq(a, b) {
         return Ordering::Equal;
     }
-    let gt = if js_gt(a, b) { Ordering::Greater } else { Ordering::Less };
+    let gt = if js_gt(a, b) {
+        Ordering::Greater
+    } else {
+        Ordering::Less
+    };
     if descending { gt.reverse() } else { gt }
 }
 
@@ -187,7 +197,9 @@ pub(crate) fn compare_objects(a: &Value, b: &Value) -> bool {
                 Value::Date(_) | Value::Handle(_) => Some(Vec::new()),
                 _ => None,
             };
-            let (Some(ka), Some(kb)) = (keys(a), keys(b)) else { return false };
+            let (Some(ka), Some(kb)) = (keys(a), keys(b)) else {
+                return false;
+            };
             if ka.len() != kb.len() {
                 return false;
             }
@@ -231,7 +243,7 @@ mod tests {
     use redoubt_core::value::from_json_str;
 
     fn v(s: &str) -> Value {
-        from_json_str(s).unwrap()
+        from_json_str(s).expect("test JSON")
     }
 
     #[test]
@@ -269,7 +281,10 @@ mod tests {
 
     #[test]
     fn compare_objects_is_deep() {
-        assert!(compare_objects(&v(r#"{"a":[1,{"b":2}]}"#), &v(r#"{"a":[1,{"b":2}]}"#)));
+        assert!(compare_objects(
+            &v(r#"{"a":[1,{"b":2}]}"#),
+            &v(r#"{"a":[1,{"b":2}]}"#)
+        ));
         assert!(!compare_objects(&v(r#"{"a":1}"#), &v(r#"{"a":"1"}"#)));
         assert!(!compare_objects(&v("[]"), &v("{}")));
         assert!(compare_objects(&Value::Null, &Value::Null));

@@ -4,8 +4,8 @@
 //! the timing nodes in `function/`) need to behave like Node-RED.
 
 mod batch;
-pub(crate) mod jsutil;
 mod join;
+pub(crate) mod jsutil;
 mod sort;
 mod split;
 

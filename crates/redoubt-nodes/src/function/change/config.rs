@@ -43,19 +43,38 @@ pub(super) enum FromKind {
 #[derive(Debug)]
 pub(super) enum From {
     /// A literal or regular expression fixed at deploy.
-    Static { kind: FromKind, text: String, pattern: Pattern },
+    Static {
+        kind: FromKind,
+        text: String,
+        pattern: Pattern,
+    },
     /// Read from the message or context per message.
     Dynamic(TypedValue),
 }
 
 #[derive(Debug)]
 pub(super) enum Rule {
-    Set { place: Place, value: ToValue, deep: bool },
-    Change { place: Place, from: From, value: ToValue, deep: bool },
-    Delete { place: Place },
+    Set {
+        place: Place,
+        value: ToValue,
+        deep: bool,
+    },
+    Change {
+        place: Place,
+        from: From,
+        value: ToValue,
+        deep: bool,
+    },
+    Delete {
+        place: Place,
+    },
     /// `one_step`: set the target, then delete the source; otherwise read,
     /// delete the source, then set the target (Node-RED's `_temp_move`).
-    Move { from: Place, to: Place, one_step: bool },
+    Move {
+        from: Place,
+        to: Place,
+        one_step: bool,
+    },
     /// A rule with an unknown action: leaves the message alone.
     Noop,
 }
@@ -80,16 +99,24 @@ fn truthy(v: &Json) -> bool {
 }
 
 fn non_empty(v: Option<String>, default: &str) -> String {
-    v.filter(|s| !s.is_empty()).unwrap_or_else(|| default.to_string())
+    v.filter(|s| !s.is_empty())
+        .unwrap_or_else(|| default.to_string())
 }
 
 /// The rules as flows.json holds them, old single-rule nodes converted.
 fn raw_rules(cfg: &NodeConfig) -> Vec<serde_json::Map<String, Json>> {
     match cfg.get("rules") {
-        Some(Json::Array(items)) => items.iter().map(|r| r.as_object().cloned().unwrap_or_default()).collect(),
+        Some(Json::Array(items)) => items
+            .iter()
+            .map(|r| r.as_object().cloned().unwrap_or_default())
+            .collect(),
         Some(Json::Null) | None => {
             let action = cfg.str("action");
-            let t = if action == "replace" { "set".to_string() } else { action };
+            let t = if action == "replace" {
+                "set".to_string()
+            } else {
+                action
+            };
             let mut r = serde_json::Map::new();
             r.insert("p".into(), Json::String(cfg.str("property")));
             match t.as_str() {
@@ -123,10 +150,17 @@ fn place(kind: &str, p: &str, field: &str) -> Result<Place, ConfigError> {
         "flow" | "global" => {
             let k = parse_key(p);
             propex::parse(&k.key).map_err(|e| ConfigError::field(field, e.to_string()))?;
-            let scope = if kind == "flow" { Scope::Flow } else { Scope::Global };
+            let scope = if kind == "flow" {
+                Scope::Flow
+            } else {
+                Scope::Global
+            };
             Ok(Place::Ctx(scope, k.key, k.store))
         }
-        other => Err(ConfigError::field(field, format!("unsupported property type {other:?} (msg, flow or global)"))),
+        other => Err(ConfigError::field(
+            field,
+            format!("unsupported property type {other:?} (msg, flow or global)"),
+        )),
     }
 }
 
@@ -134,19 +168,29 @@ fn to_value(tot: &str, to: &str, field: &str, cx: &BuildCtx) -> Result<ToValue, 
     let typed = match tot {
         "json" | "bin" => {
             if from_json_str(to).is_err() {
-                return Err(ConfigError::field(field, format!("Invalid 'to' JSON property: {to:?}")));
+                return Err(ConfigError::field(
+                    field,
+                    format!("Invalid 'to' JSON property: {to:?}"),
+                ));
             }
             TypedValue::compile(tot, to, field)?
         }
-        "jsonata" => TypedValue::compile(tot, to, field)
-            .map_err(|e| ConfigError::field(field, format!("Invalid JSONata expression: {}", e.message)))?,
+        "jsonata" => TypedValue::compile(tot, to, field).map_err(|e| {
+            ConfigError::field(field, format!("Invalid JSONata expression: {}", e.message))
+        })?,
         // Node-RED reads env values once, when the node starts.
         "env" => TypedValue::Const(eval_env(to, cx.info())),
-        "msg" | "flow" | "global" | "str" | "num" | "bool" | "date" => TypedValue::compile(tot, to, field)?,
+        "msg" | "flow" | "global" | "str" | "num" | "bool" | "date" => {
+            TypedValue::compile(tot, to, field)?
+        }
         // Unknown types use the text as it is.
         _ => TypedValue::Const(Value::str(to)),
     };
-    Ok(ToValue { typed, jsonata: tot == "jsonata", boolean: tot == "bool" })
+    Ok(ToValue {
+        typed,
+        jsonata: tot == "jsonata",
+        boolean: tot == "bool",
+    })
 }
 
 fn from_value(fromt: &str, from: &str, field: &str) -> Result<From, ConfigError> {
@@ -155,7 +199,11 @@ fn from_value(fromt: &str, from: &str, field: &str) -> Result<From, ConfigError>
         "re" => {
             let re = replace::compile(from)
                 .map_err(|e| ConfigError::field(field, format!("Invalid 'from' property: {e}")))?;
-            From::Static { kind: FromKind::Re, text: from.to_string(), pattern: Pattern::Regex(Box::new(re)) }
+            From::Static {
+                kind: FromKind::Re,
+                text: from.to_string(),
+                pattern: Pattern::Regex(Box::new(re)),
+            }
         }
         other => {
             let kind = match other {
@@ -164,7 +212,11 @@ fn from_value(fromt: &str, from: &str, field: &str) -> Result<From, ConfigError>
                 "bool" => FromKind::Bool,
                 _ => FromKind::Other,
             };
-            From::Static { kind, text: from.to_string(), pattern: Pattern::All(from.to_string()) }
+            From::Static {
+                kind,
+                text: from.to_string(),
+                pattern: Pattern::All(from.to_string()),
+            }
         }
     })
 }
@@ -184,26 +236,37 @@ pub(super) fn rules(cfg: &NodeConfig, cx: &BuildCtx) -> Result<Vec<Rule>, Config
         if t == "change" && r.get("re").is_some_and(truthy) {
             fromt = "re".into();
         }
-        if t == "set" && tot.is_none() {
-            if let Some(rest) = to.strip_prefix("msg.") {
-                to = rest.to_string();
-                tot = Some("msg".into());
-            }
+        if t == "set"
+            && tot.is_none()
+            && let Some(rest) = to.strip_prefix("msg.")
+        {
+            to = rest.to_string();
+            tot = Some("msg".into());
         }
         let tot = tot.unwrap_or_else(|| "str".into());
         let deep = r.get("dc").is_some_and(truthy);
         let rule = match t.as_str() {
-            "set" => Rule::Set { place: place(&pt, &p, &f("p"))?, value: to_value(&tot, &to, &f("to"), cx)?, deep },
+            "set" => Rule::Set {
+                place: place(&pt, &p, &f("p"))?,
+                value: to_value(&tot, &to, &f("to"), cx)?,
+                deep,
+            },
             "change" => Rule::Change {
                 place: place(&pt, &p, &f("p"))?,
                 from: from_value(&fromt, &from, &f("from"))?,
                 value: to_value(&tot, &to, &f("to"), cx)?,
                 deep,
             },
-            "delete" => Rule::Delete { place: place(&pt, &p, &f("p"))? },
+            "delete" => Rule::Delete {
+                place: place(&pt, &p, &f("p"))?,
+            },
             "move" => {
                 let one_step = tot != pt || (p.contains(to.as_str()) && p != to);
-                Rule::Move { from: place(&pt, &p, &f("p"))?, to: place(&tot, &to, &f("to"))?, one_step }
+                Rule::Move {
+                    from: place(&pt, &p, &f("p"))?,
+                    to: place(&tot, &to, &f("to"))?,
+                    one_step,
+                }
             }
             _ => Rule::Noop,
         };

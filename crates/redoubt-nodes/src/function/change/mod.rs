@@ -28,6 +28,7 @@ use redoubt_core::Msg;
 use redoubt_core::node::{BuildCtx, ConfigError, Node, NodeConfig, NodeCtx, NodeError, NodeType};
 use redoubt_core::value::Value;
 use replace::Pattern;
+use std::borrow::Cow;
 
 pub(crate) struct ChangeType;
 
@@ -41,7 +42,9 @@ impl NodeType for ChangeType {
     }
 
     fn build(&self, cfg: &NodeConfig, cx: &BuildCtx) -> Result<Box<dyn Node>, ConfigError> {
-        Ok(Box::new(Change { rules: config::rules(cfg, cx)? }))
+        Ok(Box::new(Change {
+            rules: config::rules(cfg, cx)?,
+        }))
     }
 }
 
@@ -53,48 +56,86 @@ enum Step {
 }
 
 /// A `from` as it applies to one message.
-struct Resolved {
+struct Resolved<'a> {
     kind: Option<FromKind>,
     value: Value,
-    pattern: Pattern,
+    pattern: Cow<'a, Pattern>,
 }
 
 impl Change {
-    fn to_value(&self, v: &ToValue, deep: bool, msg: &Msg, cx: &NodeCtx<'_>) -> Result<Value, NodeError> {
+    fn to_value(
+        &self,
+        v: &ToValue,
+        deep: bool,
+        msg: &Msg,
+        cx: &NodeCtx<'_>,
+    ) -> Result<Value, NodeError> {
         let value = match v.typed.evaluate(Some(msg), cx.info(), &cx.context()) {
             Ok(v) => v,
-            Err(e) if v.jsonata => return Err(NodeError::new(format!("Invalid JSONata expression: {}", e.message))),
+            Err(e) if v.jsonata => {
+                return Err(NodeError::new(format!(
+                    "Invalid JSONata expression: {}",
+                    e.message
+                )));
+            }
             Err(_) => Value::Undefined,
         };
         Ok(if deep { value.deep_clone() } else { value })
     }
 
-    fn resolve_from(&self, from: &From, msg: &Msg, cx: &mut NodeCtx<'_>) -> Result<Resolved, NodeError> {
+    fn resolve_from<'r>(
+        &self,
+        from: &'r From,
+        msg: &Msg,
+        cx: &mut NodeCtx<'_>,
+    ) -> Result<Resolved<'r>, NodeError> {
         let v = match from {
-            From::Static { kind, text, pattern } => {
-                let pattern = match pattern {
-                    Pattern::Regex(re) => Pattern::Regex(re.clone()),
-                    Pattern::All(s) => Pattern::All(s.clone()),
-                    Pattern::First(s) => Pattern::First(s.clone()),
-                };
-                return Ok(Resolved { kind: Some(*kind), value: Value::str(text), pattern });
+            From::Static {
+                kind,
+                text,
+                pattern,
+            } => {
+                return Ok(Resolved {
+                    kind: Some(*kind),
+                    value: Value::str(text),
+                    pattern: Cow::Borrowed(pattern),
+                });
             }
             From::Dynamic(t) => t.evaluate(Some(msg), cx.info(), &cx.context())?,
         };
         // A non-string `from` leaves `replace` with an undefined pattern,
         // which JS turns into the text "undefined".
-        let undefined = || Pattern::First("undefined".to_string());
+        let undefined = || Cow::Owned(Pattern::First("undefined".to_string()));
         Ok(match v {
-            Value::Number(_) => Resolved { kind: Some(FromKind::Num), value: v, pattern: undefined() },
-            Value::Bool(_) => Resolved { kind: Some(FromKind::Bool), value: v, pattern: undefined() },
-            Value::String(s) => {
-                Resolved { kind: Some(FromKind::Str), pattern: Pattern::All(s.to_string()), value: Value::String(s) }
-            }
+            Value::Number(_) => Resolved {
+                kind: Some(FromKind::Num),
+                value: v,
+                pattern: undefined(),
+            },
+            Value::Bool(_) => Resolved {
+                kind: Some(FromKind::Bool),
+                value: v,
+                pattern: undefined(),
+            },
+            Value::String(s) => Resolved {
+                kind: Some(FromKind::Str),
+                pattern: Cow::Owned(Pattern::All(s.to_string())),
+                value: Value::String(s),
+            },
             other => {
-                let kind = if other.is_undefined() { "undefined" } else { "object" };
-                let err = NodeError::new(format!("Invalid 'from' property: unsupported type: {kind}"));
+                let kind = if other.is_undefined() {
+                    "undefined"
+                } else {
+                    "object"
+                };
+                let err =
+                    NodeError::new(format!("Invalid 'from' property: unsupported type: {kind}"));
                 cx.error(err, Some(msg.clone()));
-                Resolved { kind: None, value: other, pattern: undefined() }
+                Resolved {
+                    kind: None,
+                    value: other,
+                    pattern: undefined(),
+                }
             }
         })
     }
@@ -103,14 +144,25 @@ impl Change {
         Ok(match place {
             Place::Msg(segs, _) => Some(msgprop::get(msg, segs)),
             Place::Ctx(scope, key, store) => match msgprop::context_key(key, msg) {
-                Some(k) => Some(cx.context().get(*scope, &k, store.as_deref())?.unwrap_or_default()),
+                Some(k) => Some(
+                    cx.context()
+                        .get(*scope, &k, store.as_deref())?
+                        .unwrap_or_default(),
+                ),
                 None => None,
             },
         })
     }
 
     /// Writes `value` (`Undefined` deletes); `false` when the key could not be resolved.
-    fn write(&self, place: &Place, value: Value, msg: &Msg, cx: &NodeCtx<'_>, warn: bool) -> Result<bool, NodeError> {
+    fn write(
+        &self,
+        place: &Place,
+        value: Value,
+        msg: &Msg,
+        cx: &NodeCtx<'_>,
+        warn: bool,
+    ) -> Result<bool, NodeError> {
         match place {
             Place::Msg(segs, text) => {
                 if !msgprop::set(msg, segs, value) && warn {
@@ -119,7 +171,9 @@ impl Change {
                 Ok(true)
             }
             Place::Ctx(scope, key, store) => {
-                let Some(k) = msgprop::context_key(key, msg) else { return Ok(false) };
+                let Some(k) = msgprop::context_key(key, msg) else {
+                    return Ok(false);
+                };
                 let v = (!value.is_undefined()).then_some(value);
                 cx.context().set(*scope, &k, v, store.as_deref())?;
                 Ok(true)
@@ -137,11 +191,18 @@ impl Change {
             Rule::Delete { place } => {
                 self.write(place, Value::Undefined, msg, cx, false)?;
             }
-            Rule::Change { place, from, value, deep } => {
+            Rule::Change {
+                place,
+                from,
+                value,
+                deep,
+            } => {
                 let v = self.to_value(value, *deep, msg, cx)?;
                 let from = self.resolve_from(from, msg, cx)?;
                 let in_msg = matches!(place, Place::Msg(..));
-                let Some(current) = self.read(place, msg, cx)? else { return Ok(Step::Next) };
+                let Some(current) = self.read(place, msg, cx)? else {
+                    return Ok(Step::Next);
+                };
                 match changed(&current, &from, &v, in_msg && value.boolean) {
                     Some(new) => {
                         self.write(place, new, msg, cx, false)?;
@@ -167,7 +228,7 @@ impl Change {
 }
 
 /// The new value of a `change` rule's target, or `None` to leave it.
-fn changed(current: &Value, from: &Resolved, value: &Value, to_bool: bool) -> Option<Value> {
+fn changed(current: &Value, from: &Resolved<'_>, value: &Value, to_bool: bool) -> Option<Value> {
     match (current, from.kind) {
         (Value::String(s), kind) => {
             let whole = matches!(kind, Some(FromKind::Num | FromKind::Bool | FromKind::Str))
@@ -183,8 +244,12 @@ fn changed(current: &Value, from: &Resolved, value: &Value, to_bool: bool) -> Op
                 Some(Value::from(replaced))
             }
         }
-        (Value::Number(n), Some(FromKind::Num)) => (*n == from.value.to_number()).then(|| value.clone()),
-        (Value::Bool(b), Some(FromKind::Bool)) => (from.value.as_str() == Some(if *b { "true" } else { "false" })).then(|| value.clone()),
+        (Value::Number(n), Some(FromKind::Num)) => {
+            (*n == from.value.to_number()).then(|| value.clone())
+        }
+        (Value::Bool(b), Some(FromKind::Bool)) => {
+            (from.value.as_str() == Some(if *b { "true" } else { "false" })).then(|| value.clone())
+        }
         _ => None,
     }
 }

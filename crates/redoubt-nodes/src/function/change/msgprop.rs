@@ -54,9 +54,10 @@ enum Walk {
     Missing,
 }
 
+/// Walks to the parent of the last of `segs`.
 fn walk(root: Value, segs: &[Seg], create: bool) -> Walk {
     let mut cur = root;
-    for (i, seg) in segs.iter().enumerate() {
+    for (i, seg) in segs.iter().enumerate().take(segs.len().saturating_sub(1)) {
         let next_seg = segs.get(i + 1);
         let next = match (&cur, seg) {
             (Value::Object(o), Seg::Key(_) | Seg::Index(_)) => {
@@ -104,10 +105,12 @@ fn seg_key(seg: &Seg) -> String {
 /// falsy result (the change node then warns "Cannot set property of
 /// non-object type"). `Undefined` deletes.
 pub(super) fn set(msg: &Msg, segs: &[Seg], value: Value) -> bool {
-    let Some(segs) = resolve(segs, msg) else { return true };
-    let Some((last, parents)) = segs.split_last() else { return true };
+    let Some(segs) = resolve(segs, msg) else {
+        return true;
+    };
+    let Some(last) = segs.last() else { return true };
     let deleting = value.is_undefined();
-    let parent = match walk(msg.to_value(), parents, !deleting) {
+    let parent = match walk(msg.to_value(), &segs, !deleting) {
         Walk::Parent(p) => p,
         Walk::Blocked | Walk::Missing => return false,
     };
@@ -213,7 +216,10 @@ mod tests {
         let m = msg(r#"{"topic":"k","payload":{}}"#);
         assert!(set(&m, &segs("payload[msg.topic]"), Value::Number(2.0)));
         assert_eq!(get(&m, &segs("payload[msg.topic]")).as_f64(), Some(2.0));
-        assert_eq!(context_key("items[msg.topic]", &m).as_deref(), Some("items[\"k\"]"));
+        assert_eq!(
+            context_key("items[msg.topic]", &m).as_deref(),
+            Some("items[\"k\"]")
+        );
         assert_eq!(context_key("plain.key", &m).as_deref(), Some("plain.key"));
         assert!(context_key("x[msg.nope]", &m).is_none());
     }

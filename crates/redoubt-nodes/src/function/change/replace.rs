@@ -7,6 +7,7 @@
 use regress::Regex;
 
 /// What `replace` looks for.
+#[derive(Clone)]
 pub(super) enum Pattern {
     /// A `/.../g` regular expression.
     Regex(Box<Regex>),
@@ -68,18 +69,39 @@ pub(super) fn replace(text: &str, pattern: &Pattern, replacement: &str) -> Strin
             let mut bounds: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
             bounds.push(text.len());
             for b in bounds {
-                emit(&Found { start: b, end: b, groups: Vec::new(), named: Vec::new(), has_named: false }, &mut out);
+                emit(
+                    &Found {
+                        start: b,
+                        end: b,
+                        groups: Vec::new(),
+                        named: Vec::new(),
+                        has_named: false,
+                    },
+                    &mut out,
+                );
             }
         }
         Pattern::All(lit) => {
             for (i, _) in text.match_indices(lit.as_str()) {
-                let f = Found { start: i, end: i + lit.len(), groups: Vec::new(), named: Vec::new(), has_named: false };
+                let f = Found {
+                    start: i,
+                    end: i + lit.len(),
+                    groups: Vec::new(),
+                    named: Vec::new(),
+                    has_named: false,
+                };
                 emit(&f, &mut out);
             }
         }
         Pattern::First(lit) => {
             if let Some(i) = text.find(lit.as_str()) {
-                let f = Found { start: i, end: i + lit.len(), groups: Vec::new(), named: Vec::new(), has_named: false };
+                let f = Found {
+                    start: i,
+                    end: i + lit.len(),
+                    groups: Vec::new(),
+                    named: Vec::new(),
+                    has_named: false,
+                };
                 emit(&f, &mut out);
             }
         }
@@ -114,7 +136,10 @@ fn substitute(text: &str, f: &Found<'_>, rep: &str, out: &mut String) {
             b'\'' => out.push_str(&text[f.end..]),
             b'0'..=b'9' => {
                 let one = usize::from(next - b'0');
-                let two = b.get(i + 2).filter(|d| d.is_ascii_digit()).map(|d| one * 10 + usize::from(d - b'0'));
+                let two = b
+                    .get(i + 2)
+                    .filter(|d| d.is_ascii_digit())
+                    .map(|d| one * 10 + usize::from(d - b'0'));
                 match two {
                     Some(n) if n >= 1 && n <= m => {
                         group(n, out);
@@ -150,13 +175,23 @@ mod tests {
     use super::*;
 
     fn re(src: &str, text: &str, rep: &str) -> String {
-        replace(text, &Pattern::Regex(Box::new(compile(src).expect("regex"))), rep)
+        replace(
+            text,
+            &Pattern::Regex(Box::new(compile(src).expect("regex"))),
+            rep,
+        )
     }
 
     #[test]
     fn regex_groups_and_specials() {
-        assert_eq!(re(r"(\d+)-(\d+)-(\d+)", "2024-01-15", "$3/$2/$1"), "15/01/2024");
-        assert_eq!(re("(Hello)", "Hello World", "$1-$1-$1"), "Hello-Hello-Hello World");
+        assert_eq!(
+            re(r"(\d+)-(\d+)-(\d+)", "2024-01-15", "$3/$2/$1"),
+            "15/01/2024"
+        );
+        assert_eq!(
+            re("(Hello)", "Hello World", "$1-$1-$1"),
+            "Hello-Hello-Hello World"
+        );
         assert_eq!(re("b", "abc", "[$`|$&|$']"), "a[a|b|c]c");
         assert_eq!(re("b", "abc", "$$"), "a$c");
         assert_eq!(re("(b)", "abc", "$2$0$"), "a$2$0$c");
@@ -177,7 +212,14 @@ mod tests {
     fn literals_replace_every_or_first_occurrence() {
         assert_eq!(replace("a.b.c", &Pattern::All(".".into()), "!"), "a!b!c");
         assert_eq!(replace("abc", &Pattern::All("".into()), "-"), "-a-b-c-");
-        assert_eq!(replace("x undefined undefined", &Pattern::First("undefined".into()), "u"), "x u undefined");
+        assert_eq!(
+            replace(
+                "x undefined undefined",
+                &Pattern::First("undefined".into()),
+                "u"
+            ),
+            "x u undefined"
+        );
         assert_eq!(replace("a$b", &Pattern::All("$".into()), "[$&]"), "a[$]b");
     }
 

@@ -21,10 +21,13 @@ use redoubt_core::Msg;
 use redoubt_core::context::NodeContext;
 use redoubt_core::engine::LogLevel;
 use redoubt_core::node::{
-    BuildCtx, ConfigError, Node, NodeConfig, NodeCtx, NodeError, NodeHandle, NodeType, Pending, Status,
+    BuildCtx, ConfigError, Node, NodeConfig, NodeCtx, NodeError, NodeHandle, NodeType, Pending,
+    Status,
 };
 use redoubt_core::value::Value;
-use redoubt_js::function::{DEFAULT_MEMORY_LIMIT, FunctionRunner, FunctionSpec, Sandbox, ScriptSink};
+use redoubt_js::function::{
+    DEFAULT_MEMORY_LIMIT, FunctionRunner, FunctionSpec, Sandbox, ScriptSink,
+};
 use serde_json::Value as Json;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -49,7 +52,10 @@ impl NodeType for FunctionType {
         check_libs(cfg.get("libs"))?;
         let outputs = cfg.num("outputs")?.unwrap_or(1.0);
         if !(0.0..=1000.0).contains(&outputs) {
-            return Err(ConfigError::field("outputs", format!("expected 0 to 1000 outputs, got {outputs}")));
+            return Err(ConfigError::field(
+                "outputs",
+                format!("expected 0 to 1000 outputs, got {outputs}"),
+            ));
         }
         let spec = FunctionSpec {
             id: cfg.id.to_string(),
@@ -63,15 +69,27 @@ impl NodeType for FunctionType {
             memory_limit: DEFAULT_MEMORY_LIMIT,
         };
         let handle = cx.handle();
-        let sink = Arc::new(NodeSink { context: handle.context(), handle, pending: Mutex::new(HashMap::new()) });
-        let sandbox = Sandbox::new(&spec, sink.clone()).map_err(|e| ConfigError::field(e.field, e.message))?;
-        Ok(Box::new(FunctionNode { sandbox: Some(sandbox), runner: None, sink, next_id: 0 }))
+        let sink = Arc::new(NodeSink {
+            context: handle.context(),
+            handle,
+            pending: Mutex::new(HashMap::new()),
+        });
+        let sandbox = Sandbox::new(&spec, sink.clone())
+            .map_err(|e| ConfigError::field(e.field, e.message))?;
+        Ok(Box::new(FunctionNode {
+            sandbox: Some(sandbox),
+            runner: None,
+            sink,
+            next_id: 0,
+        }))
     }
 }
 
 /// `libs` lists npm modules to load into the sandbox; redoubt has none.
 fn check_libs(libs: Option<&Json>) -> Result<(), ConfigError> {
-    let Some(Json::Array(libs)) = libs else { return Ok(()) };
+    let Some(Json::Array(libs)) = libs else {
+        return Ok(());
+    };
     let names: Vec<String> = libs
         .iter()
         .map(|l| {
@@ -87,7 +105,10 @@ fn check_libs(libs: Option<&Json>) -> Result<(), ConfigError> {
     }
     Err(ConfigError::field(
         "libs",
-        format!("external modules are not supported by redoubt: {}", names.join(", ")),
+        format!(
+            "external modules are not supported by redoubt: {}",
+            names.join(", ")
+        ),
     ))
 }
 
@@ -99,14 +120,21 @@ fn timeout(cfg: &NodeConfig, cx: &BuildCtx) -> Result<Option<Duration>, ConfigEr
         None => Some(cx.settings().function_timeout),
         Some(_) => cfg.num("timeout")?,
     };
-    let global = cx.settings().raw.get("globalFunctionTimeout").and_then(|v| match v {
-        Json::Number(n) => n.as_f64(),
-        Json::String(s) => s.trim().parse().ok(),
-        _ => None,
-    });
+    let global = cx
+        .settings()
+        .raw
+        .get("globalFunctionTimeout")
+        .and_then(|v| match v {
+            Json::Number(n) => n.as_f64(),
+            Json::String(s) => s.trim().parse().ok(),
+            _ => None,
+        });
     let secs = own.filter(|s| *s > 0.0).or(global.filter(|s| *s > 0.0));
     match secs {
-        Some(s) if !s.is_finite() || s > 1e9 => Err(ConfigError::field("timeout", format!("timeout {s} s is too large"))),
+        Some(s) if !s.is_finite() || s > 1e9 => Err(ConfigError::field(
+            "timeout",
+            format!("timeout {s} s is too large"),
+        )),
         Some(s) => Ok(Some(Duration::from_secs_f64(s))),
         None => Ok(None),
     }
@@ -121,7 +149,9 @@ impl Node for FunctionNode {
     }
 
     fn on_input(&mut self, msg: Msg, cx: &mut NodeCtx<'_>) -> Result<(), NodeError> {
-        let Some(runner) = &self.runner else { return Ok(()) };
+        let Some(runner) = &self.runner else {
+            return Ok(());
+        };
         self.next_id += 1;
         if let Some(pending) = cx.defer() {
             self.sink.pending.lock().insert(self.next_id, pending);

@@ -60,20 +60,35 @@ impl NodeType for TemplateType {
         let field = non_empty(cfg.str("field"), "payload");
         let target = match non_empty(cfg.str("fieldType"), "msg").as_str() {
             "msg" => Target::Msg(
-                propex::parse(propex::strip_msg(&field)).map_err(|e| ConfigError::field("field", e.to_string()))?,
+                propex::parse(propex::strip_msg(&field))
+                    .map_err(|e| ConfigError::field("field", e.to_string()))?,
             ),
             kind @ ("flow" | "global") => {
                 let k = parse_key(&field);
-                let scope = if kind == "flow" { Scope::Flow } else { Scope::Global };
+                let scope = if kind == "flow" {
+                    Scope::Flow
+                } else {
+                    Scope::Global
+                };
                 Target::Context(scope, k.key, k.store)
             }
-            other => return Err(ConfigError::field("fieldType", format!("unsupported type {other:?} (msg, flow or global)"))),
+            other => {
+                return Err(ConfigError::field(
+                    "fieldType",
+                    format!("unsupported type {other:?} (msg, flow or global)"),
+                ));
+            }
         };
         let output = match cfg.str("output").as_str() {
             "" | "str" => Output::Str,
             "json" => Output::Json,
             "yaml" => Output::Yaml,
-            other => return Err(ConfigError::field("output", format!("unknown output {other:?} (str, json or yaml)"))),
+            other => {
+                return Err(ConfigError::field(
+                    "output",
+                    format!("unknown output {other:?} (str, json or yaml)"),
+                ));
+            }
         };
         let source = match cfg.get("template") {
             None => Value::Undefined,
@@ -85,7 +100,13 @@ impl NodeType for TemplateType {
             Value::String(s) if mustache && !s.is_empty() => Some(mustache::parse(s)),
             _ => None,
         };
-        Ok(Box::new(TemplateNode { source, parsed, mustache, output, target }))
+        Ok(Box::new(TemplateNode {
+            source,
+            parsed,
+            mustache,
+            output,
+            target,
+        }))
     }
 }
 
@@ -117,7 +138,8 @@ fn context_name(name: &str) -> Option<(Scope, Option<&str>, &str)> {
 }
 
 fn env_name(name: &str) -> Option<&str> {
-    name.strip_prefix("env.").filter(|n| !n.is_empty() && !n.starts_with('\n'))
+    name.strip_prefix("env.")
+        .filter(|n| !n.is_empty() && !n.starts_with('\n'))
 }
 
 /// Node-RED's `NodeContext`: the message first, then prefetched env and
@@ -130,7 +152,9 @@ struct NodeView {
 impl View for NodeView {
     fn lookup(&self, stack: &[Value], name: &str) -> Value {
         match lookup_stack(stack, name) {
-            Value::String(s) if self.json_escape && stack.len() == 1 => Value::from(json_escape(&s)),
+            Value::String(s) if self.json_escape && stack.len() == 1 => {
+                Value::from(json_escape(&s))
+            }
             Value::Undefined => {
                 if env_name(name).is_some() || context_name(name).is_some() {
                     self.prefetched.get(name).cloned().unwrap_or_default()
@@ -164,10 +188,19 @@ impl TemplateNode {
     /// the node's is empty.
     fn pick(&self, msg: &Msg) -> Option<Value> {
         let empty = matches!(&self.source, Value::Null) || self.source.as_str() == Some("");
-        if empty && msg.object().contains_key("template") { msg.get("template") } else { None }
+        if empty && msg.object().contains_key("template") {
+            msg.get("template")
+        } else {
+            None
+        }
     }
 
-    fn render(&self, msg: &Msg, from_msg: Option<&Value>, cx: &NodeCtx<'_>) -> Result<String, NodeError> {
+    fn render(
+        &self,
+        msg: &Msg,
+        from_msg: Option<&Value>,
+        cx: &NodeCtx<'_>,
+    ) -> Result<String, NodeError> {
         let dynamic;
         let template = match (from_msg, &self.parsed) {
             (None, Some(Ok(t))) => t,
@@ -192,18 +225,25 @@ impl TemplateNode {
             if let Some(var) = env_name(name) {
                 prefetched.insert(name.clone(), eval_env(var, cx.info()));
             } else if let Some((scope, store, key)) = context_name(name) {
-                let v = ctx.get(scope, key, store).map_err(|e| NodeError::new(e.to_string()))?;
+                let v = ctx
+                    .get(scope, key, store)
+                    .map_err(|e| NodeError::new(e.to_string()))?;
                 prefetched.insert(name.clone(), v.unwrap_or_default());
             }
         }
-        let view = NodeView { json_escape: self.output == Output::Json, prefetched };
+        let view = NodeView {
+            json_escape: self.output == Output::Json,
+            prefetched,
+        };
         Ok(mustache::render(template, msg.to_value(), &view))
     }
 
     fn convert(&self, text: Value) -> Result<Value, NodeError> {
         match self.output {
             Output::Str => Ok(text),
-            Output::Json => crate::parsers::json::parse_js(&text.to_js_string()).map_err(NodeError::new),
+            Output::Json => {
+                crate::parsers::json::parse_js(&text.to_js_string()).map_err(NodeError::new)
+            }
             Output::Yaml => yaml::load(&text.to_js_string()).map_err(NodeError::new),
         }
     }
@@ -242,7 +282,9 @@ impl Node for TemplateNode {
             }
             Target::Context(scope, key, store) => {
                 let v = (!value.is_undefined()).then_some(value);
-                cx.context().set(*scope, key, v, store.as_deref()).map_err(|e| NodeError::new(e.to_string()))?;
+                cx.context()
+                    .set(*scope, key, v, store.as_deref())
+                    .map_err(|e| NodeError::new(e.to_string()))?;
             }
         }
         cx.send(0, msg);

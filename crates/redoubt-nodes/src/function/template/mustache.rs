@@ -35,7 +35,11 @@ pub(crate) enum Token {
     /// `{{name}}` (escaped) or `{{{name}}}` / `{{&name}}` (raw).
     Name { name: String, escape: bool },
     /// `{{#name}}...{{/name}}` or, inverted, `{{^name}}...{{/name}}`.
-    Section { name: String, inverted: bool, children: Vec<Token> },
+    Section {
+        name: String,
+        inverted: bool,
+        children: Vec<Token>,
+    },
     /// `{{> name}}`: renders nothing.
     Partial(String),
 }
@@ -82,25 +86,22 @@ impl View for Plain {
 pub(crate) fn is_js_space(c: char) -> bool {
     matches!(
         c,
-        '\t' | '\n'
-            | '\u{0b}'
-            | '\u{0c}'
-            | '\r'
-            | ' '
-            | '\u{a0}'
-            | '\u{1680}'
-            | '\u{2000}'..='\u{200a}'
-            | '\u{2028}'
-            | '\u{2029}'
-            | '\u{202f}'
-            | '\u{205f}'
-            | '\u{3000}'
-            | '\u{feff}'
+        '\t' | '\n' | '\u{0b}' | '\u{0c}' | '\r' | ' ' | '\u{a0}' | '\u{1680}' | '\u{2000}'
+            ..='\u{200a}'
+                | '\u{2028}'
+                | '\u{2029}'
+                | '\u{202f}'
+                | '\u{205f}'
+                | '\u{3000}'
+                | '\u{feff}'
     )
 }
 
 fn space_len(s: &str) -> usize {
-    s.char_indices().find(|(_, c)| !is_js_space(*c)).map(|(i, _)| i).unwrap_or(s.len())
+    s.char_indices()
+        .find(|(_, c)| !is_js_space(*c))
+        .map(|(i, _)| i)
+        .unwrap_or(s.len())
 }
 
 /// Byte index of the leftmost match of `\s*<lit>` in `s` (as `String.search`).
@@ -180,13 +181,21 @@ struct Tags {
 
 impl Tags {
     fn new(open: &str, close: &str) -> Tags {
-        Tags { open: open.to_string(), close: close.to_string(), close_curly: format!("}}{close}") }
+        Tags {
+            open: open.to_string(),
+            close: close.to_string(),
+            close_curly: format!("}}{close}"),
+        }
     }
 
     /// `compileTags("<% %>")`: splits on whitespace, exactly two parts.
     fn parse(spec: &str) -> Result<Tags, MustacheError> {
         // 'a b c'.split(/\s+/, 2) keeps two parts; fewer is an error.
-        let parts: Vec<&str> = spec.split(is_js_space).filter(|p| !p.is_empty()).take(2).collect();
+        let parts: Vec<&str> = spec
+            .split(is_js_space)
+            .filter(|p| !p.is_empty())
+            .take(2)
+            .collect();
         let leading_empty = spec.starts_with(is_js_space);
         match (leading_empty, parts.as_slice()) {
             (false, [o, c]) => Ok(Tags::new(o, c)),
@@ -210,7 +219,11 @@ pub(crate) fn parse(template: &str) -> Result<Template, MustacheError> {
         }
     }
     let tokens = nest(raw);
-    Ok(Template { tokens, names, partial })
+    Ok(Template {
+        tokens,
+        names,
+        partial,
+    })
 }
 
 struct LineState {
@@ -238,9 +251,16 @@ impl LineState {
 fn scan(template: &str) -> Result<Vec<Option<Raw>>, MustacheError> {
     let mut raw: Vec<Option<Raw>> = Vec::new();
     let mut sections: Vec<(String, usize)> = Vec::new();
-    let mut line = LineState { spaces: Vec::new(), has_tag: false, non_space: false };
+    let mut line = LineState {
+        spaces: Vec::new(),
+        has_tag: false,
+        non_space: false,
+    };
     let mut tags = Tags::new("{{", "}}");
-    let mut sc = Scanner { src: template, pos: 0 };
+    let mut sc = Scanner {
+        src: template,
+        pos: 0,
+    };
     while !sc.eos() {
         let mut start = sc.js_pos();
         let text = sc.until(&tags.open);
@@ -292,9 +312,15 @@ fn scan(template: &str) -> Result<Vec<Option<Raw>>, MustacheError> {
         match kind {
             '#' | '^' => sections.push((value.clone(), start)),
             '/' => match sections.pop() {
-                None => return Err(MustacheError(format!("Unopened section \"{value}\" at {start}"))),
+                None => {
+                    return Err(MustacheError(format!(
+                        "Unopened section \"{value}\" at {start}"
+                    )));
+                }
                 Some((open, _)) if open != value => {
-                    return Err(MustacheError(format!("Unclosed section \"{open}\" at {start}")));
+                    return Err(MustacheError(format!(
+                        "Unclosed section \"{open}\" at {start}"
+                    )));
                 }
                 Some(_) => {}
             },
@@ -306,7 +332,10 @@ fn scan(template: &str) -> Result<Vec<Option<Raw>>, MustacheError> {
     }
     line.strip(&mut raw);
     if let Some((open, _)) = sections.pop() {
-        return Err(MustacheError(format!("Unclosed section \"{open}\" at {}", sc.js_pos())));
+        return Err(MustacheError(format!(
+            "Unclosed section \"{open}\" at {}",
+            sc.js_pos()
+        )));
     }
     Ok(raw)
 }
@@ -315,7 +344,10 @@ fn scan(template: &str) -> Result<Vec<Option<Raw>>, MustacheError> {
 fn nest(raw: Vec<Option<Raw>>) -> Vec<Token> {
     let mut stack: Vec<(String, bool, Vec<Token>)> = Vec::new();
     let mut root: Vec<Token> = Vec::new();
-    fn current<'v>(root: &'v mut Vec<Token>, stack: &'v mut [(String, bool, Vec<Token>)]) -> &'v mut Vec<Token> {
+    fn current<'v>(
+        root: &'v mut Vec<Token>,
+        stack: &'v mut [(String, bool, Vec<Token>)],
+    ) -> &'v mut Vec<Token> {
         match stack.last_mut() {
             Some((_, _, children)) => children,
             None => root,
@@ -335,11 +367,21 @@ fn nest(raw: Vec<Option<Raw>>) -> Vec<Token> {
                 '#' | '^' => stack.push((value, kind == '^', Vec::new())),
                 '/' => {
                     if let Some((name, inverted, children)) = stack.pop() {
-                        current(&mut root, &mut stack).push(Token::Section { name, inverted, children });
+                        current(&mut root, &mut stack).push(Token::Section {
+                            name,
+                            inverted,
+                            children,
+                        });
                     }
                 }
-                'n' => current(&mut root, &mut stack).push(Token::Name { name: value, escape: true }),
-                '&' => current(&mut root, &mut stack).push(Token::Name { name: value, escape: false }),
+                'n' => current(&mut root, &mut stack).push(Token::Name {
+                    name: value,
+                    escape: true,
+                }),
+                '&' => current(&mut root, &mut stack).push(Token::Name {
+                    name: value,
+                    escape: false,
+                }),
                 '>' => current(&mut root, &mut stack).push(Token::Partial(value)),
                 _ => {}
             },
@@ -389,7 +431,11 @@ fn render_tokens(tokens: &[Token], stack: &mut Vec<Value>, view: &dyn View, out:
                     v => out.push_str(&v.to_js_string()),
                 }
             }
-            Token::Section { name, inverted: false, children } => {
+            Token::Section {
+                name,
+                inverted: false,
+                children,
+            } => {
                 let v = view.lookup(stack, name);
                 if !v.truthy() {
                     continue;
@@ -410,7 +456,11 @@ fn render_tokens(tokens: &[Token], stack: &mut Vec<Value>, view: &dyn View, out:
                     }
                 }
             }
-            Token::Section { name, inverted: true, children } => {
+            Token::Section {
+                name,
+                inverted: true,
+                children,
+            } => {
                 let v = view.lookup(stack, name);
                 let empty = match &v {
                     Value::Array(a) => a.is_empty(),
@@ -450,7 +500,10 @@ pub(crate) fn get_prop(v: &Value, key: &str) -> Value {
         }
         Value::Buffer(b) => match key {
             "length" => Value::Number(b.len() as f64),
-            k => index_of(k).and_then(|i| b.get(i)).map(|x| Value::Number(f64::from(*x))).unwrap_or_default(),
+            k => index_of(k)
+                .and_then(|i| b.get(i))
+                .map(|x| Value::Number(f64::from(*x)))
+                .unwrap_or_default(),
         },
         _ => Value::Undefined,
     }
@@ -469,7 +522,9 @@ fn has_property(v: &Value, key: &str) -> bool {
 /// mustache.js `primitiveHasOwnProperty`.
 fn primitive_has_own(v: &Value, key: &str) -> bool {
     match v {
-        Value::String(s) => key == "length" || index_of(key).is_some_and(|i| i < s.encode_utf16().count()),
+        Value::String(s) => {
+            key == "length" || index_of(key).is_some_and(|i| i < s.encode_utf16().count())
+        }
         _ => false,
     }
 }

@@ -49,7 +49,10 @@ fn simple_name() {
 
 #[test]
 fn escaped_html() {
-    assert_eq!(run("{{x}}", "{\"x\":\"&<>\\\"'/`=\"}"), "&amp;&lt;&gt;&quot;&#39;&#x2F;&#x60;&#x3D;");
+    assert_eq!(
+        run("{{x}}", "{\"x\":\"&<>\\\"'/`=\"}"),
+        "&amp;&lt;&gt;&quot;&#39;&#x2F;&#x60;&#x3D;"
+    );
 }
 
 #[test]
@@ -74,7 +77,13 @@ fn null_renders_nothing() {
 
 #[test]
 fn number() {
-    assert_eq!(run("{{n}} {{f}} {{big}} {{neg}}", "{\"n\":1500,\"f\":0.1,\"big\":1e+21,\"neg\":-2.5}"), "1500 0.1 1e+21 -2.5");
+    assert_eq!(
+        run(
+            "{{n}} {{f}} {{big}} {{neg}}",
+            "{\"n\":1500,\"f\":0.1,\"big\":1e+21,\"neg\":-2.5}"
+        ),
+        "1500 0.1 1e+21 -2.5"
+    );
 }
 
 #[test]
@@ -124,12 +133,18 @@ fn array_index() {
 
 #[test]
 fn whitespace_inside_tags() {
-    assert_eq!(run("{{ name }}|{{{ name }}}|{{& name }}", "{\"name\":\"<n>\"}"), "&lt;n&gt;|<n>|<n>");
+    assert_eq!(
+        run("{{ name }}|{{{ name }}}|{{& name }}", "{\"name\":\"<n>\"}"),
+        "&lt;n&gt;|<n>|<n>"
+    );
 }
 
 #[test]
 fn section_with_true() {
-    assert_eq!(run("{{#t}}yes{{/t}}{{#f}}no{{/f}}", "{\"t\":true,\"f\":false}"), "yes");
+    assert_eq!(
+        run("{{#t}}yes{{/t}}{{#f}}no{{/f}}", "{\"t\":true,\"f\":false}"),
+        "yes"
+    );
 }
 
 #[test]
@@ -139,7 +154,13 @@ fn section_over_list() {
 
 #[test]
 fn section_over_objects() {
-    assert_eq!(run("{{#l}}{{n}},{{/l}}", "{\"l\":[{\"n\":\"a\"},{\"n\":\"b\"}]}"), "a,b,");
+    assert_eq!(
+        run(
+            "{{#l}}{{n}},{{/l}}",
+            "{\"l\":[{\"n\":\"a\"},{\"n\":\"b\"}]}"
+        ),
+        "a,b,"
+    );
 }
 
 #[test]
@@ -164,42 +185,84 @@ fn empty_list_renders_nothing() {
 
 #[test]
 fn falsy_values_skip_sections() {
-    assert_eq!(run("{{#a}}a{{/a}}{{#b}}b{{/b}}{{#c}}c{{/c}}{{#d}}d{{/d}}{{#e}}e{{/e}}", "{\"a\":0,\"b\":\"\",\"c\":null,\"d\":false}"), "");
+    assert_eq!(
+        run(
+            "{{#a}}a{{/a}}{{#b}}b{{/b}}{{#c}}c{{/c}}{{#d}}d{{/d}}{{#e}}e{{/e}}",
+            "{\"a\":0,\"b\":\"\",\"c\":null,\"d\":false}"
+        ),
+        ""
+    );
 }
 
 #[test]
 fn inverted_sections() {
-    assert_eq!(run("{{^a}}A{{/a}}{{^b}}B{{/b}}{{^c}}C{{/c}}{{^d}}D{{/d}}{{^e}}E{{/e}}", "{\"a\":0,\"b\":[],\"c\":[1],\"d\":\"x\",\"e\":true}"), "AB");
+    assert_eq!(
+        run(
+            "{{^a}}A{{/a}}{{^b}}B{{/b}}{{^c}}C{{/c}}{{^d}}D{{/d}}{{^e}}E{{/e}}",
+            "{\"a\":0,\"b\":[],\"c\":[1],\"d\":\"x\",\"e\":true}"
+        ),
+        "AB"
+    );
 }
 
 #[test]
 fn context_stack_reaches_parent() {
-    assert_eq!(run("{{#items}}{{name}}-{{topic}};{{/items}}", "{\"topic\":\"T\",\"items\":[{\"name\":\"a\"},{\"name\":\"b\",\"topic\":\"own\"}]}"), "a-T;b-own;");
+    assert_eq!(
+        run(
+            "{{#items}}{{name}}-{{topic}};{{/items}}",
+            "{\"topic\":\"T\",\"items\":[{\"name\":\"a\"},{\"name\":\"b\",\"topic\":\"own\"}]}"
+        ),
+        "a-T;b-own;"
+    );
 }
 
 #[test]
 fn nested_sections() {
-    assert_eq!(run("{{#a}}{{#b}}{{c}}{{x}}{{/b}}{{/a}}", "{\"x\":\"X\",\"a\":{\"b\":[{\"c\":1},{\"c\":2}]}}"), "1X2X");
+    assert_eq!(
+        run(
+            "{{#a}}{{#b}}{{c}}{{x}}{{/b}}{{/a}}",
+            "{\"x\":\"X\",\"a\":{\"b\":[{\"c\":1},{\"c\":2}]}}"
+        ),
+        "1X2X"
+    );
 }
 
 #[test]
 fn dot_in_nested_list() {
-    assert_eq!(run("{{#l}}{{#.}}{{.}}{{/.}};{{/l}}", "{\"l\":[[1,2],[3]]}"), "12;3;");
+    assert_eq!(
+        run("{{#l}}{{#.}}{{.}}{{/.}};{{/l}}", "{\"l\":[[1,2],[3]]}"),
+        "12;3;"
+    );
 }
 
 #[test]
 fn dotted_name_in_section() {
-    assert_eq!(run("{{#a.b}}{{c}}{{/a.b}}", "{\"a\":{\"b\":{\"c\":\"in\"}}}"), "in");
+    assert_eq!(
+        run("{{#a.b}}{{c}}{{/a.b}}", "{\"a\":{\"b\":{\"c\":\"in\"}}}"),
+        "in"
+    );
 }
 
 #[test]
 fn dotted_name_falls_back_to_parent() {
-    assert_eq!(run("{{#a}}{{x.y}}{{/a}}", "{\"a\":{\"z\":1},\"x\":{\"y\":\"outer\"}}"), "outer");
+    assert_eq!(
+        run(
+            "{{#a}}{{x.y}}{{/a}}",
+            "{\"a\":{\"z\":1},\"x\":{\"y\":\"outer\"}}"
+        ),
+        "outer"
+    );
 }
 
 #[test]
 fn dotted_name_is_not_searched_further_once_head_found() {
-    assert_eq!(run("{{#a}}{{x.y}}{{/a}}", "{\"a\":{\"x\":{}},\"x\":{\"y\":\"outer\"}}"), "outer");
+    assert_eq!(
+        run(
+            "{{#a}}{{x.y}}{{/a}}",
+            "{\"a\":{\"x\":{}},\"x\":{\"y\":\"outer\"}}"
+        ),
+        "outer"
+    );
 }
 
 #[test]
@@ -214,12 +277,18 @@ fn standalone_comment_line() {
 
 #[test]
 fn standalone_section_lines() {
-    assert_eq!(run("begin\n{{#s}}\n  inside\n{{/s}}\nend", "{\"s\":true}"), "begin\n  inside\nend");
+    assert_eq!(
+        run("begin\n{{#s}}\n  inside\n{{/s}}\nend", "{\"s\":true}"),
+        "begin\n  inside\nend"
+    );
 }
 
 #[test]
 fn standalone_with_crlf() {
-    assert_eq!(run("begin\r\n{{#s}}\r\ninside\r\n{{/s}}\r\nend", "{\"s\":true}"), "begin\r\ninside\r\nend");
+    assert_eq!(
+        run("begin\r\n{{#s}}\r\ninside\r\n{{/s}}\r\nend", "{\"s\":true}"),
+        "begin\r\ninside\r\nend"
+    );
 }
 
 #[test]
@@ -259,7 +328,10 @@ fn delimiter_change() {
 
 #[test]
 fn delimiter_change_and_back() {
-    assert_eq!(run("{{=<% %>=}}<%x%><%={{ }}=%>{{x}}", "{\"x\":\"v\"}"), "vv");
+    assert_eq!(
+        run("{{=<% %>=}}<%x%><%={{ }}=%>{{x}}", "{\"x\":\"v\"}"),
+        "vv"
+    );
 }
 
 #[test]
@@ -304,7 +376,10 @@ fn surrogate_pairs() {
 
 #[test]
 fn nested_arrays_in_string() {
-    assert_eq!(run("{{a}}", "{\"a\":[[1,[2]],[],{}]}"), "1,2,,[object Object]");
+    assert_eq!(
+        run("{{a}}", "{\"a\":[[1,[2]],[],{}]}"),
+        "1,2,,[object Object]"
+    );
 }
 
 #[test]
@@ -319,7 +394,10 @@ fn section_over_empty_string_inverted() {
 
 #[test]
 fn nan_is_falsy() {
-    assert_eq!(run("{{#n}}x{{/n}}{{^n}}y{{/n}}", "{\"n\":\"__NaN__\"}"), "y");
+    assert_eq!(
+        run("{{#n}}x{{/n}}{{^n}}y{{/n}}", "{\"n\":\"__NaN__\"}"),
+        "y"
+    );
 }
 
 #[test]
@@ -354,7 +432,13 @@ fn escaped_name_with_number_zero() {
 
 #[test]
 fn undefined_value_in_present_key_falls_back() {
-    assert_eq!(run("{{#o}}{{k}}{{/o}}", "{\"k\":\"outer\",\"o\":{\"k\":\"__undef__\"}}"), "");
+    assert_eq!(
+        run(
+            "{{#o}}{{k}}{{/o}}",
+            "{\"k\":\"outer\",\"o\":{\"k\":\"__undef__\"}}"
+        ),
+        ""
+    );
 }
 
 #[test]
@@ -400,4 +484,152 @@ fn error_unclosed_after_delimiter_change() {
 #[test]
 fn error_positions_count_utf16() {
     assert_eq!(fails("😀😀{{#a}}"), "Unclosed section \"a\" at 10");
+}
+
+#[test]
+fn dotted_through_a_number() {
+    assert_eq!(run("[{{a.b}}]", "{\"a\":5}"), "[]");
+}
+
+#[test]
+fn names_with_inner_spaces() {
+    assert_eq!(run("{{a b}}", "{\"a b\":\"sp\"}"), "sp");
+}
+
+#[test]
+fn spaces_around_the_type_character() {
+    assert_eq!(run("{{ # a }}x{{ / a }}", "{\"a\":true}"), "x");
+}
+
+#[test]
+fn multi_line_comment_standalone() {
+    assert_eq!(run("a\n{{! one\n two }}\nb", "{}"), "a\nb");
+}
+
+#[test]
+fn nested_same_name_sections() {
+    assert_eq!(
+        run(
+            "{{#a}}{{#a}}{{b}}{{/a}}{{/a}}",
+            "{\"a\":{\"a\":{\"b\":\"in\"},\"b\":\"out\"}}"
+        ),
+        "in"
+    );
+}
+
+#[test]
+fn dot_at_top_level() {
+    assert_eq!(run("{{.}}", "{\"x\":1}"), "[object Object]");
+}
+
+#[test]
+fn triple_dot() {
+    assert_eq!(run("{{{.}}}", "\"<s>\""), "<s>");
+}
+
+#[test]
+fn inverted_over_empty_object() {
+    assert_eq!(run("{{^o}}none{{/o}}", "{\"o\":{}}"), "");
+}
+
+#[test]
+fn extra_closing_brace() {
+    assert_eq!(run("{{a}}}", "{\"a\":\"v\"}"), "v}");
+}
+
+#[test]
+fn section_value_object_with_inner_reference_to_outer_list() {
+    assert_eq!(
+        run(
+            "{{#l}}{{#o}}{{n}}{{/o}}{{/l}}",
+            "{\"n\":\"top\",\"l\":[{\"o\":{}},{\"o\":{\"n\":\"own\"}}]}"
+        ),
+        "topown"
+    );
+}
+
+#[test]
+fn inverted_section_then_normal_on_one_line() {
+    assert_eq!(
+        run("{{^a}}A{{/a}} {{#b}}B{{/b}}\n", "{\"a\":false,\"b\":true}"),
+        "A B\n"
+    );
+}
+
+#[test]
+fn section_containing_standalone_lines() {
+    assert_eq!(
+        run(
+            "<ul>\n  {{#items}}\n  <li>{{.}}</li>\n  {{/items}}\n</ul>\n",
+            "{\"items\":[\"a\",\"b\"]}"
+        ),
+        "<ul>\n  <li>a</li>\n  <li>b</li>\n</ul>\n"
+    );
+}
+
+#[test]
+fn array_index_inside_section() {
+    assert_eq!(
+        run(
+            "{{#l}}{{0}}-{{1}};{{/l}}",
+            "{\"l\":[[\"a\",\"b\"],[\"c\",\"d\"]]}"
+        ),
+        "a-b;c-d;"
+    );
+}
+
+#[test]
+fn length_of_a_pushed_string() {
+    assert_eq!(run("{{#s}}{{length}}{{/s}}", "{\"s\":\"abcd\"}"), "");
+}
+
+#[test]
+fn escaped_quote_and_ampersand_in_attribute() {
+    assert_eq!(
+        run("<a title=\"{{t}}\">", "{\"t\":\"a\\\"b&c\"}"),
+        "<a title=\"a&quot;b&amp;c\">"
+    );
+}
+
+#[test]
+fn number_zero_via_triple() {
+    assert_eq!(run("{{{z}}}", "{\"z\":0}"), "0");
+}
+
+#[test]
+fn boolean_false_inverted_with_text() {
+    assert_eq!(run("{{^f}}not {{/f}}done", "{\"f\":false}"), "not done");
+}
+
+#[test]
+fn dot_in_section_over_booleans_keeps_context() {
+    assert_eq!(run("{{#t}}{{.}}{{/t}}", "{\"t\":true}"), "[object Object]");
+}
+
+#[test]
+fn delimiters_with_regex_characters() {
+    assert_eq!(
+        run("{{=( )=}}(x) {{=| |=}}|x|", "{\"x\":\"v\"}"),
+        "v {{=| |=}}|x|"
+    );
+}
+
+#[test]
+fn newline_only_line_after_standalone() {
+    assert_eq!(run("{{#a}}\n\n{{/a}}", "{\"a\":true}"), "\n");
+}
+
+#[test]
+fn error_unclosed_at_the_very_end() {
+    assert_eq!(fails("abc {{"), "Unclosed tag at 6");
+}
+
+#[test]
+fn error_unclosed_section_nested() {
+    assert_eq!(fails("{{#a}}{{#b}}{{/a}}"), "Unclosed section \"b\" at 12");
+}
+
+#[test]
+fn error_empty_delimiter_spec() {
+    assert_eq!(fails("{{==}}"), "Invalid tags: ");
 }

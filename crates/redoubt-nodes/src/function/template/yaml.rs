@@ -19,7 +19,9 @@ pub(crate) fn load(text: &str) -> Result<Value, String> {
         strict_booleans: true,
         duplicate_keys: DuplicateKeyPolicy::Error,
     };
-    serde_saphyr::from_str_with_options::<Yaml>(text, options).map(|y| y.0).map_err(|e| e.to_string())
+    serde_saphyr::from_str_with_options::<Yaml>(text, options)
+        .map(|y| y.0)
+        .map_err(|e| e.to_string())
 }
 
 struct Yaml(Value);
@@ -119,7 +121,10 @@ mod tests {
 
     #[test]
     fn core_booleans_null_and_floats() {
-        assert_eq!(json("[true, False, null, ~, 1.5, -3, on]"), r#"[true,false,null,null,1.5,-3,"on"]"#);
+        assert_eq!(
+            json("[true, False, null, ~, 1.5, -3, on]"),
+            r#"[true,false,null,null,1.5,-3,"on"]"#
+        );
     }
 
     #[test]

@@ -140,24 +140,25 @@ async fn perform(job: Job, node: &NodeHandle) -> Result<Reply, Failure> {
         for c in &set_cookies {
             jar.set(c, &url);
         }
-        if status == 401 && !digest_sent {
-            if let Some((user, pass)) = &digest {
-                digest_sent = true;
-                let challenge = resp.headers().get(header::WWW_AUTHENTICATE).map(latin1);
-                let uri = match url.query() {
-                    Some(q) => format!("{}?{q}", url.path()),
-                    None => url.path().to_string(),
-                };
-                let answer = challenge
-                    .ok_or_else(|| "Invalid or missing WWW-Authenticate header".to_string())
-                    .and_then(|c| digest::authorization(user, pass, method.as_str(), &uri, &c));
-                match answer {
-                    Ok(h) => {
-                        headers.insert(header::AUTHORIZATION, header_value("authorization", &h)?);
-                        continue;
-                    }
-                    Err(e) => node.warn(&format!("Digest authentication failed: {e}")),
+        if status == 401
+            && !digest_sent
+            && let Some((user, pass)) = &digest
+        {
+            digest_sent = true;
+            let challenge = resp.headers().get(header::WWW_AUTHENTICATE).map(latin1);
+            let uri = match url.query() {
+                Some(q) => format!("{}?{q}", url.path()),
+                None => url.path().to_string(),
+            };
+            let answer = challenge
+                .ok_or_else(|| "Invalid or missing WWW-Authenticate header".to_string())
+                .and_then(|c| digest::authorization(user, pass, method.as_str(), &uri, &c));
+            match answer {
+                Ok(h) => {
+                    headers.insert(header::AUTHORIZATION, header_value("authorization", &h)?);
+                    continue;
                 }
+                Err(e) => node.warn(&format!("Digest authentication failed: {e}")),
             }
         }
         let location = resp.headers().get(header::LOCATION).map(latin1);

@@ -91,10 +91,11 @@ pub(super) fn prepare(spec: &Spec, msg: &Msg, cx: &mut NodeCtx<'_>) -> Result<Pr
 /// The node URL (rendered when templated), else `msg.url`.
 fn resolve_url(spec: &Spec, msg: &Msg, cx: &mut NodeCtx<'_>) -> Option<String> {
     let msg_url = msg.get("url").filter(|v| v.truthy());
-    if let Some(mu) = &msg_url {
-        if !spec.url.is_empty() && mu.as_str() != Some(spec.url.as_str()) {
-            cx.warn(NO_OVERRIDE);
-        }
+    if let Some(mu) = &msg_url
+        && !spec.url.is_empty()
+        && mu.as_str() != Some(spec.url.as_str())
+    {
+        cx.warn(NO_OVERRIDE);
     }
     let url = match &spec.template {
         Some(t) => t.render(msg),
@@ -328,12 +329,12 @@ fn request_body(
         Value::Object(_) | Value::Array(_) | Value::Null | Value::Buffer(_) | Value::Date(_)
     );
     if method != "GET" && method != "HEAD" {
-        if content_type.as_deref() == Some("multipart/form-data") {
-            if let Value::Object(o) = &payload {
-                let (ct, data) = body::multipart(o);
-                update_header(headers, "content-type", Value::from(ct));
-                return Ok(Some(data));
-            }
+        if content_type.as_deref() == Some("multipart/form-data")
+            && let Value::Object(o) = &payload
+        {
+            let (ct, data) = body::multipart(o);
+            update_header(headers, "content-type", Value::from(ct));
+            return Ok(Some(data));
         }
         let data: bytes::Bytes = match &payload {
             Value::String(s) => bytes::Bytes::copy_from_slice(s.as_bytes()),

@@ -4,8 +4,8 @@
 //! templates are trimmed and unquoted, non-CSV payloads only warn).
 
 use super::{
-    HeaderOut, PartsInfo, RowOut, Settings, ensure_string, is_js_object, js_index, js_keys, js_trim, read_of_nullish,
-    row_message,
+    HeaderOut, PartsInfo, RowOut, Settings, ensure_string, is_js_object, js_index, js_keys,
+    js_parse_float, js_trim, read_of_nullish, row_message, split_outside_quotes,
 };
 use redoubt_core::Msg;
 use redoubt_core::node::{Node, NodeCtx, NodeError, Status};
@@ -13,8 +13,9 @@ use redoubt_core::value::{Array, Object, Value};
 use std::sync::LazyLock;
 
 /// Upstream's "looks like a number" test for legacy mode.
-static NUMBER: LazyLock<Option<regress::Regex>> =
-    LazyLock::new(|| regress::Regex::with_flags(r"^[-]?(?!E)(?!0\d)\d*\.?\d*(E-?\+?)?\d+$", "i").ok());
+static NUMBER: LazyLock<Option<regress::Regex>> = LazyLock::new(|| {
+    regress::Regex::with_flags(r"^[-]?(?!E)(?!0\d)\d*\.?\d*(E-?\+?)?\d+$", "i").ok()
+});
 
 const NO_TEMPLATE: &str = "No columns template specified for object -> CSV.";
 const BAD_CSV: &str = "Malformed CSV data - output probably corrupt.";
@@ -57,8 +58,10 @@ impl Legacy {
         if let Some(sep) = sep {
             self.clean_sep = sep.to_string();
         }
-        let cols: Vec<String> =
-            split_outside_quotes(js_trim(col), &self.clean_sep).iter().map(|c| js_trim(&c.replace('"', "")).to_string()).collect();
+        let cols: Vec<String> = split_outside_quotes(js_trim(col), &self.clean_sep)
+            .iter()
+            .map(|c| js_trim(&c.replace('"', "")).to_string())
+            .collect();
         self.goodtmpl = !is_blank(&cols);
         cols
     }
@@ -81,7 +84,7 @@ impl Legacy {
         }
     }
 
-    fn to_csv(&mut self, msg: &Msg, cx: &mut NodeCtx<'_>) -> Result<(), NodeError> {
+    fn write_csv(&mut self, msg: &Msg, cx: &mut NodeCtx<'_>) -> Result<(), NodeError> {
         let parts = PartsInfo::of(msg);
         if !(self.notemplate && parts.index_after_first()) {
             let t = self.s.template.clone();
@@ -107,8 +110,17 @@ impl Legacy {
                     self.template = js_keys(&first);
                 }
             }
-            let head: Vec<String> =
-                self.template.iter().map(|v| if v.contains(sep.as_str()) { format!("\"{v}\"") } else { v.clone() }).collect();
+            let head: Vec<String> = self
+                .template
+                .iter()
+                .map(|v| {
+                    if v.contains(sep.as_str()) {
+                        format!("\"{v}\"")
+                    } else {
+                        v.clone()
+                    }
+                })
+                .collect();
             lines.push(head.join(&sep));
             if self.s.hdrout == HeaderOut::Once {
                 self.hdr_sent = true;
@@ -125,7 +137,9 @@ impl Legacy {
                     let whole = Value::Array(payload.clone());
                     payload = Array::from_vec(vec![whole]);
                     msg.set("payload", Value::Array(payload.clone()));
-                    payload.get(s).ok_or_else(|| read_of_nullish(&Value::Undefined, "length"))?
+                    payload
+                        .get(s)
+                        .ok_or_else(|| read_of_nullish(&Value::Undefined, "length"))?
                 };
                 lines.push(self.array_row(&row)?);
             } else {
@@ -146,8 +160,17 @@ impl Legacy {
             s += 1;
         }
         let out = lines.join(&self.s.ret) + &self.s.ret;
-        let columns: Vec<String> =
-            self.template.iter().map(|v| if v.contains(',') { format!("\"{v}\"") } else { v.clone() }).collect();
+        let columns: Vec<String> = self
+            .template
+            .iter()
+            .map(|v| {
+                if v.contains(',') {
+                    format!("\"{v}\"")
+                } else {
+                    v.clone()
+                }
+            })
+            .collect();
         msg.set("payload", Value::from(out.clone()));
         msg.set("columns", Value::from(columns.join(",")));
         if !out.is_empty() {
@@ -158,15 +181,24 @@ impl Legacy {
 
     /// A row given as an array: each cell quoted in place, then joined.
     fn array_row(&self, row: &Value) -> Result<String, NodeError> {
-        let Value::Array(cells) = row else { return Err(read_of_nullish(row, "length")) };
+        let Value::Array(cells) = row else {
+            return Err(read_of_nullish(row, "length"));
+        };
         let mut texts = Vec::with_capacity(cells.len());
         for (t, cell) in cells.to_vec().into_iter().enumerate() {
-            let cell = if cell.is_undefined() { Value::str("") } else { cell };
+            let cell = if cell.is_undefined() {
+                Value::str("")
+            } else {
+                cell
+            };
             if matches!(cell, Value::Null) {
                 return Err(read_of_nullish(&cell, "toString"));
             }
             let text = cell.to_js_string();
-            let quoted = if text.contains('"') || text.contains(self.s.sep.as_str()) || text.contains('\n') {
+            let quoted = if text.contains('"')
+                || text.contains(self.s.sep.as_str())
+                || text.contains('\n')
+            {
                 let q = self.quote_plain(text, true);
                 cells.set(t, Value::from(q.clone()));
                 q
@@ -193,7 +225,11 @@ impl Legacy {
             if is_js_object(&v) {
                 continue;
             }
-            let text = if v.is_undefined() { String::new() } else { v.to_js_string() };
+            let text = if v.is_undefined() {
+                String::new()
+            } else {
+                v.to_js_string()
+            };
             cells.push(self.quote_plain(text, key.contains('\n')));
         }
         Ok(cells.join(&self.s.sep))
@@ -211,7 +247,11 @@ impl Legacy {
                 return Err(read_of_nullish(item, name));
             }
             let v = js_index(item, name);
-            let text = if v.is_undefined() { String::new() } else { ensure_string(&v)? };
+            let text = if v.is_undefined() {
+                String::new()
+            } else {
+                ensure_string(&v)?
+            };
             let newline = text.contains('\n');
             cells.push(self.quote_plain(text, newline));
         }
@@ -222,27 +262,6 @@ impl Legacy {
 /// True for the "no template" shape `[""]`.
 fn is_blank(t: &[String]) -> bool {
     t.len() == 1 && t[0].is_empty()
-}
-
-/// `col.split(/SEP(?=(?:(?:[^"]*"){2})*[^"]*$)/)`: separators followed by an even number of quotes.
-fn split_outside_quotes(col: &str, sep: &str) -> Vec<String> {
-    if sep.is_empty() {
-        return col.chars().map(String::from).collect();
-    }
-    let mut out = Vec::new();
-    let mut start = 0;
-    let mut i = 0;
-    while i < col.len() {
-        if col[i..].starts_with(sep) && col[i + sep.len()..].matches('"').count() % 2 == 0 {
-            out.push(col[start..i].to_string());
-            i += sep.len();
-            start = i;
-        } else {
-            i += col[i..].chars().next().map_or(1, char::len_utf8);
-        }
-    }
-    out.push(col[start..].to_string());
-    out
 }
 
 /// One cell of the legacy loop: `None` is `null`.
@@ -270,7 +289,8 @@ impl Legacy {
             }
             Some(text) => {
                 let t = js_trim(text);
-                let numeric = self.s.parse_numbers && NUMBER.as_ref().is_some_and(|re| re.find(t).is_some());
+                let numeric =
+                    self.s.parse_numbers && NUMBER.as_ref().is_some_and(|re| re.find(t).is_some());
                 if numeric {
                     o.insert(name, Value::Number(js_parse_float(t)));
                 } else if text.is_empty() {
@@ -284,7 +304,7 @@ impl Legacy {
         }
     }
 
-    fn from_csv(&mut self, msg: &Msg, text: &str, cx: &mut NodeCtx<'_>) -> Result<(), NodeError> {
+    fn read_csv(&mut self, msg: &Msg, text: &str, cx: &mut NodeCtx<'_>) -> Result<(), NodeError> {
         let line: Vec<char> = text.chars().collect();
         let sep = super::parse::single_char(&self.s.sep);
         let parts = PartsInfo::of(msg);
@@ -342,7 +362,11 @@ impl Legacy {
                     self.commit(&o, &name, &cell);
                 }
                 j += 1;
-                cell = Cell(if line.len() - 1 == i { None } else { Some(String::new()) });
+                cell = Cell(if line.len() - 1 == i {
+                    None
+                } else {
+                    Some(String::new())
+                });
             } else if (c == '\n' || c == '\r') && !inside {
                 if let Some(name) = self.column_name(j) {
                     if prev.is_some() && prev == sep {
@@ -374,7 +398,13 @@ impl Legacy {
             .template
             .iter()
             .filter(|v| !v.is_empty())
-            .map(|v| if v.contains(',') { format!("\"{v}\"") } else { v.clone() })
+            .map(|v| {
+                if v.contains(',') {
+                    format!("\"{v}\"")
+                } else {
+                    v.clone()
+                }
+            })
             .collect();
         let columns = columns.join(",");
         if self.s.multi != "one" {
@@ -394,7 +424,13 @@ impl Legacy {
                 cx.send(0, msg.clone());
             }
         } else {
-            let out = RowOut { columns: &columns, count: rows.len(), skip: self.s.skip, hdrin: self.s.hdrin_truthy, last };
+            let out = RowOut {
+                columns: &columns,
+                count: rows.len(),
+                skip: self.s.skip,
+                hdrin: self.s.hdrin_truthy,
+                last,
+            };
             let count = rows.len();
             for (i, row) in rows.into_iter().enumerate() {
                 cx.send(0, row_message(msg, row, i, &out));
@@ -407,40 +443,6 @@ impl Legacy {
         }
         Ok(())
     }
-}
-
-/// `parseFloat` of text already known to start like a number.
-pub(super) fn js_parse_float(s: &str) -> f64 {
-    let b = s.as_bytes();
-    let mut end = 0;
-    let mut best = None;
-    if matches!(b.first(), Some(b'-' | b'+')) {
-        end = 1;
-    }
-    let mut seen_dot = false;
-    let mut seen_digit = false;
-    while end < b.len() {
-        match b[end] {
-            b'0'..=b'9' => {
-                seen_digit = true;
-                best = Some(end + 1);
-            }
-            b'.' if !seen_dot => seen_dot = true,
-            _ => break,
-        }
-        end += 1;
-    }
-    if seen_digit && end < b.len() && (b[end] == b'e' || b[end] == b'E') {
-        let mut k = end + 1;
-        if matches!(b.get(k), Some(b'-' | b'+')) {
-            k += 1;
-        }
-        while k < b.len() && b[k].is_ascii_digit() {
-            k += 1;
-            best = Some(k);
-        }
-    }
-    best.and_then(|e| s[..e].parse::<f64>().ok()).unwrap_or(f64::NAN)
 }
 
 impl Node for Legacy {
@@ -461,8 +463,8 @@ impl Node for Legacy {
             return Ok(());
         }
         match msg.payload() {
-            v if is_js_object(&v) => self.to_csv(&msg, cx),
-            Value::String(text) => self.from_csv(&msg, &text, cx),
+            v if is_js_object(&v) => self.write_csv(&msg, cx),
+            Value::String(text) => self.read_csv(&msg, &text, cx),
             _ => {
                 cx.warn(NOT_CSV);
                 Ok(())

@@ -88,7 +88,11 @@ impl NodeType for CsvType {
             include_empty_strings: json_truthy(cfg.get("include_empty_strings")),
             include_null_values: json_truthy(cfg.get("include_null_values")),
         };
-        if rfc { Ok(Box::new(rfc::Rfc::new(settings))) } else { Ok(Box::new(legacy::Legacy::new(settings))) }
+        if rfc {
+            Ok(Box::new(rfc::Rfc::new(settings)))
+        } else {
+            Ok(Box::new(legacy::Legacy::new(settings)))
+        }
     }
 }
 
@@ -101,12 +105,20 @@ fn parse_skip(cfg: &NodeConfig) -> usize {
 }
 
 fn or_default(s: &str, default: &str) -> String {
-    if s.is_empty() { default.to_string() } else { s.to_string() }
+    if s.is_empty() {
+        default.to_string()
+    } else {
+        s.to_string()
+    }
 }
 
 /// Turns the editor's escaped `\t`, `\n` and `\r` into the characters.
 fn unescape_controls(s: &str, tab: bool) -> String {
-    let s = if tab { s.replace("\\t", "\t") } else { s.to_string() };
+    let s = if tab {
+        s.replace("\\t", "\t")
+    } else {
+        s.to_string()
+    };
     s.replace("\\n", "\n").replace("\\r", "\r")
 }
 
@@ -133,7 +145,8 @@ fn ensure_string(v: &Value) -> Result<String, redoubt_core::node::NodeError> {
         Value::String(s) => Ok(s.to_string()),
         Value::Buffer(b) => Ok(String::from_utf8_lossy(b).into_owned()),
         Value::Object(_) | Value::Array(_) | Value::Null | Value::Date(_) | Value::Handle(_) => {
-            redoubt_core::value::to_json(v).map_err(|e| redoubt_core::node::NodeError::new(e.to_string()))
+            redoubt_core::value::to_json(v)
+                .map_err(|e| redoubt_core::node::NodeError::new(e.to_string()))
         }
         other => Ok(other.to_js_string()),
     }
@@ -154,20 +167,40 @@ fn js_keys(v: &Value) -> Vec<String> {
 fn js_index(v: &Value, key: &str) -> Value {
     match v {
         Value::Object(o) => o.get(key).unwrap_or_default(),
-        Value::Array(a) => key.parse::<usize>().ok().and_then(|i| a.get(i)).unwrap_or_default(),
-        Value::Buffer(b) => key.parse::<usize>().ok().and_then(|i| b.get(i)).map(|x| Value::Number(f64::from(*x))).unwrap_or_default(),
+        Value::Array(a) => key
+            .parse::<usize>()
+            .ok()
+            .and_then(|i| a.get(i))
+            .unwrap_or_default(),
+        Value::Buffer(b) => key
+            .parse::<usize>()
+            .ok()
+            .and_then(|i| b.get(i))
+            .map(|x| Value::Number(f64::from(*x)))
+            .unwrap_or_default(),
         _ => Value::Undefined,
     }
 }
 
 /// `typeof v === "object"` (arrays, Buffers, Dates and `null` included).
 fn is_js_object(v: &Value) -> bool {
-    matches!(v, Value::Object(_) | Value::Array(_) | Value::Buffer(_) | Value::Null | Value::Date(_) | Value::Handle(_))
+    matches!(
+        v,
+        Value::Object(_)
+            | Value::Array(_)
+            | Value::Buffer(_)
+            | Value::Null
+            | Value::Date(_)
+            | Value::Handle(_)
+    )
 }
 
 /// The error JavaScript throws when reading a property of `null`/`undefined`.
 fn read_of_nullish(v: &Value, key: &str) -> redoubt_core::node::NodeError {
-    redoubt_core::node::NodeError::new(format!("Cannot read properties of {} (reading '{key}')", v.to_js_string()))
+    redoubt_core::node::NodeError::new(format!(
+        "Cannot read properties of {} (reading '{key}')",
+        v.to_js_string()
+    ))
 }
 
 /// What every per-row message of one input shares.
@@ -221,14 +254,23 @@ impl PartsInfo {
         match msg.get("parts") {
             Some(p) if msg.object().contains_key("parts") => {
                 let (index, count) = match &p {
-                    Value::Object(o) => {
-                        (o.get("index").map(|v| v.to_number()).unwrap_or(f64::NAN), o.get("count").map(|v| v.to_number()))
-                    }
+                    Value::Object(o) => (
+                        o.get("index").map(|v| v.to_number()).unwrap_or(f64::NAN),
+                        o.get("count").map(|v| v.to_number()),
+                    ),
                     _ => (f64::NAN, None),
                 };
-                PartsInfo { present: true, index, count }
+                PartsInfo {
+                    present: true,
+                    index,
+                    count,
+                }
             }
-            _ => PartsInfo { present: false, index: f64::NAN, count: None },
+            _ => PartsInfo {
+                present: false,
+                index: f64::NAN,
+                count: None,
+            },
         }
     }
 
@@ -246,4 +288,61 @@ impl PartsInfo {
     fn index_after_first(&self) -> bool {
         self.present && self.index > 0.0
     }
+}
+
+/// `col.split(/SEP(?=(?:(?:[^"]*"){2})*[^"]*$)/)`: separators followed by an even number of quotes.
+fn split_outside_quotes(col: &str, sep: &str) -> Vec<String> {
+    if sep.is_empty() {
+        return col.chars().map(String::from).collect();
+    }
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut i = 0;
+    while i < col.len() {
+        if col[i..].starts_with(sep) && col[i + sep.len()..].matches('"').count().is_multiple_of(2)
+        {
+            out.push(col[start..i].to_string());
+            i += sep.len();
+            start = i;
+        } else {
+            i += col[i..].chars().next().map_or(1, char::len_utf8);
+        }
+    }
+    out.push(col[start..].to_string());
+    out
+}
+
+/// `parseFloat` of text already known to start like a number.
+fn js_parse_float(s: &str) -> f64 {
+    let b = s.as_bytes();
+    let mut end = 0;
+    let mut best = None;
+    if matches!(b.first(), Some(b'-' | b'+')) {
+        end = 1;
+    }
+    let mut seen_dot = false;
+    let mut seen_digit = false;
+    while end < b.len() {
+        match b[end] {
+            b'0'..=b'9' => {
+                seen_digit = true;
+                best = Some(end + 1);
+            }
+            b'.' if !seen_dot => seen_dot = true,
+            _ => break,
+        }
+        end += 1;
+    }
+    if seen_digit && end < b.len() && (b[end] == b'e' || b[end] == b'E') {
+        let mut k = end + 1;
+        if matches!(b.get(k), Some(b'-' | b'+')) {
+            k += 1;
+        }
+        while k < b.len() && b[k].is_ascii_digit() {
+            k += 1;
+            best = Some(k);
+        }
+    }
+    best.and_then(|e| s[..e].parse::<f64>().ok())
+        .unwrap_or(f64::NAN)
 }

@@ -77,7 +77,11 @@ pub(super) fn parse(input: &[char], mut opts: Options<'_>) -> Result<Parsed, Par
 
     fn finalise_cell(row: &mut Vec<Cell>, cell: &mut String, new_cell: bool) {
         let text = std::mem::take(cell);
-        row.push(if text.is_empty() { if new_cell { None } else { Some(String::new()) } } else { Some(text) });
+        row.push(if text.is_empty() {
+            if new_cell { None } else { Some(String::new()) }
+        } else {
+            Some(text)
+        });
     }
 
     while cursor < input.len() {
@@ -121,7 +125,7 @@ pub(super) fn parse(input: &[char], mut opts: Options<'_>) -> Result<Parsed, Par
                     && Some(next) != sep
                 {
                     cell.push(c);
-                        if next == quote {
+                    if next == quote {
                         cursor += 1;
                     }
                 }
@@ -134,7 +138,11 @@ pub(super) fn parse(input: &[char], mut opts: Options<'_>) -> Result<Parsed, Par
                 output.push(std::mem::take(&mut row));
             }
             // Upstream skips a following `\n` after either line-break character.
-            cursor += if input.get(cursor + 1) == Some(&'\n') { 2 } else { 1 };
+            cursor += if input.get(cursor + 1) == Some(&'\n') {
+                2
+            } else {
+                1
+            };
             new_cell = true;
             closed = false;
             if opts.headers_only {
@@ -180,15 +188,26 @@ pub(super) fn parse(input: &[char], mut opts: Options<'_>) -> Result<Parsed, Par
         if !first_row_is_header && !opts.headers_only && !headers.is_empty() {
             output.insert(0, headers.clone());
         }
-        let rows = if opts.headers_only { Vec::new() } else { output };
-        return Ok(Parsed { headers, rows, objects: Vec::new(), cursor });
+        let rows = if opts.headers_only {
+            Vec::new()
+        } else {
+            output
+        };
+        return Ok(Parsed {
+            headers,
+            rows,
+            objects: Vec::new(),
+            cursor,
+        });
     }
 
     let mut objects = Vec::new();
     for row in output.iter().skip(usize::from(first_row_is_header)) {
         let obj = Object::new();
         for (j, name) in headers.iter().enumerate() {
-            let Some(name) = name.as_deref().filter(|s| !s.is_empty()) else { continue };
+            let Some(name) = name.as_deref().filter(|s| !s.is_empty()) else {
+                continue;
+            };
             let v = row.get(j).cloned().flatten();
             let value = match v {
                 None if !opts.include_null_values => continue,
@@ -196,7 +215,11 @@ pub(super) fn parse(input: &[char], mut opts: Options<'_>) -> Result<Parsed, Par
                 Some(s) if s.is_empty() && !opts.include_empty_strings => continue,
                 Some(s) if opts.parse_numeric && !s.is_empty() && !skip_number_conversion(&s) => {
                     let n = Value::str(&s).to_number();
-                    if n.is_nan() { Value::from(s) } else { Value::Number(n) }
+                    if n.is_nan() {
+                        Value::from(s)
+                    } else {
+                        Value::Number(n)
+                    }
                 }
                 Some(s) => Value::from(s),
             };
@@ -206,7 +229,12 @@ pub(super) fn parse(input: &[char], mut opts: Options<'_>) -> Result<Parsed, Par
             objects.push(Value::Object(obj));
         }
     }
-    Ok(Parsed { headers, rows: Vec::new(), objects, cursor })
+    Ok(Parsed {
+        headers,
+        rows: Vec::new(),
+        objects,
+        cursor,
+    })
 }
 
 /// The non-empty headers, quoted for a comma-separated list, joined with commas.
@@ -245,8 +273,16 @@ pub(super) fn single_char(s: &str) -> Option<char> {
 pub(super) fn quote_cell(cell: &str, quote: char, quoteables: &[&str]) -> String {
     let double_up = cell.contains(quote);
     let wrap = quoteables.iter().any(|q| cell.contains(q));
-    let body = if double_up { cell.replace('"', "\"\"") } else { cell.to_string() };
-    if wrap { format!("{quote}{body}{quote}") } else { body }
+    let body = if double_up {
+        cell.replace('"', "\"\"")
+    } else {
+        cell.to_string()
+    };
+    if wrap {
+        format!("{quote}{body}{quote}")
+    } else {
+        body
+    }
 }
 
 #[cfg(test)]
@@ -259,13 +295,24 @@ mod tests {
 
     #[test]
     fn quoted_cells_commas_and_doubled_quotes() {
-        let p = parse(&chars("a,\"b,c\",\"d\"\"e\"\n1,,\"\",2\n1,,\"\""), Options { arrays: true, ..Options::default() })
-            .expect("parse");
+        let p = parse(
+            &chars("a,\"b,c\",\"d\"\"e\"\n1,,\"\",2\n1,,\"\""),
+            Options {
+                arrays: true,
+                ..Options::default()
+            },
+        )
+        .expect("parse");
         assert_eq!(
             p.rows,
             vec![
                 vec![Some("a".into()), Some("b,c".into()), Some("d\"e".into())],
-                vec![Some("1".into()), None, Some(String::new()), Some("2".into())],
+                vec![
+                    Some("1".into()),
+                    None,
+                    Some(String::new()),
+                    Some("2".into())
+                ],
                 // As upstream: an empty last cell is not pushed at the end of a record.
                 vec![Some("1".into()), None],
             ]
@@ -274,33 +321,75 @@ mod tests {
 
     #[test]
     fn strict_mode_rejects_stray_quotes() {
-        let strict = |s: &str| parse(&chars(s), Options { strict: true, arrays: true, ..Options::default() }).err();
-        assert_eq!(strict("a,b\"c"), Some(ParseError("Quote found in the middle of an unquoted field")));
-        assert_eq!(strict("\"a\" ,b"), Some(ParseError("Data found after closing quote")));
-        assert_eq!(strict("\"a,b"), Some(ParseError("Missing quote, unclosed cell")));
+        let strict = |s: &str| {
+            parse(
+                &chars(s),
+                Options {
+                    strict: true,
+                    arrays: true,
+                    ..Options::default()
+                },
+            )
+            .err()
+        };
+        assert_eq!(
+            strict("a,b\"c"),
+            Some(ParseError("Quote found in the middle of an unquoted field"))
+        );
+        assert_eq!(
+            strict("\"a\" ,b"),
+            Some(ParseError("Data found after closing quote"))
+        );
+        assert_eq!(
+            strict("\"a,b"),
+            Some(ParseError("Missing quote, unclosed cell"))
+        );
     }
 
     #[test]
     fn lenient_mode_keeps_stray_quotes_as_data() {
-        let p = parse(&chars("\"with,a\"n,odd"), Options { arrays: true, data_has_header_row: false, ..Options::default() })
-            .expect("parse");
-        assert_eq!(p.rows[1], vec![Some("with,a\"n".into()), Some("odd".into())]);
+        let p = parse(
+            &chars("\"with,a\"n,odd"),
+            Options {
+                arrays: true,
+                data_has_header_row: false,
+                ..Options::default()
+            },
+        )
+        .expect("parse");
+        assert_eq!(
+            p.rows[1],
+            vec![Some("with,a\"n".into()), Some("odd".into())]
+        );
     }
 
     #[test]
     fn numbers_are_converted_unless_they_look_like_codes() {
         let p = parse(
             &chars("0x1F, 1.5 ,007,+3,-0.5,-05,abc"),
-            Options { data_has_header_row: false, parse_numeric: true, ..Options::default() },
+            Options {
+                data_has_header_row: false,
+                parse_numeric: true,
+                ..Options::default()
+            },
         )
         .expect("parse");
         let o = p.objects[0].as_object().cloned().expect("object");
         assert_eq!(o.get("col1").and_then(|v| v.as_f64()), Some(31.0));
         assert_eq!(o.get("col2").and_then(|v| v.as_f64()), Some(1.5));
-        assert_eq!(o.get("col3").and_then(|v| v.as_str().map(String::from)), Some("007".into()));
-        assert_eq!(o.get("col4").and_then(|v| v.as_str().map(String::from)), Some("+3".into()));
+        assert_eq!(
+            o.get("col3").and_then(|v| v.as_str().map(String::from)),
+            Some("007".into())
+        );
+        assert_eq!(
+            o.get("col4").and_then(|v| v.as_str().map(String::from)),
+            Some("+3".into())
+        );
         assert_eq!(o.get("col5").and_then(|v| v.as_f64()), Some(-0.5));
-        assert_eq!(o.get("col6").and_then(|v| v.as_str().map(String::from)), Some("-05".into()));
+        assert_eq!(
+            o.get("col6").and_then(|v| v.as_str().map(String::from)),
+            Some("-05".into())
+        );
     }
 
     #[test]

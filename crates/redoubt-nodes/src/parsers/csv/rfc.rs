@@ -5,7 +5,10 @@
 //! `\r\n`, and payloads that are neither text nor objects are errors.
 
 use super::parse::{self, Cell, Options, ParseError, header_string, quote_cell};
-use super::{HeaderOut, PartsInfo, RowOut, Settings, ensure_string, is_js_object, js_index, js_keys, read_of_nullish, row_message};
+use super::{
+    HeaderOut, PartsInfo, RowOut, Settings, ensure_string, is_js_object, js_index, js_keys,
+    read_of_nullish, row_message,
+};
 use redoubt_core::Msg;
 use redoubt_core::node::{Node, NodeCtx, NodeError, Status};
 use redoubt_core::value::Value;
@@ -41,7 +44,7 @@ fn quoteables(sep: &str) -> [&str; 4] {
 }
 
 fn has_template(t: &[Cell]) -> bool {
-    !t.is_empty() && !(t.len() == 1 && t[0].as_deref() == Some(""))
+    !(t.is_empty() || (t.len() == 1 && t[0].as_deref() == Some("")))
 }
 
 fn blank() -> Vec<Cell> {
@@ -55,7 +58,16 @@ fn parse_error(e: ParseError) -> NodeError {
 /// Parses a comma-separated column list strictly; `None` unless it is exactly one record.
 fn template_from(col: &str, sep: &str) -> Result<Option<Vec<Cell>>, ParseError> {
     let chars: Vec<char> = col.chars().collect();
-    let parsed = parse::parse(&chars, Options { separator: sep, quote: QUOTE, arrays: true, strict: true, ..Options::default() })?;
+    let parsed = parse::parse(
+        &chars,
+        Options {
+            separator: sep,
+            quote: QUOTE,
+            arrays: true,
+            strict: true,
+            ..Options::default()
+        },
+    )?;
     let mut rows = parsed.rows;
     Ok(if rows.len() == 1 { rows.pop() } else { None })
 }
@@ -84,7 +96,7 @@ impl Rfc {
         }
     }
 
-    fn to_csv(&mut self, msg: &Msg, cx: &mut NodeCtx<'_>) -> Result<(), NodeError> {
+    fn write_csv(&mut self, msg: &Msg, cx: &mut NodeCtx<'_>) -> Result<(), NodeError> {
         let (items, kind) = match msg.payload() {
             Value::Array(a) => {
                 let items = a.to_vec();
@@ -97,7 +109,9 @@ impl Rfc {
             other => (vec![other], Rows::Objects),
         };
         if !(self.no_template && PartsInfo::of(msg).index_after_first()) {
-            self.template = template_from(&self.s.template, ",").map_err(parse_error)?.unwrap_or_else(blank);
+            self.template = template_from(&self.s.template, ",")
+                .map_err(parse_error)?
+                .unwrap_or_else(blank);
         }
         let sep = self.s.sep.clone();
         let quoteables = quoteables(&sep);
@@ -106,26 +120,44 @@ impl Rfc {
         if send_headers && !self.hdr_sent {
             if !has_template(&self.template) {
                 self.template = if msg.object().contains_key("columns") {
-                    template_from(&Self::columns_text(msg), ",").map_err(parse_error)?.unwrap_or_else(blank)
+                    template_from(&Self::columns_text(msg), ",")
+                        .map_err(parse_error)?
+                        .unwrap_or_else(blank)
                 } else {
                     match items.first() {
-                        Some(first) if !first.is_nullish() => js_keys(first).into_iter().map(Some).collect(),
-                        _ => return Err(NodeError::new("Cannot convert undefined or null to object")),
+                        Some(first) if !first.is_nullish() => {
+                            js_keys(first).into_iter().map(Some).collect()
+                        }
+                        _ => {
+                            return Err(NodeError::new(
+                                "Cannot convert undefined or null to object",
+                            ));
+                        }
                     }
                 };
             }
-            let head: Vec<String> =
-                self.template.iter().map(|h| quote_cell(h.as_deref().unwrap_or(""), QUOTE, &quoteables)).collect();
+            let head: Vec<String> = self
+                .template
+                .iter()
+                .map(|h| quote_cell(h.as_deref().unwrap_or(""), QUOTE, &quoteables))
+                .collect();
             lines.push(head.join(&self.s.sep));
             if self.s.hdrout == HeaderOut::Once {
                 self.hdr_sent = true;
             }
         }
         for row in &items {
-            let line = if kind == Rows::Arrays { self.array_row(row)? } else { self.object_row(msg, row, &items[0], cx)? };
+            let line = if kind == Rows::Arrays {
+                self.array_row(row)?
+            } else {
+                self.object_row(msg, row, &items[0], cx)?
+            };
             lines.push(line);
         }
-        msg.set("payload", Value::from(lines.join(&self.s.ret) + &self.s.ret));
+        msg.set(
+            "payload",
+            Value::from(lines.join(&self.s.ret) + &self.s.ret),
+        );
         msg.set("columns", Value::from(header_string(&self.template, QUOTE)));
         cx.send(0, msg.clone());
         Ok(())
@@ -152,20 +184,36 @@ impl Rfc {
                 continue;
             }
             let cell = match row {
-                Value::String(s) => s.chars().nth(t).map(|c| Value::from(c.to_string())).unwrap_or_default(),
+                Value::String(s) => s
+                    .chars()
+                    .nth(t)
+                    .map(|c| Value::from(c.to_string()))
+                    .unwrap_or_default(),
                 _ => js_index(row, &t.to_string()),
             };
-            let text = if cell.is_undefined() { String::new() } else { ensure_string(&cell)? };
+            let text = if cell.is_undefined() {
+                String::new()
+            } else {
+                ensure_string(&cell)?
+            };
             cells.push(quote_cell(&text, QUOTE, &quoteables));
         }
         Ok(cells.join(&self.s.sep))
     }
 
-    fn object_row(&mut self, msg: &Msg, row: &Value, first: &Value, cx: &mut NodeCtx<'_>) -> Result<String, NodeError> {
+    fn object_row(
+        &mut self,
+        msg: &Msg,
+        row: &Value,
+        first: &Value,
+        cx: &mut NodeCtx<'_>,
+    ) -> Result<String, NodeError> {
         let sep = self.s.sep.clone();
         let quoteables = quoteables(&sep);
         if !has_template(&self.template) && msg.object().contains_key("columns") {
-            self.template = template_from(&Self::columns_text(msg), ",").map_err(parse_error)?.unwrap_or_default();
+            self.template = template_from(&Self::columns_text(msg), ",")
+                .map_err(parse_error)?
+                .unwrap_or_default();
         }
         let mut cells = Vec::new();
         if has_template(&self.template) {
@@ -178,7 +226,11 @@ impl Rfc {
                     return Err(read_of_nullish(row, name));
                 }
                 let v = js_index(row, name);
-                let text = if v.is_undefined() { String::new() } else { ensure_string(&v)? };
+                let text = if v.is_undefined() {
+                    String::new()
+                } else {
+                    ensure_string(&v)?
+                };
                 cells.push(quote_cell(&text, QUOTE, &quoteables));
             }
             return Ok(cells.join(&self.s.sep));
@@ -200,13 +252,17 @@ impl Rfc {
             if is_js_object(&v) {
                 continue;
             }
-            let text = if v.is_undefined() { String::new() } else { v.to_js_string() };
+            let text = if v.is_undefined() {
+                String::new()
+            } else {
+                v.to_js_string()
+            };
             cells.push(quote_cell(&text, QUOTE, &quoteables));
         }
         Ok(cells.join(&self.s.sep))
     }
 
-    fn from_csv(&mut self, msg: &Msg, text: &str, cx: &mut NodeCtx<'_>) -> Result<(), NodeError> {
+    fn read_csv(&mut self, msg: &Msg, text: &str, cx: &mut NodeCtx<'_>) -> Result<(), NodeError> {
         let input: Vec<char> = text.chars().collect();
         let parts = PartsInfo::of(msg);
         let skip = self.s.skip as f64;
@@ -231,7 +287,10 @@ impl Rfc {
                 return Ok(());
             }
         }
-        let breaks = input[cursor..].iter().filter(|c| **c == '\r' || **c == '\n').count();
+        let breaks = input[cursor..]
+            .iter()
+            .filter(|c| **c == '\r' || **c == '\n')
+            .count();
         if parts.present && self.s.multi == "mult" && breaks > 1 {
             first_line = true;
         }
@@ -261,7 +320,11 @@ impl Rfc {
             separator: &self.s.sep,
             quote: QUOTE,
             data_has_header_row: false,
-            headers: if has_template(&self.template) { self.template.clone() } else { Vec::new() },
+            headers: if has_template(&self.template) {
+                self.template.clone()
+            } else {
+                Vec::new()
+            },
             include_null_values: self.s.include_null_values,
             include_empty_strings: self.s.include_empty_strings,
             parse_numeric: self.s.parse_numbers,
@@ -286,7 +349,13 @@ impl Rfc {
             }
         } else {
             let count = data.len();
-            let out = RowOut { columns: &columns, count, skip: self.s.skip, hdrin: self.s.hdrin_truthy, last };
+            let out = RowOut {
+                columns: &columns,
+                count,
+                skip: self.s.skip,
+                hdrin: self.s.hdrin_truthy,
+                last,
+            };
             for (i, row) in data.into_iter().enumerate() {
                 cx.send(0, row_message(msg, row, i, &out));
             }
@@ -326,8 +395,8 @@ impl Node for Rfc {
             return Ok(());
         }
         match msg.payload() {
-            v if is_js_object(&v) => self.to_csv(&msg, cx),
-            Value::String(text) => self.from_csv(&msg, &text, cx),
+            v if is_js_object(&v) => self.write_csv(&msg, cx),
+            Value::String(text) => self.read_csv(&msg, &text, cx),
             _ => {
                 cx.status(Status::new("red", "dot", NOT_CSV));
                 Err(NodeError::new(NOT_CSV))

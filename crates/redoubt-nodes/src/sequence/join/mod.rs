@@ -19,16 +19,20 @@
 //! their messages (Node-RED forgets them); messages whose property cannot
 //! be joined into a buffer complete once, with the error.
 
+mod group;
 mod reduce;
 
 use super::jsutil::{get_prop, get_prop_strict, parse_prop};
 use super::split::{parse_bin_array, unescape};
+use group::{Group, Info, Payload, add_to_group, joined_value};
 use indexmap::IndexMap;
 use redoubt_core::Msg;
 use redoubt_core::msg::PARTS;
-use redoubt_core::node::{BuildCtx, ConfigError, Node, NodeConfig, NodeCtx, NodeError, NodeEvent, NodeType, Pending, TimerId};
+use redoubt_core::node::{
+    BuildCtx, ConfigError, Node, NodeConfig, NodeCtx, NodeError, NodeEvent, NodeType,
+};
 use redoubt_core::propex::{self, Seg};
-use redoubt_core::value::{Array, Object, Value};
+use redoubt_core::value::{Object, Value};
 use reduce::Reduce;
 use std::time::Duration;
 
@@ -62,25 +66,6 @@ struct Join {
     reduce: Option<Reduce>,
 }
 
-enum Payload {
-    List(Vec<Value>),
-    Map(Object),
-}
-
-struct Group {
-    /// `string`, `buffer`, `array`, `object` (also for merged), or whatever `parts.type` said.
-    ty: Value,
-    payload: Payload,
-    current: usize,
-    target: Value,
-    join_char: Value,
-    array_len: Value,
-    msg: Msg,
-    prop: Value,
-    timer: Option<(u64, TimerId)>,
-    dones: Vec<Pending>,
-}
-
 impl NodeType for JoinType {
     fn type_name(&self) -> &'static str {
         "join"
@@ -92,7 +77,12 @@ impl NodeType for JoinType {
             "" | "auto" => (Mode::Auto, None),
             "custom" => (Mode::Custom, None),
             "reduce" => (Mode::Custom, Some(Reduce::build(cfg)?)),
-            other => return Err(ConfigError::field("mode", format!("unknown mode {other:?}"))),
+            other => {
+                return Err(ConfigError::field(
+                    "mode",
+                    format!("unknown mode {other:?}"),
+                ));
+            }
         };
         let full = cfg.str("propertyType") == "full";
         let mut property = cfg.str("property");
@@ -103,7 +93,11 @@ impl NodeType for JoinType {
         if key.is_empty() {
             key = "topic".into();
         }
-        let timeout = if mode == Mode::Auto { 0.0 } else { cfg.num("timeout")?.unwrap_or(0.0) * 1000.0 };
+        let timeout = if mode == Mode::Auto {
+            0.0
+        } else {
+            cfg.num("timeout")?.unwrap_or(0.0) * 1000.0
+        };
         let joiner = cfg.str("joiner");
         let joiner = match cfg.str("joinerType").as_str() {
             "bin" => {
@@ -148,16 +142,6 @@ fn type_of(v: &Value) -> &'static str {
     }
 }
 
-/// `Buffer.from(v)`, leniently.
-fn to_bytes(v: &Value) -> Vec<u8> {
-    match v {
-        Value::Buffer(b) => b.to_vec(),
-        Value::Array(a) => a.to_vec().iter().map(|x| (x.to_number() as i64 & 0xff) as u8).collect(),
-        Value::Undefined | Value::Null => Vec::new(),
-        other => other.to_js_string().into_bytes(),
-    }
-}
-
 fn get_of(v: &Option<Value>, key: &str) -> Value {
     match v {
         Some(Value::Object(o)) => o.get(key).unwrap_or_default(),
@@ -167,18 +151,6 @@ fn get_of(v: &Option<Value>, key: &str) -> Value {
 
 fn has_of(v: &Option<Value>, key: &str) -> bool {
     matches!(v, Some(Value::Object(o)) if o.contains_key(key))
-}
-
-/// What one message says about its group.
-struct Info {
-    part_id: String,
-    ty: Value,
-    target: Value,
-    join_char: Value,
-    key: Value,
-    array_len: Value,
-    index: Value,
-    property: Value,
 }
 
 impl Join {
@@ -214,7 +186,11 @@ impl Join {
         let parts = msg.get(PARTS);
         if self.mode == Mode::Auto {
             let prop = get_of(&parts, "property");
-            let path = if prop.truthy() { prop.to_js_string() } else { "payload".into() };
+            let path = if prop.truthy() {
+                prop.to_js_string()
+            } else {
+                "payload".into()
+            };
             let property = msg.get_path(propex::strip_msg(&path))?.unwrap_or_default();
             return Ok(Info {
                 part_id: get_of(&parts, "id").to_js_string(),
@@ -254,14 +230,26 @@ impl Join {
         let ty = info.ty.as_str().unwrap_or("");
         let is_obj = ty == "object" || ty == "merged";
         Group {
-            ty: if is_obj { Value::str("object") } else { info.ty.clone() },
-            payload: if is_obj { Payload::Map(Object::new()) } else { Payload::List(Vec::new()) },
+            ty: if is_obj {
+                Value::str("object")
+            } else {
+                info.ty.clone()
+            },
+            payload: if is_obj {
+                Payload::Map(Object::new())
+            } else {
+                Payload::List(Vec::new())
+            },
             current: 0,
             target: info.target.clone(),
             join_char: info.join_char.clone(),
             array_len: info.array_len.clone(),
             msg: msg.deep_clone(),
-            prop: if self.mode == Mode::Auto { get_of(&msg.get(PARTS), "property") } else { Value::str(&self.property) },
+            prop: if self.mode == Mode::Auto {
+                get_of(&msg.get(PARTS), "property")
+            } else {
+                Value::str(&self.property)
+            },
             timer: None,
             dones: Vec::new(),
         }
@@ -322,11 +310,15 @@ impl Join {
                 cx.warn("Message missing 'msg.parts.key' property - cannot add to object");
             } else if Self::has(&msg, "complete") {
                 if let Some(g) = self.inflight.get(&id) {
-                    g.msg.set("complete", msg.get("complete").unwrap_or_default());
+                    g.msg
+                        .set("complete", msg.get("complete").unwrap_or_default());
                     self.complete_send(&id, cx)?;
                 }
             } else {
-                cx.warn(&format!("Message missing key property 'msg.{}' - cannot add to object", self.key));
+                cx.warn(&format!(
+                    "Message missing key property 'msg.{}' - cannot add to object",
+                    self.key
+                ));
             }
             return Ok(());
         }
@@ -337,13 +329,21 @@ impl Join {
         }
         if ty == "buffer"
             && !info.property.is_undefined()
-            && !matches!(info.property, Value::Buffer(_) | Value::String(_) | Value::Array(_))
+            && !matches!(
+                info.property,
+                Value::Buffer(_) | Value::String(_) | Value::Array(_)
+            )
         {
-            return Err(NodeError::new(format!("Cannot join {} to buffer", type_of(&info.property))));
+            return Err(NodeError::new(format!(
+                "Cannot join {} to buffer",
+                type_of(&info.property)
+            )));
         }
         let pending = cx.defer();
         let complete = Self::has(&msg, "complete");
-        let Some(group) = self.inflight.get_mut(&id) else { return Ok(()) };
+        let Some(group) = self.inflight.get_mut(&id) else {
+            return Ok(());
+        };
         group.dones.extend(pending);
         add_to_group(group, &ty, &info, complete, cx);
         for (k, v) in msg.object().entries() {
@@ -365,21 +365,30 @@ impl Join {
 
     /// `completeSend`: builds the joined message and sends it.
     fn complete_send(&mut self, id: &str, cx: &mut NodeCtx<'_>) -> Result<(), NodeError> {
-        let Some(group) = self.inflight.get_mut(id) else { return Ok(()) };
+        let Some(group) = self.inflight.get_mut(id) else {
+            return Ok(());
+        };
         if let Some((_, t)) = group.timer.take() {
             t.cancel();
         }
-        let keep = self.mode == Mode::Custom && self.accumulate && !group.msg.object().contains_key("complete");
+        let keep = self.mode == Mode::Custom
+            && self.accumulate
+            && !group.msg.object().contains_key("complete");
         let joined = joined_value(group);
         let mut out = group.msg.clone();
-        let prop = if group.prop.truthy() { group.prop.to_js_string() } else { "payload".into() };
+        let prop = if group.prop.truthy() {
+            group.prop.to_js_string()
+        } else {
+            "payload".into()
+        };
         let result = match joined {
             Ok(v) => {
                 if self.full && group.ty.as_str() != Some("string") {
                     out = out.deep_clone();
                     group.msg = out.clone();
                 }
-                out.set_path(propex::strip_msg(&prop), v).map_err(NodeError::from)
+                out.set_path(propex::strip_msg(&prop), v)
+                    .map_err(NodeError::from)
             }
             Err(e) => Err(e),
         };
@@ -404,108 +413,20 @@ impl Join {
     }
 }
 
-/// Adds one message's property to its group.
-fn add_to_group(group: &mut Group, ty: &str, info: &Info, complete: bool, cx: &mut NodeCtx<'_>) {
-    let property = info.property.clone();
-    match (&mut group.payload, ty) {
-        (Payload::Map(m), "object") => {
-            m.insert(info.key.to_js_string(), property);
-            group.current = m.len();
-        }
-        (Payload::Map(m), "merged") => match &property {
-            Value::Object(o) => {
-                for (k, v) in o.entries() {
-                    if &*k != "_msgid" {
-                        m.insert(k, v);
-                    }
-                }
-                group.current = m.len();
-            }
-            Value::Null | Value::Date(_) | Value::Buffer(_) | Value::Handle(_) => group.current = m.len(),
-            _ => {
-                if !complete {
-                    cx.warn("Cannot merge non-object types");
-                }
-            }
-        },
-        (Payload::List(list), _) => {
-            let idx = info.index.to_number();
-            if !idx.is_nan() {
-                if idx >= 0.0 && idx.fract() == 0.0 && idx < 1e7 {
-                    let i = idx as usize;
-                    if list.len() <= i {
-                        list.resize(i + 1, Value::Undefined);
-                    }
-                    if list[i].is_nullish() {
-                        group.current += 1;
-                    }
-                    list[i] = property;
-                } else {
-                    group.current += 1;
-                }
-            } else if !property.is_undefined() {
-                list.push(property);
-                group.current += 1;
-            }
-        }
-        // A message whose type disagrees with its group's cannot be added.
-        _ => {}
-    }
-}
-
-/// The joined value of a group, by its type.
-fn joined_value(group: &Group) -> Result<Value, NodeError> {
-    let list = match &group.payload {
-        Payload::Map(m) => return Ok(Value::Object(m.clone())),
-        Payload::List(l) => l,
-    };
-    match group.ty.as_str() {
-        Some("array") if group.array_len.to_number() > 1.0 => {
-            let mut out = Vec::new();
-            for v in list {
-                match v {
-                    Value::Array(a) => out.extend(a.to_vec()),
-                    Value::Undefined => {}
-                    other => out.push(other.clone()),
-                }
-            }
-            Ok(Value::Array(Array::from_vec(out)))
-        }
-        Some("buffer") => {
-            let sep = (!group.join_char.is_undefined()).then(|| to_bytes(&group.join_char));
-            let mut out = Vec::new();
-            for (i, v) in list.iter().enumerate() {
-                if let (Some(s), true) = (&sep, i > 0) {
-                    out.extend_from_slice(s);
-                }
-                out.extend(to_bytes(v));
-            }
-            Ok(Value::Buffer(out.into()))
-        }
-        Some("string") => {
-            let sep = match &group.join_char {
-                Value::String(s) => s.to_string(),
-                Value::Undefined => {
-                    return Err(NodeError::new("TypeError: Cannot read properties of undefined (reading 'toString')"));
-                }
-                other => other.to_js_string(),
-            };
-            let texts: Vec<String> =
-                list.iter().map(|v| if v.is_nullish() { String::new() } else { v.to_js_string() }).collect();
-            Ok(Value::from(texts.join(&sep)))
-        }
-        _ => Ok(Value::Array(Array::from_vec(list.clone()))),
-    }
-}
-
 impl Node for Join {
     fn on_input(&mut self, msg: Msg, cx: &mut NodeCtx<'_>) -> Result<(), NodeError> {
         self.handle(msg, cx)
     }
 
     fn on_event(&mut self, ev: NodeEvent, cx: &mut NodeCtx<'_>) -> Result<(), NodeError> {
-        let NodeEvent::Timer(token) = ev else { return Ok(()) };
-        let id = self.inflight.iter().find(|(_, g)| matches!(g.timer, Some((t, _)) if t == token)).map(|(k, _)| k.clone());
+        let NodeEvent::Timer(token) = ev else {
+            return Ok(());
+        };
+        let id = self
+            .inflight
+            .iter()
+            .find(|(_, g)| matches!(g.timer, Some((t, _)) if t == token))
+            .map(|(k, _)| k.clone());
         if let Some(id) = id {
             if let Some(g) = self.inflight.get_mut(&id) {
                 g.timer = None;

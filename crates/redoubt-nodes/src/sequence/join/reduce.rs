@@ -38,15 +38,30 @@ fn invalid(e: impl std::fmt::Display) -> String {
 impl Reduce {
     pub(super) fn build(cfg: &NodeConfig) -> Result<Reduce, ConfigError> {
         let exp_src = cfg.str("reduceExp");
-        let exp = JsonataExpr::compile(&exp_src).map_err(|e| ConfigError::field("reduceExp", invalid(e)))?;
+        let exp = JsonataExpr::compile(&exp_src)
+            .map_err(|e| ConfigError::field("reduceExp", invalid(e)))?;
         let fixup_src = cfg.str("reduceFixup");
         let fixup = if fixup_src.is_empty() {
             None
         } else {
-            Some(JsonataExpr::compile(&fixup_src).map_err(|e| ConfigError::field("reduceFixup", invalid(e)))?)
+            Some(
+                JsonataExpr::compile(&fixup_src)
+                    .map_err(|e| ConfigError::field("reduceFixup", invalid(e)))?,
+            )
         };
-        let init = TypedValue::compile(&cfg.str("reduceInitType"), &cfg.str("reduceInit"), "reduceInit")?;
-        Ok(Reduce { exp, fixup, init, right: cfg.bool("reduceRight"), pending: IndexMap::new(), pending_count: 0 })
+        let init = TypedValue::compile(
+            &cfg.str("reduceInitType"),
+            &cfg.str("reduceInit"),
+            "reduceInit",
+        )?;
+        Ok(Reduce {
+            exp,
+            fixup,
+            init,
+            right: cfg.bool("reduceRight"),
+            pending: IndexMap::new(),
+            pending_count: 0,
+        })
     }
 
     pub(super) fn input(&mut self, msg: Msg, cx: &mut NodeCtx<'_>) -> Result<(), NodeError> {
@@ -60,17 +75,20 @@ impl Reduce {
         };
         let gid = parts.get("id").unwrap_or_default().to_js_string();
         let has_count = parts.contains_key("count");
-        let group = self.pending.entry(gid.clone()).or_insert_with(|| Group { count: Value::Undefined, msgs: Vec::new() });
+        let group = self.pending.entry(gid.clone()).or_insert_with(|| Group {
+            count: Value::Undefined,
+            msgs: Vec::new(),
+        });
         if has_count && group.count.is_undefined() {
             group.count = parts.get("count").unwrap_or_default();
         }
         group.msgs.push((msg.clone(), cx.defer()));
         self.pending_count += 1;
-        if strict_eq(&Value::Number(group.msgs.len() as f64), &group.count) {
-            if let Some(group) = self.pending.shift_remove(&gid) {
-                self.pending_count -= group.msgs.len();
-                return self.reduce_and_send(group, cx);
-            }
+        if strict_eq(&Value::Number(group.msgs.len() as f64), &group.count)
+            && let Some(group) = self.pending.shift_remove(&gid)
+        {
+            self.pending_count -= group.msgs.len();
+            return self.reduce_and_send(group, cx);
         }
         let max = max_kept_msgs(cx);
         if max > 0 && self.pending_count > max {
@@ -142,11 +160,16 @@ impl Reduce {
         let mut acc = init;
         for m in &sorted {
             let vars = [("I", index(m)), ("N", count.clone()), ("A", acc)];
-            acc = self.exp.eval_msg_with(Some(m), &env, &vars).map_err(|e| NodeError::new(e.message))?;
+            acc = self
+                .exp
+                .eval_msg_with(Some(m), &env, &vars)
+                .map_err(|e| NodeError::new(e.message))?;
         }
         if let Some(f) = &self.fixup {
             let vars = [("N", count.clone()), ("A", acc)];
-            acc = f.eval_msg_with(Some(&empty), &env, &vars).map_err(|e| NodeError::new(e.message))?;
+            acc = f
+                .eval_msg_with(Some(&empty), &env, &vars)
+                .map_err(|e| NodeError::new(e.message))?;
         }
         if let Some(last) = sorted.last() {
             last.set("payload", acc);

@@ -40,8 +40,13 @@ async fn joins_strings_automatically() {
 async fn joins_buffers_automatically() {
     let mut h = join(json!({"mode":"auto"})).await;
     for (i, c) in ["A", "B", "C"].iter().enumerate() {
-        let m = redoubt_core::Msg::from_json(&json!({"parts":{"id":1,"type":"buffer","ch":[45],"index":i,"count":3}}));
-        m.set("payload", redoubt_core::value::Value::Buffer(bytes::Bytes::copy_from_slice(c.as_bytes())));
+        let m = redoubt_core::Msg::from_json(
+            &json!({"parts":{"id":1,"type":"buffer","ch":[45],"index":i,"count":3}}),
+        );
+        m.set(
+            "payload",
+            redoubt_core::value::Value::Buffer(bytes::Bytes::copy_from_slice(c.as_bytes())),
+        );
         h.send("j", m).await;
     }
     let m = h.recv_json("h").await;
@@ -52,7 +57,11 @@ async fn joins_buffers_automatically() {
 #[tokio::test(start_paused = true)]
 async fn joins_an_array_after_a_count() {
     let mut h = join(json!({"count":3,"joiner":",","mode":"custom"})).await;
-    send_all(&h, json!([{"payload":1},{"payload":true},{"payload":{"a":1}}])).await;
+    send_all(
+        &h,
+        json!([{"payload":1},{"payload":true},{"payload":{"a":1}}]),
+    )
+    .await;
     assert_eq!(h.recv_json("h").await["payload"], json!([1, true, {"a":1}]));
 }
 
@@ -68,7 +77,9 @@ async fn manual_mode_ignores_parts_index() {
 /// should join strings into a buffer after a count
 #[tokio::test(start_paused = true)]
 async fn joins_strings_into_a_buffer() {
-    let mut h = join(json!({"count":2,"build":"buffer","joinerType":"bin","joiner":"","mode":"custom"})).await;
+    let mut h =
+        join(json!({"count":2,"build":"buffer","joinerType":"bin","joiner":"","mode":"custom"}))
+            .await;
     send_all(&h, json!([{"payload":"hello"},{"payload":"world"}])).await;
     let m = h.recv_json("h").await;
     assert_eq!(m["payload"]["data"].as_array().map(Vec::len), Some(10));
@@ -87,7 +98,10 @@ async fn joins_an_object_by_distinct_keys() {
     )
     .await;
     let m = h.recv_json("h").await;
-    assert_eq!(m["payload"], json!({"a":1,"b":"2","c":true,"d":{"e":7},"g":{"f":6}}));
+    assert_eq!(
+        m["payload"],
+        json!({"a":1,"b":"2","c":true,"d":{"e":7},"g":{"f":6}})
+    );
     assert_eq!(m["topic"], json!("g"));
 }
 
@@ -104,13 +118,19 @@ async fn merges_objects() {
         ]),
     )
     .await;
-    assert_eq!(h.recv_json("h").await["payload"], json!({"a":1,"b":2,"c":3,"d":4,"e":5}));
+    assert_eq!(
+        h.recv_json("h").await["payload"],
+        json!({"a":1,"b":2,"c":3,"d":4,"e":5})
+    );
 }
 
 /// should merge full msg objects
 #[tokio::test(start_paused = true)]
 async fn merges_full_messages() {
-    let mut h = join(json!({"count":6,"build":"merged","mode":"custom","propertyType":"full","property":""})).await;
+    let mut h = join(
+        json!({"count":6,"build":"merged","mode":"custom","propertyType":"full","property":""}),
+    )
+    .await;
     send_all(
         &h,
         json!([
@@ -130,7 +150,9 @@ async fn merges_full_messages() {
 /// should accumulate a key/value object
 #[tokio::test(start_paused = true)]
 async fn accumulates_an_object_and_resets() {
-    let mut h = join(json!({"build":"object","accumulate":true,"mode":"custom","key":"foo","count":4})).await;
+    let mut h =
+        join(json!({"build":"object","accumulate":true,"mode":"custom","key":"foo","count":4}))
+            .await;
     send_all(
         &h,
         json!([
@@ -139,14 +161,22 @@ async fn accumulates_an_object_and_resets() {
         ]),
     )
     .await;
-    assert_eq!(h.recv_json("h").await["payload"], json!({"a":1,"b":2,"c":3,"d":4}));
-    assert_eq!(h.recv_json("h").await["payload"], json!({"a":1,"b":2,"c":3,"d":4,"e":5}));
+    assert_eq!(
+        h.recv_json("h").await["payload"],
+        json!({"a":1,"b":2,"c":3,"d":4})
+    );
+    assert_eq!(
+        h.recv_json("h").await["payload"],
+        json!({"a":1,"b":2,"c":3,"d":4,"e":5})
+    );
 }
 
 /// should join strings with a specifed character after a timeout
 #[tokio::test(start_paused = true)]
 async fn joins_after_a_timeout() {
-    let mut h = join(json!({"build":"string","timeout":0.05,"count":"","joiner":",","mode":"custom"})).await;
+    let mut h =
+        join(json!({"build":"string","timeout":0.05,"count":"","joiner":",","mode":"custom"}))
+            .await;
     send_all(&h, json!([{"payload":"a"},{"payload":"b"},{"payload":"c"}])).await;
     let start = tokio::time::Instant::now();
     assert_eq!(h.recv_json("h").await["payload"], json!("a,b,c"));
@@ -156,11 +186,16 @@ async fn joins_after_a_timeout() {
 /// should allow the timeout to be restarted
 #[tokio::test(start_paused = true)]
 async fn restart_timeout_restarts_the_timer() {
-    let mut h = join(json!({"build":"string","timeout":0.5,"count":"","joiner":",","mode":"custom"})).await;
+    let mut h =
+        join(json!({"build":"string","timeout":0.5,"count":"","joiner":",","mode":"custom"})).await;
     let start = tokio::time::Instant::now();
     h.send_json("j", json!({"payload":"a"})).await;
     tokio::time::sleep(Duration::from_millis(400)).await;
-    send_all(&h, json!([{"payload":"b","restartTimeout":true},{"payload":"c"}])).await;
+    send_all(
+        &h,
+        json!([{"payload":"b","restartTimeout":true},{"payload":"c"}]),
+    )
+    .await;
     assert_eq!(h.recv_json("h").await["payload"], json!("a,b,c"));
     let took = start.elapsed().as_millis();
     assert!((880..=950).contains(&took), "took {took} ms");
@@ -169,7 +204,8 @@ async fn restart_timeout_restarts_the_timer() {
 /// should join strings with a specifed character and complete when told to
 #[tokio::test(start_paused = true)]
 async fn completes_when_told() {
-    let mut h = join(json!({"build":"string","timeout":5,"count":0,"joiner":"\\n","mode":"custom"})).await;
+    let mut h =
+        join(json!({"build":"string","timeout":5,"count":0,"joiner":"\\n","mode":"custom"})).await;
     send_all(&h, json!([{"payload":"Hello"},{"payload":"NodeRED"},{"payload":"World"},{"payload":"","complete":true}]))
         .await;
     let m = h.recv_json("h").await;
@@ -181,14 +217,20 @@ async fn completes_when_told() {
 #[tokio::test(start_paused = true)]
 async fn object_completes_on_a_keyless_complete() {
     let mut h = join(json!({"timeout":1,"mode":"custom","build":"object"})).await;
-    send_all(&h, json!([{"payload":1,"topic":"A"},{"payload":2,"topic":"B"},{"complete":true}])).await;
+    send_all(
+        &h,
+        json!([{"payload":1,"topic":"A"},{"payload":2,"topic":"B"},{"complete":true}]),
+    )
+    .await;
     assert_eq!(h.recv_json("h").await["payload"], json!({"A":1,"B":2}));
 }
 
 /// should join complete message objects into an array after a count
 #[tokio::test(start_paused = true)]
 async fn joins_full_messages_into_an_array() {
-    let mut h = join(json!({"build":"array","timeout":0,"count":3,"propertyType":"full","mode":"custom"})).await;
+    let mut h =
+        join(json!({"build":"array","timeout":0,"count":3,"propertyType":"full","mode":"custom"}))
+            .await;
     send_all(&h, json!([{"payload":"a"},{"payload":"b"},{"payload":"c"}])).await;
     let p = h.recv_json("h").await["payload"].clone();
     assert_eq!(p[0]["payload"], json!("a"));
@@ -237,7 +279,8 @@ async fn count_may_come_from_any_part() {
         }
         h.send_json("j", json!({"payload":i,"parts":parts})).await;
     }
-    h.send_json("j", json!({"payload":0,"parts":{"id":"x","index":0}})).await;
+    h.send_json("j", json!({"payload":0,"parts":{"id":"x","index":0}}))
+        .await;
     assert_eq!(h.recv_json("h").await["payload"], json!([0, 1, 2, 3, 4]));
 }
 
@@ -270,8 +313,12 @@ async fn nested_split_join_round_trips() {
         {"id":"h","type":"helper"}
     ]))
     .await;
-    h.send_json("s1", json!({"payload":[[1,2,3],"a\nb\nc",[7,8,9]]})).await;
-    assert_eq!(h.recv_json("h").await["payload"], json!([[1, 2, 3], "a\nb\nc", [7, 8, 9]]));
+    h.send_json("s1", json!({"payload":[[1,2,3],"a\nb\nc",[7,8,9]]}))
+        .await;
+    assert_eq!(
+        h.recv_json("h").await["payload"],
+        json!([[1, 2, 3], "a\nb\nc", [7, 8, 9]])
+    );
 }
 
 /// should reduce messages
@@ -296,8 +343,10 @@ async fn reduces_messages() {
 /// should reduce messages (right)
 #[tokio::test(start_paused = true)]
 async fn reduces_right_with_index_and_fixup() {
-    let mut h = join(json!({"mode":"reduce","reduceRight":true,"reduceExp":"$A & payload & $string($I)",
-        "reduceInit":"","reduceInitType":"str","reduceFixup":"$A & \"/\" & $string($N)"}))
+    let mut h = join(
+        json!({"mode":"reduce","reduceRight":true,"reduceExp":"$A & payload & $string($I)",
+        "reduceInit":"","reduceInitType":"str","reduceFixup":"$A & \"/\" & $string($N)"}),
+    )
     .await;
     send_all(
         &h,
@@ -314,7 +363,10 @@ async fn reduces_right_with_index_and_fixup() {
 /// should reduce messages with init types (json)
 #[tokio::test(start_paused = true)]
 async fn reduce_init_is_a_typed_value() {
-    let mut h = join(json!({"mode":"reduce","reduceExp":"$A","reduceInit":"{\"x\":1}","reduceInitType":"json"})).await;
+    let mut h = join(
+        json!({"mode":"reduce","reduceExp":"$A","reduceInit":"{\"x\":1}","reduceInitType":"json"}),
+    )
+    .await;
     send_all(&h, json!([{"payload":1,"parts":{"index":0,"count":2,"id":1}},{"payload":2,"parts":{"index":1,"count":2,"id":1}}]))
         .await;
     assert_eq!(h.recv_json("h").await["payload"], json!({"x":1}));
@@ -330,7 +382,11 @@ async fn reduce_runtime_errors_reach_catch() {
         {"id":"e","type":"helper"}
     ]))
     .await;
-    h.send_json("j", json!({"payload":"A","parts":{"id":1,"index":0,"count":1}})).await;
+    h.send_json(
+        "j",
+        json!({"payload":"A","parts":{"id":1,"index":0,"count":1}}),
+    )
+    .await;
     let e = h.recv_json("e").await;
     assert!(e["error"]["message"].is_string());
     assert!(h.nothing("h", Duration::from_millis(50)).await);
@@ -339,7 +395,9 @@ async fn reduce_runtime_errors_reach_catch() {
 /// should handle invalid JSONata reduce expression - syntax error"
 #[tokio::test(start_paused = true)]
 async fn reduce_syntax_errors_are_config_errors() {
-    let h = join(json!({"mode":"reduce","reduceExp":"$A +","reduceInit":"0","reduceInitType":"num"})).await;
+    let h =
+        join(json!({"mode":"reduce","reduceExp":"$A +","reduceInit":"0","reduceInitType":"num"}))
+            .await;
     assert!(!h.engine.input("j", redoubt_core::Msg::new()).await);
 }
 

@@ -18,11 +18,13 @@
 //! `null` property is reported as Node-RED's uncaught TypeError.
 
 use super::jsutil::{get_prop, parse_int, parse_prop, set_prop};
+use redoubt_core::Msg;
 use redoubt_core::msg::{MSGID, PARTS, new_msgid};
-use redoubt_core::node::{BuildCtx, ConfigError, Node, NodeConfig, NodeCtx, NodeError, NodeType, Pending};
+use redoubt_core::node::{
+    BuildCtx, ConfigError, Node, NodeConfig, NodeCtx, NodeError, NodeType, Pending,
+};
 use redoubt_core::propex::Seg;
 use redoubt_core::value::{Object, Value, from_json_str};
-use redoubt_core::Msg;
 use serde_json::Value as Json;
 
 pub(crate) struct SplitType;
@@ -70,11 +72,20 @@ pub(crate) fn parse_bin_array(field: &str, text: &str) -> Result<(Vec<u8>, Value
     match from_json_str(text) {
         Ok(v @ Value::Array(_)) => {
             let bytes = v.as_array().map(|a| a.to_vec()).unwrap_or_default();
-            let bytes = bytes.iter().map(|b| (b.to_number() as i64 & 0xff) as u8).collect();
+            let bytes = bytes
+                .iter()
+                .map(|b| (b.to_number() as i64 & 0xff) as u8)
+                .collect();
             Ok((bytes, v))
         }
-        Ok(_) => Err(ConfigError::field(field, format!("{text:?} is not an array"))),
-        Err(e) => Err(ConfigError::field(field, format!("invalid JSON {text:?}: {e}"))),
+        Ok(_) => Err(ConfigError::field(
+            field,
+            format!("{text:?} is not an array"),
+        )),
+        Err(e) => Err(ConfigError::field(
+            field,
+            format!("invalid JSON {text:?}: {e}"),
+        )),
     }
 }
 
@@ -90,22 +101,38 @@ impl NodeType for SplitType {
             "bin" => {
                 let (bytes, json) = parse_bin_array("splt", &splt)?;
                 if bytes.is_empty() {
-                    return Err(ConfigError::field("splt", "an empty byte separator cannot split anything"));
+                    return Err(ConfigError::field(
+                        "splt",
+                        "an empty byte separator cannot split anything",
+                    ));
                 }
                 Sep::Bin(bytes, json)
             }
             "len" => match parse_int(&splt) {
                 Some(n) if n >= 1.0 => Sep::Len(n as usize),
-                _ => return Err(ConfigError::field("splt", format!("invalid split length: {splt:?}"))),
+                _ => {
+                    return Err(ConfigError::field(
+                        "splt",
+                        format!("invalid split length: {splt:?}"),
+                    ));
+                }
             },
-            other => return Err(ConfigError::field("spltType", format!("unknown split type {other:?}"))),
+            other => {
+                return Err(ConfigError::field(
+                    "spltType",
+                    format!("unknown split type {other:?}"),
+                ));
+            }
         };
         let array_len = match cfg.get("arraySplt") {
             None => 1.0,
             Some(_) => parse_int(&cfg.str("arraySplt")).unwrap_or(f64::NAN),
         };
         if array_len.is_nan() || array_len < 1.0 {
-            return Err(ConfigError::field("arraySplt", format!("invalid array split length: {}", cfg.str("arraySplt"))));
+            return Err(ConfigError::field(
+                "arraySplt",
+                format!("invalid array split length: {}", cfg.str("arraySplt")),
+            ));
         }
         let mut property = cfg.str("property");
         if property.is_empty() {
@@ -113,7 +140,11 @@ impl NodeType for SplitType {
         }
         let segs = parse_prop("property", &property)?;
         let addname = cfg.str("addname");
-        let addname = if addname.is_empty() { None } else { Some(parse_prop("addname", &addname)?) };
+        let addname = if addname.is_empty() {
+            None
+        } else {
+            Some(parse_prop("addname", &addname)?)
+        };
         Ok(Box::new(Split {
             sep,
             array_len: array_len as usize,
@@ -156,7 +187,13 @@ impl Split {
     }
 
     /// `sendArray`: the pieces of a string cut on a separator.
-    fn send_pieces(&mut self, msg: &Msg, parts: &Object, mut pieces: Vec<String>, cx: &mut NodeCtx<'_>) {
+    fn send_pieces(
+        &mut self,
+        msg: &Msg,
+        parts: &Object,
+        mut pieces: Vec<String>,
+        cx: &mut NodeCtx<'_>,
+    ) {
         let total = pieces.len();
         let last = pieces.pop().unwrap_or_default();
         for p in pieces {
@@ -197,7 +234,14 @@ impl Split {
         self.send_pieces(msg, parts, pieces, cx);
     }
 
-    fn split_string_len(&mut self, msg: &Msg, parts: &Object, value: &str, n: usize, cx: &mut NodeCtx<'_>) {
+    fn split_string_len(
+        &mut self,
+        msg: &Msg,
+        parts: &Object,
+        value: &str,
+        n: usize,
+        cx: &mut NodeCtx<'_>,
+    ) {
         parts.insert("ch", Value::str(""));
         parts.insert("len", num(n));
         let units: Vec<u16> = value.encode_utf16().collect();
@@ -237,9 +281,15 @@ impl Split {
         parts.insert("count", num(count));
         parts.insert("len", num(self.array_len));
         let copy = msg.deep_clone();
-        let Some(Value::Object(copy_parts)) = copy.get(PARTS) else { return };
+        let Some(Value::Object(copy_parts)) = copy.get(PARTS) else {
+            return;
+        };
         for (i, chunk) in items.chunks(self.array_len).enumerate() {
-            let v = if self.array_len == 1 { chunk[0].clone() } else { Value::from(chunk.to_vec()) };
+            let v = if self.array_len == 1 {
+                chunk[0].clone()
+            } else {
+                Value::from(chunk.to_vec())
+            };
             set_prop(&copy, &self.segs, v);
             copy_parts.insert("index", num(i));
             emit(&copy, cx);
@@ -302,7 +352,14 @@ impl Split {
         }
     }
 
-    fn split_buffer_len(&mut self, msg: &Msg, parts: &Object, buff: Vec<u8>, n: usize, cx: &mut NodeCtx<'_>) {
+    fn split_buffer_len(
+        &mut self,
+        msg: &Msg,
+        parts: &Object,
+        buff: Vec<u8>,
+        n: usize,
+        cx: &mut NodeCtx<'_>,
+    ) {
         let bytes = |s: &[u8]| Value::Buffer(bytes::Bytes::copy_from_slice(s));
         let count = buff.len().div_ceil(n);
         if !self.stream {
@@ -369,7 +426,9 @@ impl Node for Split {
             Value::Buffer(b) => self.split_buffer(&msg, &parts, &b, cx),
             Value::Object(o) => self.split_object(&msg, &parts, &o, cx),
             Value::Null => {
-                return Err(NodeError::new("TypeError: Cannot convert undefined or null to object"));
+                return Err(NodeError::new(
+                    "TypeError: Cannot convert undefined or null to object",
+                ));
             }
             // A Date has no own keys: nothing to send. Numbers and booleans are dropped.
             _ => {}

@@ -66,7 +66,11 @@ async fn splits_an_array_into_chunks() {
 #[tokio::test(start_paused = true)]
 async fn splits_an_object_and_copies_keys() {
     let mut h = split(json!({"addname":"topic"})).await;
-    h.send_json("s", json!({"topic":"foo","payload":{"a":1,"b":"2","c":true}})).await;
+    h.send_json(
+        "s",
+        json!({"topic":"foo","payload":{"a":1,"b":"2","c":true}}),
+    )
+    .await;
     let ms = recv_n(&mut h, 3).await;
     assert_eq!(payloads(&ms), vec![json!(1), json!("2"), json!(true)]);
     assert_eq!(ms[2]["topic"], json!("c"));
@@ -79,7 +83,8 @@ async fn splits_an_object_and_copies_keys() {
 #[tokio::test(start_paused = true)]
 async fn splits_an_object_sub_property() {
     let mut h = split(json!({"property":"foo.bar"})).await;
-    h.send_json("s", json!({"topic":"foo","foo":{"bar":{"a":1,"b":"2"}}})).await;
+    h.send_json("s", json!({"topic":"foo","foo":{"bar":{"a":1,"b":"2"}}}))
+        .await;
     let ms = recv_n(&mut h, 2).await;
     assert_eq!(ms[1]["foo"]["bar"], json!("2"));
     assert_eq!(ms[1]["topic"], json!("foo"));
@@ -92,7 +97,10 @@ async fn splits_a_string_on_newlines() {
     let mut h = split(json!({})).await;
     h.send_json("s", json!({"payload":"Da\nve\n \nCJ"})).await;
     let ms = recv_n(&mut h, 4).await;
-    assert_eq!(payloads(&ms), vec![json!("Da"), json!("ve"), json!(" "), json!("CJ")]);
+    assert_eq!(
+        payloads(&ms),
+        vec![json!("Da"), json!("ve"), json!(" "), json!("CJ")]
+    );
     assert_eq!(
         ms[0]["parts"],
         json!({"id": ms[0]["parts"]["id"], "type":"string", "ch":"\n", "index":0, "count":4})
@@ -105,7 +113,10 @@ async fn splits_a_string_into_lengths() {
     let mut h = split(json!({"splt":"2","spltType":"len"})).await;
     h.send_json("s", json!({"payload":"1234567"})).await;
     let ms = recv_n(&mut h, 4).await;
-    assert_eq!(payloads(&ms), vec![json!("12"), json!("34"), json!("56"), json!("7")]);
+    assert_eq!(
+        payloads(&ms),
+        vec![json!("12"), json!("34"), json!("56"), json!("7")]
+    );
     assert_eq!(ms[3]["parts"]["ch"], json!(""));
     assert_eq!(ms[3]["parts"]["len"], json!(2));
     assert_eq!(ms[3]["parts"]["count"], json!(4));
@@ -118,7 +129,10 @@ async fn splits_a_string_stream() {
     h.send_json("s", json!({"payload":"1\n2\n3"})).await;
     h.send_json("s", json!({"payload":"4\n5\n6\n"})).await;
     let ms = recv_n(&mut h, 5).await;
-    assert_eq!(payloads(&ms), vec![json!("1"), json!("2"), json!("34"), json!("5"), json!("6")]);
+    assert_eq!(
+        payloads(&ms),
+        vec![json!("1"), json!("2"), json!("34"), json!("5"), json!("6")]
+    );
     let idx: Vec<Json> = ms.iter().map(|m| m["parts"]["index"].clone()).collect();
     assert_eq!(idx, vec![json!(0), json!(1), json!(2), json!(3), json!(4)]);
     assert!(ms[0]["parts"].get("count").is_none());
@@ -128,7 +142,9 @@ async fn splits_a_string_stream() {
 #[tokio::test(start_paused = true)]
 async fn splits_a_buffer_into_lengths() {
     let mut h = split(json!({"splt":"2","spltType":"len"})).await;
-    let msg = redoubt_core::Msg::with_payload(redoubt_core::value::Value::Buffer(bytes::Bytes::from_static(b"123")));
+    let msg = redoubt_core::Msg::with_payload(redoubt_core::value::Value::Buffer(
+        bytes::Bytes::from_static(b"123"),
+    ));
     h.send("s", msg).await;
     let ms = recv_n(&mut h, 2).await;
     assert_eq!(ms[0]["payload"], json!({"type":"Buffer","data":[49,50]}));
@@ -194,9 +210,16 @@ async fn invalid_configs_are_rejected() {
 #[tokio::test(start_paused = true)]
 async fn nests_existing_parts() {
     let mut h = split(json!({})).await;
-    h.send_json("s", json!({"payload":"a\nb","parts":{"id":"x","index":0,"count":1}})).await;
+    h.send_json(
+        "s",
+        json!({"payload":"a\nb","parts":{"id":"x","index":0,"count":1}}),
+    )
+    .await;
     let ms = recv_n(&mut h, 2).await;
-    assert_eq!(ms[0]["parts"]["parts"], json!({"id":"x","index":0,"count":1}));
+    assert_eq!(
+        ms[0]["parts"]["parts"],
+        json!({"id":"x","index":0,"count":1})
+    );
 }
 
 /// should call done() when consolidated message is emitted (string, len)

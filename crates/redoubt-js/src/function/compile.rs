@@ -1,0 +1,142 @@
+//! Sets a sandbox up: evaluates the prelude (`buffer.js`, `prelude.js`)
+//! with the host object, then compiles the node's On Message, On Start and
+//! On Stop code wrapped as Node-RED wraps it, so line numbers in errors
+//! count from the user's first line.
+
+use super::CompileError;
+use super::FunctionSpec;
+use super::host::{self, Shared};
+use rquickjs::context::EvalOptions;
+use rquickjs::{CatchResultExt, CaughtError, Ctx, Function, Object, Value as JsValue};
+
+const BUFFER_JS: &str = include_str!("buffer.js");
+const PRELUDE_JS: &str = include_str!("prelude.js");
+
+/// Evaluates the prelude and compiles the node's code.
+pub(crate) fn setup<'js>(
+    ctx: &Ctx<'js>,
+    spec: &FunctionSpec,
+    sh: &Shared,
+) -> Result<(), CompileError> {
+    let engine = |e: rquickjs::Error| CompileError::engine(e.to_string());
+    let internal = |r: rquickjs::Result<JsValue<'js>>| -> Result<JsValue<'js>, CompileError> {
+        r.catch(ctx)
+            .map_err(|e| CompileError::engine(e.to_string()))
+    };
+    let h = host::build(ctx, sh).map_err(engine)?;
+    let bufmod = internal(eval(ctx, BUFFER_JS, "<redoubt buffer>"))?;
+    let bufmod = internal(call1(&bufmod, (h.clone(),)))?;
+    let meta = Object::new(ctx.clone()).map_err(engine)?;
+    meta.set("id", spec.id.as_str()).map_err(engine)?;
+    meta.set("name", spec.name.as_str()).map_err(engine)?;
+    meta.set("path", spec.path.as_str()).map_err(engine)?;
+    meta.set("outputCount", spec.outputs as f64)
+        .map_err(engine)?;
+    let prelude = internal(eval(ctx, PRELUDE_JS, "<redoubt prelude>"))?;
+    let rd = internal(call1(&prelude, (h, meta, bufmod)))?;
+    let label = if spec.name.is_empty() {
+        String::new()
+    } else {
+        format!(" [{}]", spec.name)
+    };
+    let body = compile(
+        ctx,
+        "func",
+        "body",
+        &format!(
+            "(async function(msg,__send__,__done__){{ var __msgid__ = msg._msgid; var node = __node__.make(__send__,__done__);\n{}\n}})",
+            spec.func
+        ),
+        &format!("Function node:{}{label}", spec.id),
+    )?;
+    let init = match spec.initialize.trim() {
+        "" => JsValue::new_null(ctx.clone()),
+        code => compile(
+            ctx,
+            "initialize",
+            "setup",
+            &format!(
+                "(async function(__send__){{ var node = __node__.makeInit(__send__);\n{code}\n}})"
+            ),
+            &format!("Function node setup:{}{label}", spec.id),
+        )?,
+    };
+    let fin = match spec.finalize.trim() {
+        "" => JsValue::new_null(ctx.clone()),
+        code => compile(
+            ctx,
+            "finalize",
+            "cleanup",
+            &format!("(function(){{ var node = __node__.makeFin();\n{code}\n}})"),
+            &format!("Function node cleanup:{}{label}", spec.id),
+        )?,
+    };
+    let rd = rd
+        .into_object()
+        .ok_or_else(|| CompileError::engine("prelude returned no object".into()))?;
+    let set: Function = rd.get("setCode").map_err(engine)?;
+    set.call::<_, ()>((body, init, fin))
+        .catch(ctx)
+        .map_err(|e| CompileError::engine(e.to_string()))?;
+    Ok(())
+}
+
+fn eval<'js>(ctx: &Ctx<'js>, src: &str, file: &str) -> rquickjs::Result<JsValue<'js>> {
+    let mut opts = EvalOptions::default();
+    opts.global = true;
+    opts.strict = false;
+    opts.filename = Some(file.to_string());
+    ctx.eval_with_options(src, opts)
+}
+
+fn call1<'js, A: rquickjs::function::IntoArgs<'js>>(
+    f: &JsValue<'js>,
+    args: A,
+) -> rquickjs::Result<JsValue<'js>> {
+    match f.as_function() {
+        Some(f) => f.call(args),
+        None => Err(rquickjs::Error::new_from_js("value", "function")),
+    }
+}
+
+/// Compiles one part of the node's code; syntax errors carry the line and
+/// column within the user's text.
+fn compile<'js>(
+    ctx: &Ctx<'js>,
+    field: &'static str,
+    part: &'static str,
+    src: &str,
+    file: &str,
+) -> Result<JsValue<'js>, CompileError> {
+    match eval(ctx, src, file).catch(ctx) {
+        Ok(v) => Ok(v),
+        Err(CaughtError::Exception(ex)) => {
+            let name: String = ex
+                .as_object()
+                .get("name")
+                .unwrap_or_else(|_| "SyntaxError".to_string());
+            let message = ex.message().unwrap_or_default();
+            let (line, column) = ex.stack().as_deref().and_then(location).unwrap_or((0, 0));
+            Err(CompileError {
+                field,
+                message: format!(
+                    "{name}: {message} ({part}:line {}, col {column})",
+                    line.saturating_sub(1)
+                ),
+                line: line.saturating_sub(1),
+                column,
+            })
+        }
+        Err(e) => Err(CompileError::engine(e.to_string())),
+    }
+}
+
+/// `line:col` at the end of the first stack frame.
+fn location(stack: &str) -> Option<(usize, usize)> {
+    let first = stack.lines().find(|l| !l.trim().is_empty())?;
+    let first = first.trim_end().trim_end_matches(')');
+    let mut parts = first.rsplitn(3, ':');
+    let col = parts.next()?.parse().ok()?;
+    let line = parts.next()?.parse().ok()?;
+    Some((line, col))
+}

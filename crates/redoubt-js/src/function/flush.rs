@@ -1,0 +1,175 @@
+//! The end of a turn: context values the script changed are written back,
+//! then what it did (sends, done, status, errors) is applied in order.
+//! Messages sent without cloning are converted only now, as Node-RED
+//! delivers them after the script returns, and an input message the script
+//! sends or completes is written back into the object the engine holds.
+
+use super::convert::{FromJs, Protos, fingerprint};
+use super::host::Out;
+use super::sandbox::Turn;
+use redoubt_core::Msg;
+use redoubt_core::engine::LogLevel;
+use redoubt_core::node::NodeError;
+use redoubt_core::value::{Object as RObject, Value};
+use rquickjs::{Array, Ctx, Function, Object, Value as JsValue};
+use std::collections::HashSet;
+
+/// JS objects already converted this turn (context values), with the
+/// redoubt value each stands for.
+type Known<'js> = Vec<(JsValue<'js>, Value)>;
+
+impl Turn<'_> {
+    /// Writes back the context values the script read or stored this turn
+    /// and changed; returns them so messages refer to the same objects.
+    pub(crate) fn sync_bound<'js>(&mut self, ctx: &Ctx<'js>, rd: &Object<'js>) -> Known<'js> {
+        let bound = std::mem::take(&mut self.sh.state.lock().bound);
+        if bound.is_empty() {
+            return Vec::new();
+        }
+        let (Ok(arr), Ok(p)) = (
+            rd.get::<_, Function>("takeBound")
+                .and_then(|f| f.call::<_, Array>(())),
+            Protos::from_rd(ctx, rd),
+        ) else {
+            return Vec::new();
+        };
+        let handles = self.sh.handles.lock();
+        let mut known = Vec::with_capacity(bound.len());
+        for (i, (target, before)) in bound.into_iter().enumerate() {
+            let Ok(js) = arr.get::<JsValue>(i) else {
+                continue;
+            };
+            let changed = match FromJs::new(&p, &handles).value(js.clone()) {
+                Ok(now) => fingerprint(&now) != before,
+                Err(_) => false,
+            };
+            if changed && let Err(e) = FromJs::new(&p, &handles).fill(&js, &target) {
+                self.sh.sink.log(
+                    LogLevel::Warn,
+                    &format!("Could not update a context value: {e}"),
+                );
+            }
+            known.push((js, target));
+        }
+        known
+    }
+
+    /// Applies what the turn did, in order.
+    pub(crate) fn flush<'js>(&mut self, ctx: &Ctx<'js>, rd: &Object<'js>, known: &Known<'js>) {
+        let out = std::mem::take(&mut self.sh.state.lock().outbox);
+        let mut live: Option<Array<'js>> = None;
+        let mut synced: HashSet<u64> = HashSet::new();
+        for o in out {
+            match o {
+                Out::Send(port, m) => self.sh.sink.send(port, m),
+                Out::Live { port, slot, bound } => {
+                    if live.is_none() {
+                        live = rd
+                            .get::<_, Function>("takeLive")
+                            .and_then(|f| f.call(()))
+                            .ok();
+                    }
+                    let obj = live.as_ref().and_then(|a| a.get::<JsValue>(slot).ok());
+                    match self.materialize(ctx, rd, obj, bound, known) {
+                        Ok(m) => {
+                            if bound != 0 && self.inflight.contains_key(&bound) {
+                                synced.insert(bound);
+                            }
+                            self.sh.sink.send(port, m)
+                        }
+                        Err(e) => self.sh.sink.error(NodeError::new(e), None),
+                    }
+                }
+                Out::Done(id, result) => {
+                    if !self.inflight.contains_key(&id) {
+                        continue;
+                    }
+                    if synced.contains(&id) {
+                        self.inflight.shift_remove(&id);
+                        take(rd, id);
+                    } else {
+                        self.write_back(ctx, rd, id, known);
+                    }
+                    self.sh.sink.done(id, result);
+                }
+                Out::Drop(id) => {
+                    self.inflight.shift_remove(&id);
+                    take(rd, id);
+                    self.sh.sink.discard(id);
+                }
+                Out::Status(st) => self.sh.sink.status(st),
+                Out::Error(err, msg) => {
+                    if self.closing {
+                        self.sh.sink.log(LogLevel::Error, &err.message);
+                    } else {
+                        self.sh.sink.error(err, msg);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Writes the script's view of input message `id` back into the object
+    /// the engine holds, so Catch and Complete nodes see its changes.
+    pub(crate) fn write_back<'js>(
+        &mut self,
+        ctx: &Ctx<'js>,
+        rd: &Object<'js>,
+        id: u64,
+        known: &Known<'js>,
+    ) -> Option<RObject> {
+        let orig = self.inflight.shift_remove(&id)?;
+        if let Some(obj) = take(rd, id)
+            && let Ok(p) = Protos::from_rd(ctx, rd)
+        {
+            let handles = self.sh.handles.lock();
+            let mut conv = FromJs::new(&p, &handles);
+            for (js, v) in known {
+                conv.known(js.clone(), v.clone());
+            }
+            if let Err(e) = conv.fill(&obj.into_value(), &Value::Object(orig.clone())) {
+                self.sh.sink.log(
+                    LogLevel::Warn,
+                    &format!("Could not read back the message: {e}"),
+                );
+            }
+        }
+        Some(orig)
+    }
+
+    /// A message sent without cloning: the input message object itself when
+    /// it is one, so its holders see the same object as in Node-RED.
+    fn materialize<'js>(
+        &mut self,
+        ctx: &Ctx<'js>,
+        rd: &Object<'js>,
+        obj: Option<JsValue<'js>>,
+        bound: u64,
+        known: &Known<'js>,
+    ) -> Result<Msg, String> {
+        let obj = obj.ok_or("The message to send was lost")?;
+        let p = Protos::from_rd(ctx, rd).map_err(|e| e.to_string())?;
+        let handles = self.sh.handles.lock();
+        let mut conv = FromJs::new(&p, &handles);
+        for (js, v) in known {
+            conv.known(js.clone(), v.clone());
+        }
+        if let (Some(orig), Some(o)) = (self.inflight.get(&bound), obj.as_object()) {
+            conv.fill(&o.clone().into_value(), &Value::Object(orig.clone()))
+                .map_err(|e| e.to_string())?;
+            return Ok(Msg::from_object_raw(orig.clone()));
+        }
+        match conv.value(obj).map_err(|e| e.to_string())? {
+            Value::Object(o) => Ok(Msg::from_object_raw(o)),
+            _ => Ok(Msg::from_object_raw(RObject::new())),
+        }
+    }
+}
+
+/// Removes input message `id` from the prelude's table, returning its object.
+pub(crate) fn take<'js>(rd: &Object<'js>, id: u64) -> Option<Object<'js>> {
+    rd.get::<_, Function>("take")
+        .and_then(|f| f.call::<_, JsValue>((id as f64,)))
+        .ok()
+        .and_then(|v| v.into_object())
+}

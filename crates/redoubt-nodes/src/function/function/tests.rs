@@ -1,0 +1,407 @@
+//! Function node tests on a real engine (ported from `10-function_spec.js`
+//! and the function conformance cases).
+
+use crate::testing::{Harness, HarnessOptions};
+use redoubt_core::engine::RuntimeEvent;
+use serde_json::{Value as Json, json};
+use std::time::Duration;
+
+async fn one(func: &str, msg: Json) -> Json {
+    let mut h = Harness::start(json!([
+        {"id":"f","type":"function","func":func,"outputs":1,"wires":[["h"]]},
+        {"id":"h","type":"helper"}
+    ]))
+    .await;
+    h.send_json("f", msg).await;
+    h.recv_json("h").await
+}
+
+/// should send returned message
+#[tokio::test(start_paused = true)]
+async fn sends_returned_message() {
+    let m = one(
+        "return msg;",
+        json!({"payload":"foo","topic":"bar","_topic":"baz"}),
+    )
+    .await;
+    assert_eq!(
+        (&m["payload"], &m["topic"], &m["_topic"]),
+        (&json!("foo"), &json!("bar"), &json!("baz"))
+    );
+}
+
+/// should send to multiple outputs
+#[tokio::test(start_paused = true)]
+async fn multiple_outputs() {
+    let mut h = Harness::start(json!([
+        {"id":"f","type":"function","outputs":3,"wires":[["h1"],["h2"],["h3"]],
+         "func":"const v = msg.payload.v;\nreturn [\n  v > 0 ? {payload: 'pos ' + v} : null,\n  v < 0 ? {payload: 'neg ' + v} : null,\n  {payload: 'always ' + v}\n];"},
+        {"id":"h1","type":"helper"}, {"id":"h2","type":"helper"}, {"id":"h3","type":"helper"}
+    ]))
+    .await;
+    h.send_json("f", json!({"payload": {"v": 5}, "_msgid": "m5"}))
+        .await;
+    let m = h.recv_json("h1").await;
+    assert_eq!(
+        (&m["payload"], &m["_msgid"]),
+        (&json!("pos 5"), &json!("m5"))
+    );
+    assert_eq!(h.recv_json("h3").await["payload"], json!("always 5"));
+    h.send_json("f", json!({"payload": {"v": -2}})).await;
+    assert_eq!(h.recv_json("h2").await["payload"], json!("neg -2"));
+    assert_eq!(h.recv_json("h3").await["payload"], json!("always -2"));
+    assert!(h.nothing("h1", Duration::from_millis(50)).await);
+}
+
+/// should send to multiple messages
+#[tokio::test(start_paused = true)]
+async fn arrays_of_arrays() {
+    let mut h = Harness::start(json!([
+        {"id":"f","type":"function","outputs":2,"wires":[["h1"],["h2"]],
+         "func":"return [\n  [{payload: 1}, {payload: 2}, null, {payload: 3}],\n  {payload: 'single'}\n];"},
+        {"id":"h1","type":"helper"}, {"id":"h2","type":"helper"}
+    ]))
+    .await;
+    h.send_json("f", json!({"_msgid": "1234"})).await;
+    for want in [1, 2, 3] {
+        let m = h.recv_json("h1").await;
+        assert_eq!(
+            (&m["payload"], &m["_msgid"]),
+            (&json!(want), &json!("1234"))
+        );
+    }
+    assert_eq!(h.recv_json("h2").await["payload"], json!("single"));
+}
+
+/// should allow input to be discarded by returning null
+#[tokio::test(start_paused = true)]
+async fn returning_nothing_sends_nothing() {
+    let mut h = Harness::start(json!([
+        {"id":"f","type":"function","wires":[["h"]],
+         "func":"const k = msg.payload.k;\nif (k === 'null') { return null; }\nif (k === 'undefined') { return; }\nif (k === 'arraynull') { return [null]; }\nif (k === 'emptyarray') { return []; }\nif (k === 'nestednull') { return [[null, null]]; }\nmsg.payload = k;\nreturn msg;"},
+        {"id":"h","type":"helper"}
+    ]))
+    .await;
+    for k in [
+        "null",
+        "undefined",
+        "arraynull",
+        "emptyarray",
+        "nestednull",
+        "passes",
+    ] {
+        h.send_json("f", json!({"payload": {"k": k}})).await;
+    }
+    assert_eq!(h.recv_json("h").await["payload"], json!("passes"));
+    assert!(h.nothing("h", Duration::from_millis(100)).await);
+}
+
+/// should clone single message sent using send()
+#[tokio::test(start_paused = true)]
+async fn send_clones_the_message() {
+    let m = one(
+        "node.send(msg); msg.payload = 'changed';",
+        json!({"payload":"foo","topic":"bar"}),
+    )
+    .await;
+    assert_eq!((&m["payload"], &m["topic"]), (&json!("foo"), &json!("bar")));
+}
+
+/// should not clone single message sent using send(,false)
+#[tokio::test(start_paused = true)]
+async fn send_without_clone_shares_the_message() {
+    let m = one(
+        "node.send(msg, false); msg.payload = 'changed';",
+        json!({"payload":"foo","topic":"bar"}),
+    )
+    .await;
+    assert_eq!(
+        (&m["payload"], &m["topic"]),
+        (&json!("changed"), &json!("bar"))
+    );
+}
+
+/// should handle setTimeout()
+#[tokio::test(start_paused = true)]
+async fn async_await_with_set_timeout() {
+    let mut h = Harness::start(json!([
+        {"id":"f","type":"function","wires":[["h"]],
+         "func":"await new Promise(resolve => setTimeout(resolve, 700));\nmsg.payload = 'after ' + msg.payload;\nreturn msg;"},
+        {"id":"h","type":"helper"}
+    ]))
+    .await;
+    let start = tokio::time::Instant::now();
+    h.send_json("f", json!({"payload":"wait"})).await;
+    assert!(h.nothing("h", Duration::from_millis(600)).await);
+    assert_eq!(h.recv_json("h").await["payload"], json!("after wait"));
+    let waited = start.elapsed();
+    assert!(
+        waited >= Duration::from_millis(700) && waited < Duration::from_millis(800),
+        "{waited:?}"
+    );
+}
+
+/// should set two persistable node context (single call, w callback) / context.json
+#[tokio::test(start_paused = true)]
+async fn context_with_stores_and_callbacks() {
+    let mut h = Harness::start(json!([
+        {"id":"f","type":"function","wires":[["h"]],
+         "func":"const n = (context.get('n') || 0) + 1;\ncontext.set('n', n);\nflow.set('f', (flow.get('f') || 0) + 10);\nflow.set('k', 'in-alt', 'alt');\nglobal.set(['a','b'], [1,2], 'alt', function (err) {\n  msg.payload = {n: n, f: flow.get('f'), alt: flow.get('k', 'alt'), def: flow.get('k') === undefined, g: global.get(['a','b'], 'alt'), keys: flow.keys('alt')};\n  flow.get('k', 'alt', function (err, v) { msg.payload.cb = v; node.send(msg); });\n});\nreturn null;"},
+        {"id":"h","type":"helper"}
+    ]))
+    .await;
+    h.send_json("f", json!({})).await;
+    assert_eq!(
+        h.recv_json("h").await["payload"],
+        json!({"n": 1, "f": 10, "alt": "in-alt", "def": true, "g": [1, 2], "keys": ["k"], "cb": "in-alt"})
+    );
+    h.send_json("f", json!({})).await;
+    let p = h.recv_json("h").await["payload"].clone();
+    assert_eq!((&p["n"], &p["f"]), (&json!(2), &json!(20)));
+}
+
+/// should allow accessing env vars
+#[tokio::test(start_paused = true)]
+async fn env_get() {
+    let opts = HarnessOptions {
+        env: vec![("_TEST_FOO_".into(), "hello".into())],
+        ..Default::default()
+    };
+    let mut h = Harness::start_with(
+        json!([
+            {"id":"f","type":"function","wires":[["h"]],
+             "func":"msg.payload = [env.get('_TEST_FOO_'), env.get('NOT_SET') === undefined, env.get('NR_NODE_ID')]; return msg;"},
+            {"id":"h","type":"helper"}
+        ]),
+        opts,
+    )
+    .await;
+    h.send_json("f", json!({})).await;
+    assert_eq!(
+        h.recv_json("h").await["payload"],
+        json!(["hello", true, "f"])
+    );
+}
+
+/// should do something with the catch node / errors.json
+#[tokio::test(start_paused = true)]
+async fn thrown_errors_reach_a_catch_node() {
+    let mut h = Harness::start(json!([
+        {"id":"f","type":"function","name":"thrower","wires":[["h"]],
+         "func":"const k = msg.payload.k;\nif (k === 'error') { throw new Error('boom'); }\nif (k === 'string') { throw 'plain string'; }\nif (k === 'nodeerror') { node.error('reported via node.error', msg); return null; }\nif (k === 'reference') { return notDefinedAnywhere; }\nreturn msg;"},
+        {"id":"c","type":"catch","scope":null,"uncaught":false,"wires":[["hc"]]},
+        {"id":"h","type":"helper"}, {"id":"hc","type":"helper"}
+    ]))
+    .await;
+    for (k, want) in [
+        ("error", "Error: boom"),
+        ("string", "plain string"),
+        ("nodeerror", "reported via node.error"),
+        (
+            "reference",
+            "ReferenceError: ReferenceError: notDefinedAnywhere is not defined (line 5, col 33)",
+        ),
+    ] {
+        h.send_json("f", json!({"payload": {"k": k}})).await;
+        let m = h.recv_json("hc").await;
+        assert_eq!(m["error"]["message"], json!(want), "{k}");
+        assert_eq!(
+            m["error"]["source"],
+            json!({"id": "f", "type": "function", "name": "thrower", "count": 1})
+        );
+        assert_eq!(m["payload"], json!({"k": k}));
+    }
+    h.send_json("f", json!({"payload": {"k": "none"}})).await;
+    assert_eq!(h.recv_json("h").await["payload"], json!({"k": "none"}));
+    assert!(h.nothing("hc", Duration::from_millis(50)).await);
+}
+
+/// should timeout if timeout is set, while another flow keeps answering
+#[tokio::test(start_paused = true)]
+async fn endless_loop_is_interrupted_while_other_flows_answer() {
+    let mut h = Harness::start(json!([
+        {"id":"loop","type":"function","timeout":1,"wires":[["h1"]],
+         "func":"if (msg.payload === 'spin') { while (1 == 1) {} }\nreturn msg;"},
+        {"id":"c","type":"catch","scope":["loop"],"uncaught":false,"wires":[["hc"]]},
+        {"id":"other","type":"function","wires":[["h2"]],"func":"msg.payload = 'answered'; return msg;"},
+        {"id":"h1","type":"helper"}, {"id":"h2","type":"helper"}, {"id":"hc","type":"helper"}
+    ]))
+    .await;
+    let started = std::time::Instant::now();
+    h.send_json("loop", json!({"payload":"spin"})).await;
+    for _ in 0..3 {
+        h.send_json("other", json!({})).await;
+        assert_eq!(h.recv_json("h2").await["payload"], json!("answered"));
+    }
+    assert!(
+        started.elapsed() < Duration::from_millis(900),
+        "other flow waited {:?}",
+        started.elapsed()
+    );
+    let m = h.recv_json("hc").await;
+    assert!(started.elapsed() >= Duration::from_millis(1000));
+    assert_eq!(
+        m["error"]["message"],
+        json!("Error: Script execution timed out after 1000ms")
+    );
+    assert_eq!(m["error"]["code"], json!("ERR_SCRIPT_EXECUTION_TIMEOUT"));
+    assert_eq!(m["payload"], json!("spin"));
+    h.send_json("loop", json!({"payload":"fine"})).await;
+    assert_eq!(h.recv_json("h1").await["payload"], json!("fine"));
+}
+
+/// check if default function timeout settings are recognized
+#[tokio::test(start_paused = true)]
+async fn global_function_timeout_applies_without_a_node_timeout() {
+    let mut opts = HarnessOptions::default();
+    opts.settings
+        .raw
+        .insert("globalFunctionTimeout".into(), json!(0.01));
+    let mut h = Harness::start_with(
+        json!([
+            {"id":"f","type":"function","timeout":0,"wires":[["h"]],"func":"while(1==1){};\nreturn msg;"},
+            {"id":"c","type":"catch","scope":null,"wires":[["hc"]]},
+            {"id":"h","type":"helper"}, {"id":"hc","type":"helper"}
+        ]),
+        opts,
+    )
+    .await;
+    h.send_json("f", json!({})).await;
+    assert_eq!(
+        h.recv_json("hc").await["error"]["message"],
+        json!("Error: Script execution timed out after 10ms")
+    );
+}
+
+/// should execute initialization / finalize function should execute
+#[tokio::test(start_paused = true)]
+async fn on_start_and_on_stop() {
+    let mut h = Harness::start(json!([
+        {"id":"f","type":"function","name":"test-function","outputs":2,"wires":[["h"]],
+         "initialize":"global.set('X', '-'); return new Promise((resolve) => setTimeout(() => { global.set('X','bar'); resolve(); }, 500));",
+         "func":"msg.payload = global.get('X'); return msg;",
+         "finalize":"global.set('finalize-data', {topic: node.name, payload: node.id, outputCount: node.outputCount});"},
+        {"id":"h","type":"helper"}
+    ]))
+    .await;
+    h.send_json("f", json!({"payload":"foo"})).await;
+    assert_eq!(h.recv_json("h").await["payload"], json!("bar"));
+    let cx = h.engine.context().clone();
+    h.stop().await;
+    let data = cx
+        .get(None, "global", "finalize-data")
+        .ok()
+        .flatten()
+        .map(|v| redoubt_core::value::to_serde(&v));
+    assert_eq!(
+        data,
+        Some(json!({"topic": "test-function", "payload": "f", "outputCount": 2}))
+    );
+}
+
+/// catch/complete.json: an async function calling node.done() completes the message
+#[tokio::test(start_paused = true)]
+async fn node_done_from_async_code_feeds_a_complete_node() {
+    let mut h = Harness::start(json!([
+        {"id":"f","type":"function","wires":[],
+         "func":"setTimeout(function() {\n  msg.payload.done = 'async function';\n  node.done();\n}, 50);\nreturn null;"},
+        {"id":"cmp","type":"complete","scope":["f"],"wires":[["h"]]},
+        {"id":"h","type":"helper"}
+    ]))
+    .await;
+    h.send_json("f", json!({"payload": {"v": 2}})).await;
+    assert_eq!(
+        h.recv_json("h").await["payload"],
+        json!({"v": 2, "done": "async function"})
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn status_and_warnings_reach_the_runtime() {
+    let mut h = Harness::start(json!([
+        {"id":"f","type":"function","wires":[["h"]],
+         "func":"node.status({fill:'green', shape:'dot', text:'ok'}); node.warn('careful'); return msg;"},
+        {"id":"h","type":"helper"}
+    ]))
+    .await;
+    h.send_json("f", json!({})).await;
+    h.recv_json("h").await;
+    let evs = h.drain_events();
+    assert!(evs.iter().any(|e| matches!(e, RuntimeEvent::Status { id, status } if id == "f" && status.text.as_deref() == Some("ok"))));
+    assert!(evs.iter().any(
+        |e| matches!(e, RuntimeEvent::Log { id, text, .. } if id == "f" && text == "careful")
+    ));
+}
+
+#[tokio::test(start_paused = true)]
+async fn syntax_errors_and_external_modules_are_config_errors() {
+    let h = Harness::start(json!([
+        {"id":"bad","type":"function","func":"var a = 1;\n  return (;","wires":[[]]},
+        {"id":"libs","type":"function","func":"return msg;","libs":[{"var":"os","module":"os"}],"wires":[[]]},
+        {"id":"good","type":"function","func":"return msg;","wires":[[]]}
+    ]))
+    .await;
+    assert!(!h.engine.input("bad", redoubt_core::Msg::new()).await);
+    assert!(!h.engine.input("libs", redoubt_core::Msg::new()).await);
+    assert!(h.engine.input("good", redoubt_core::Msg::new()).await);
+}
+
+#[tokio::test(start_paused = true)]
+async fn http_response_handles_survive_the_script() {
+    let handle = redoubt_core::value::Handle::new(7u8);
+    let mut h = Harness::start(json!([
+        {"id":"f","type":"function","wires":[["h"]],"func":"msg.payload = typeof msg.res; return msg;"},
+        {"id":"h","type":"helper"}
+    ]))
+    .await;
+    let m = redoubt_core::Msg::new();
+    let res = redoubt_core::value::Object::new();
+    res.insert("_res", redoubt_core::Value::Handle(handle));
+    m.set("res", redoubt_core::Value::Object(res));
+    h.send("f", m).await;
+    let out = h.recv("h").await;
+    let back = out
+        .get("res")
+        .and_then(|r| r.as_object().and_then(|o| o.get("_res")));
+    assert!(matches!(back, Some(redoubt_core::Value::Handle(h)) if h.downcast::<u8>() == Some(&7)));
+    assert_eq!(out.payload().to_js_string(), "object");
+}
+
+#[tokio::test(start_paused = true)]
+async fn messages_are_handled_in_arrival_order() {
+    let mut h = Harness::start(json!([
+        {"id":"f","type":"function","wires":[["h"]],"func":"msg.payload = msg.payload * 2; return msg;"},
+        {"id":"h","type":"helper"}
+    ]))
+    .await;
+    for i in 0..500 {
+        h.send_json("f", json!({"payload": i})).await;
+    }
+    for i in 0..500 {
+        assert_eq!(h.recv_json("h").await["payload"], json!(i * 2));
+    }
+}
+
+#[tokio::test]
+#[ignore = "throughput measurement; run by hand"]
+async fn throughput() {
+    let mut h = Harness::start(json!([
+        {"id":"f","type":"function","wires":[["h"]],"func":"msg.payload.n += 1; return msg;"},
+        {"id":"h","type":"helper"}
+    ]))
+    .await;
+    let n = 20_000;
+    let started = std::time::Instant::now();
+    for i in 0..n {
+        h.send_json(
+            "f",
+            json!({"payload": {"n": i, "text": "some text", "list": [1, 2, 3]}, "topic": "t"}),
+        )
+        .await;
+    }
+    for _ in 0..n {
+        h.recv("h").await;
+    }
+    let per = started.elapsed() / n;
+    eprintln!("function node: {per:?} per message");
+}
