@@ -15,7 +15,7 @@
 #   DEST defaults to <repo>/.cache/editor-assets. Point redoubt at the
 #   version directory with `--editor-assets DEST/<version>` or
 #   REDOUBT_EDITOR_ASSETS when it is not the default.
-# Needs: bash, curl, openssl, base64, tar, python3 (to read the manifest).
+# Needs: bash, npm (the ordinary client fetches the tarballs), tar, python3.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -34,17 +34,17 @@ dest="${dest:-$repo/.cache/editor-assets}"
 
 fail() { echo "fetch-editor-assets: $*" >&2; exit 1; }
 
-for tool in curl openssl base64 tar python3; do
+for tool in npm tar python3; do
     command -v "$tool" >/dev/null || fail "needs '$tool' on PATH"
 done
 [[ -f "$manifest" ]] || fail "manifest $manifest not found"
 
-# One line per package: version, dir, url, integrity (tab separated).
+# One line per package: version, dir, name, integrity (tab separated).
 entries="$(python3 - "$manifest" <<'PY'
 import json, re, sys
 m = json.load(open(sys.argv[1]))
 for p in m["packages"]:
-    fields = [m["version"], p["version"], p["dir"], p["url"], p["integrity"]]
+    fields = [m["version"], p["version"], p["dir"], p["name"], p["integrity"]]
     if p["version"] != m["version"]:
         sys.exit(f"{p['name']} is pinned to {p['version']}, not {m['version']}: pin every package to the same version")
     if not re.fullmatch(r"[A-Za-z0-9._-]+", p["dir"]) or not p["integrity"].startswith("sha512-"):
@@ -56,7 +56,8 @@ PY
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
-while IFS=$'\t' read -r version dir url integrity; do
+while IFS=$'\t' read -r version dir name integrity; do
+    url="$name@$version"
     target="$dest/$version/$dir"
     stamp="$target/.redoubt-integrity"
     if [[ $force -eq 0 && -f "$stamp" && "$(cat "$stamp")" == "$integrity" ]]; then
@@ -64,12 +65,14 @@ while IFS=$'\t' read -r version dir url integrity; do
         continue
     fi
 
-    tgz="$work/$dir.tgz"
-    echo "fetch-editor-assets: downloading $url"
-    curl --fail --silent --show-error --location --retry 3 --output "$tgz" "$url" \
-        || fail "download of $url failed"
+    echo "fetch-editor-assets: fetching $url with npm pack"
+    mkdir -p "$work/$dir"
+    (cd "$work/$dir" && npm pack --silent "$url" >/dev/null) || fail "npm pack $url failed"
+    tgz="$(ls "$work/$dir"/*.tgz 2>/dev/null | head -n 1)"
+    [[ -n "$tgz" ]] || fail "npm pack $url produced no tarball"
 
-    actual="sha512-$(openssl dgst -sha512 -binary "$tgz" | base64 | tr -d '\n')"
+    actual="$(python3 -c 'import base64, hashlib, sys
+print("sha512-" + base64.b64encode(hashlib.sha512(open(sys.argv[1], "rb").read()).digest()).decode())' "$tgz")"
     if [[ "$actual" != "$integrity" ]]; then
         fail "INTEGRITY MISMATCH for $url
   expected $integrity

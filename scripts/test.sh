@@ -6,6 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+echo "== editor assets (pinned npm tarballs, verified)"
+scripts/fetch-editor-assets.sh
+
 echo "== build"
 cargo build --workspace --all-targets --locked
 

@@ -25,7 +25,12 @@ pub struct ApiError {
 impl ApiError {
     /// An error with `status`, `code` and `message`.
     pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> ApiError {
-        ApiError { status, code: code.to_string(), message: message.into(), detail: None }
+        ApiError {
+            status,
+            code: code.to_string(),
+            message: message.into(),
+            detail: None,
+        }
     }
 
     /// 400 with `code`.
@@ -68,7 +73,13 @@ impl ApiError {
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.message)
+        write!(
+            f,
+            "{} {}: {}",
+            self.status.as_u16(),
+            self.code,
+            self.message
+        )
     }
 }
 
@@ -79,7 +90,9 @@ impl IntoResponse for ApiError {
         if self.status.is_server_error() {
             match &self.detail {
                 Some(d) => tracing::error!(code = %self.code, "Admin API request failed: {d}."),
-                None => tracing::error!(code = %self.code, "Admin API request failed: {}.", self.message),
+                None => {
+                    tracing::error!(code = %self.code, "Admin API request failed: {}.", self.message)
+                }
             }
         }
         let body = serde_json::json!({"code": self.code, "message": self.message});
@@ -96,7 +109,12 @@ mod tests {
     async fn internal_errors_hide_their_detail() {
         let r = ApiError::internal("cannot write /secret/path: permission denied").into_response();
         assert_eq!(r.status(), StatusCode::INTERNAL_SERVER_ERROR);
-        let body = r.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+        let body = r
+            .into_body()
+            .collect()
+            .await
+            .map(|b| b.to_bytes())
+            .unwrap_or_default();
         let text = String::from_utf8_lossy(&body);
         assert!(!text.contains("/secret/path"), "{text}");
         assert!(text.contains("\"code\":\"unexpected_error\""), "{text}");

@@ -6,4 +6,11 @@
 //! scope?
 
 pub mod assets;
+pub mod comms;
+pub mod error;
 pub mod routes;
+pub mod state;
+
+pub use error::ApiError;
+pub use routes::admin_router;
+pub use state::{AdminConfig, AdminState, EditorSettings, NodeCatalog, NodeSetInfo, StaticCatalog};

@@ -22,7 +22,9 @@ fn medium() -> Msg {
     let items: Vec<serde_json::Value> = (0..54)
         .map(|i| serde_json::json!({"id": i, "name": format!("item-{i}"), "price": i as f64 * 1.25, "qty": i % 7, "tags": ["a", "b"]}))
         .collect();
-    let m = Msg::from_json(&serde_json::json!({"payload": {"items": items, "temperature": 21.5}, "topic": "orders"}));
+    let m = Msg::from_json(
+        &serde_json::json!({"payload": {"items": items, "temperature": 21.5}, "topic": "orders"}),
+    );
     let len = m.to_json().to_string().len();
     assert!((3000..4500).contains(&len), "medium message is {len} bytes");
     m
@@ -39,7 +41,9 @@ fn jsonata_eval(bencher: divan::Bencher, which: &str) {
     let src = match which {
         "celsius" => "payload.temperature * 1.8 + 32",
         "sum" => "$sum(payload.items.(price*qty))",
-        _ => "{\"cheap\": payload.items[price < 10].$uppercase(name), \"n\": $count(payload.items)}",
+        _ => {
+            "{\"cheap\": payload.items[price < 10].$uppercase(name), \"n\": $count(payload.items)}"
+        }
     };
     let e = JsonataExpr::compile(src).expect("compile");
     let m = medium();

@@ -64,7 +64,10 @@ pub struct IncomingRequest {
 impl IncomingRequest {
     /// The first header named `name` (lower-case).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -90,7 +93,12 @@ impl ResponseHandle {
     /// A handle and the receiver the server awaits.
     pub fn new() -> (Arc<ResponseHandle>, oneshot::Receiver<HttpReply>) {
         let (tx, rx) = oneshot::channel();
-        (Arc::new(ResponseHandle { tx: Mutex::new(Some(tx)) }), rx)
+        (
+            Arc::new(ResponseHandle {
+                tx: Mutex::new(Some(tx)),
+            }),
+            rx,
+        )
     }
 
     /// Sends the response; false when it was already sent or the client left.
@@ -113,7 +121,11 @@ pub type RequestHandler = Arc<dyn Fn(IncomingRequest, Arc<ResponseHandle>) + Sen
 /// Registers http-in routes. Dropping the returned guard removes the route.
 pub trait HttpHost: Send + Sync + 'static {
     /// Adds a route. Errors (a bad pattern) are returned as text for the node's error.
-    fn add_route(&self, spec: RouteSpec, handler: RequestHandler) -> Result<Box<dyn RouteGuard>, String>;
+    fn add_route(
+        &self,
+        spec: RouteSpec,
+        handler: RequestHandler,
+    ) -> Result<Box<dyn RouteGuard>, String>;
 }
 
 /// Keeps a route registered while alive.

@@ -9,15 +9,17 @@ pub fn format(t: &DateTime<Utc>, fmt: &str) -> String {
     let chars: Vec<char> = fmt.chars().collect();
     let mut out = String::new();
     let mut i = 0;
-    let tokens: [&str; 20] =
-        ["YYYY", "YY", "MM", "M", "DD", "D", "HH", "H", "hh", "h", "mm", "m", "ss", "s", "SSS", "A", "a", "ZZ", "Z", "x"];
+    let tokens: [&str; 20] = [
+        "YYYY", "YY", "MM", "M", "DD", "D", "HH", "H", "hh", "h", "mm", "m", "ss", "s", "SSS", "A",
+        "a", "ZZ", "Z", "x",
+    ];
     while i < chars.len() {
-        if chars[i] == '[' {
-            if let Some(end) = chars[i..].iter().position(|c| *c == ']') {
-                out.extend(&chars[i + 1..i + end]);
-                i += end + 1;
-                continue;
-            }
+        if chars[i] == '['
+            && let Some(end) = chars[i..].iter().position(|c| *c == ']')
+        {
+            out.extend(&chars[i + 1..i + end]);
+            i += end + 1;
+            continue;
         }
         let rest: String = chars[i..].iter().collect();
         let Some(tok) = tokens.iter().find(|t| rest.starts_with(**t)) else {
@@ -25,7 +27,11 @@ pub fn format(t: &DateTime<Utc>, fmt: &str) -> String {
             i += 1;
             continue;
         };
-        let h12 = if t.hour() % 12 == 0 { 12 } else { t.hour() % 12 };
+        let h12 = if t.hour().is_multiple_of(12) {
+            12
+        } else {
+            t.hour() % 12
+        };
         let s = match *tok {
             "YYYY" => format!("{:04}", t.year()),
             "YY" => format!("{:02}", t.year() % 100),

@@ -99,13 +99,18 @@ impl Msg {
     /// refers to the same HTTP request and response.
     pub fn deep_clone(&self) -> Msg {
         let mut seen = crate::value::deep_clone::Seen::default();
-        let copy = crate::value::deep_clone::clone_object(&self.0, &mut seen, |k| k == "req" || k == "res");
+        let copy = crate::value::deep_clone::clone_object(&self.0, &mut seen, |k| {
+            k == "req" || k == "res"
+        });
         Msg(copy)
     }
 
     /// The `_msgid` string.
     pub fn id(&self) -> String {
-        self.0.get(MSGID).map(|v| v.to_js_string()).unwrap_or_default()
+        self.0
+            .get(MSGID)
+            .map(|v| v.to_js_string())
+            .unwrap_or_default()
     }
 }
 

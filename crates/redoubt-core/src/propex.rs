@@ -31,7 +31,11 @@ pub enum Seg {
 /// Parses an expression into segments. A leading `msg.` is *not* stripped;
 /// callers strip it where Node-RED does.
 pub fn parse(expr: &str) -> Result<Vec<Seg>, PathError> {
-    let err = |pos, reason| PathError { expr: expr.to_string(), pos, reason };
+    let err = |pos, reason| PathError {
+        expr: expr.to_string(),
+        pos,
+        reason,
+    };
     let chars: Vec<char> = expr.chars().collect();
     let mut segs = Vec::new();
     let mut i = 0;
@@ -116,10 +120,11 @@ pub fn parse(expr: &str) -> Result<Vec<Seg>, PathError> {
                 }
                 i += 1; // past ]
                 expect_key = false;
-                if let Some(&n) = chars.get(i) {
-                    if n != '.' && n != '[' {
-                        return Err(err(i, "expected . or ["));
-                    }
+                if let Some(&n) = chars.get(i)
+                    && n != '.'
+                    && n != '['
+                {
+                    return Err(err(i, "expected . or ["));
                 }
             }
             c => {
@@ -162,10 +167,13 @@ fn step(v: &Value, seg: &Seg) -> Option<Value> {
         (Value::Array(a), Seg::Index(i)) => a.get(*i),
         (Value::Array(a), Seg::Key(k)) if &**k == "length" => Some(Value::Number(a.len() as f64)),
         (Value::Array(a), Seg::Key(k)) => k.parse::<usize>().ok().and_then(|i| a.get(i)),
-        (Value::String(s), Seg::Key(k)) if &**k == "length" => Some(Value::Number(s.encode_utf16().count() as f64)),
+        (Value::String(s), Seg::Key(k)) if &**k == "length" => {
+            Some(Value::Number(s.encode_utf16().count() as f64))
+        }
         (Value::String(s), Seg::Index(i)) => {
             let u: Vec<u16> = s.encode_utf16().collect();
-            u.get(*i).map(|c| Value::String(String::from_utf16_lossy(&[*c]).into()))
+            u.get(*i)
+                .map(|c| Value::String(String::from_utf16_lossy(&[*c]).into()))
         }
         (Value::Buffer(b), Seg::Index(i)) => b.get(*i).map(|x| Value::Number(f64::from(*x))),
         (Value::Buffer(b), Seg::Key(k)) if &**k == "length" => Some(Value::Number(b.len() as f64)),
@@ -191,7 +199,13 @@ pub fn get(root: &Value, expr: &str, msg: Option<&Msg>) -> Result<Option<Value>,
 
 /// Sets `expr` on `root`. With `create`, missing parents are made (an array
 /// when the next step is an index, else an object), as `setMessageProperty` does.
-pub fn set(root: &Value, expr: &str, v: Value, create: bool, msg: Option<&Msg>) -> Result<(), PathError> {
+pub fn set(
+    root: &Value,
+    expr: &str,
+    v: Value,
+    create: bool,
+    msg: Option<&Msg>,
+) -> Result<(), PathError> {
     let segs = parse(expr)?;
     set_segs(root, &segs, v, create, msg);
     Ok(())
@@ -201,7 +215,9 @@ pub fn set(root: &Value, expr: &str, v: Value, create: bool, msg: Option<&Msg>) 
 pub fn set_segs(root: &Value, segs: &[Seg], v: Value, create: bool, msg: Option<&Msg>) -> bool {
     let resolved: Option<Vec<Seg>> = segs.iter().map(|s| resolve(s, msg)).collect();
     let Some(segs) = resolved else { return false };
-    let Some((last, parents)) = segs.split_last() else { return false };
+    let Some((last, parents)) = segs.split_last() else {
+        return false;
+    };
     let mut cur = root.clone();
     for (i, s) in parents.iter().enumerate() {
         let next = step(&cur, s);
@@ -257,8 +273,12 @@ pub fn delete(root: &Value, expr: &str, msg: Option<&Msg>) -> Result<(), PathErr
 pub fn delete_segs(root: &Value, segs: &[Seg], msg: Option<&Msg>) {
     let resolved: Option<Vec<Seg>> = segs.iter().map(|s| resolve(s, msg)).collect();
     let Some(segs) = resolved else { return };
-    let Some((last, parents)) = segs.split_last() else { return };
-    let Some(parent) = get_segs(root, parents, msg) else { return };
+    let Some((last, parents)) = segs.split_last() else {
+        return;
+    };
+    let Some(parent) = get_segs(root, parents, msg) else {
+        return;
+    };
     match (&parent, last) {
         (Value::Object(o), Seg::Key(k)) => {
             o.remove(k);
@@ -267,11 +287,7 @@ pub fn delete_segs(root: &Value, segs: &[Seg], msg: Option<&Msg>) {
             o.remove(&i.to_string());
         }
         // `delete arr[i]` leaves a hole
-        (Value::Array(a), Seg::Index(i)) => {
-            if *i < a.len() {
-                a.set(*i, Value::Undefined)
-            }
-        }
+        (Value::Array(a), Seg::Index(i)) if *i < a.len() => a.set(*i, Value::Undefined),
         _ => {}
     }
 }
@@ -313,13 +329,20 @@ mod tests {
     fn set_creates_arrays_for_index_steps() {
         let root = Value::new_object();
         set(&root, "a.b[1]", Value::Number(5.0), true, None).expect("set");
-        assert_eq!(crate::value::to_json(&root).expect("json"), r#"{"a":{"b":[null,5]}}"#);
+        assert_eq!(
+            crate::value::to_json(&root).expect("json"),
+            r#"{"a":{"b":[null,5]}}"#
+        );
     }
 
     #[test]
     fn nested_message_references_resolve() {
         let m = Msg::from_object_raw(
-            from_json_str(r#"{"topic":"k","payload":{"k":7}}"#).expect("parse").as_object().cloned().expect("obj"),
+            from_json_str(r#"{"topic":"k","payload":{"k":7}}"#)
+                .expect("parse")
+                .as_object()
+                .cloned()
+                .expect("obj"),
         );
         let v = m.get_path("payload[msg.topic]").expect("path");
         assert_eq!(v.and_then(|v| v.as_f64()), Some(7.0));

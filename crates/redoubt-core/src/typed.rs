@@ -52,7 +52,11 @@ pub enum DateFormat {
 pub fn parse_bin(text: &str) -> Option<Value> {
     match from_json_str(text).ok()? {
         Value::Array(a) => {
-            let bytes: Vec<u8> = a.to_vec().iter().map(|v| (v.to_number() as i64 & 0xff) as u8).collect();
+            let bytes: Vec<u8> = a
+                .to_vec()
+                .iter()
+                .map(|v| (v.to_number() as i64 & 0xff) as u8)
+                .collect();
             Some(Value::Buffer(bytes.into()))
         }
         Value::String(s) => Some(Value::Buffer(bytes::Bytes::copy_from_slice(s.as_bytes()))),
@@ -68,10 +72,14 @@ impl TypedValue {
             "str" | "" => TypedValue::Const(Value::str(value)),
             "num" => TypedValue::Const(Value::Number(Value::str(value).to_number())),
             "bool" => TypedValue::Const(Value::Bool(value.eq_ignore_ascii_case("true"))),
-            "json" => TypedValue::Const(from_json_str(value).map_err(|e| bad(format!("invalid JSON {value:?}: {e}")))?),
-            "bin" => TypedValue::Const(
-                parse_bin(value).ok_or_else(|| bad(format!("invalid buffer data {value:?}: not a string or array")))?,
+            "json" => TypedValue::Const(
+                from_json_str(value).map_err(|e| bad(format!("invalid JSON {value:?}: {e}")))?,
             ),
+            "bin" => TypedValue::Const(parse_bin(value).ok_or_else(|| {
+                bad(format!(
+                    "invalid buffer data {value:?}: not a string or array"
+                ))
+            })?),
             "date" => TypedValue::Date(match value {
                 "" => DateFormat::Timestamp,
                 "iso" => DateFormat::Iso,
@@ -80,15 +88,23 @@ impl TypedValue {
             }),
             "msg" => {
                 let p = propex::strip_msg(value);
-                TypedValue::Msg(propex::parse(p).map_err(|e| bad(e.to_string()))?, p.to_string())
+                TypedValue::Msg(
+                    propex::parse(p).map_err(|e| bad(e.to_string()))?,
+                    p.to_string(),
+                )
             }
             "flow" | "global" => {
                 let k = parse_key(value);
-                if kind == "flow" { TypedValue::Flow(k.key, k.store) } else { TypedValue::Global(k.key, k.store) }
+                if kind == "flow" {
+                    TypedValue::Flow(k.key, k.store)
+                } else {
+                    TypedValue::Global(k.key, k.store)
+                }
             }
             "env" => TypedValue::Env(value.to_string()),
             "jsonata" => TypedValue::Jsonata(
-                JsonataExpr::compile(value).map_err(|e| bad(format!("invalid JSONata expression {value:?}: {e}")))?,
+                JsonataExpr::compile(value)
+                    .map_err(|e| bad(format!("invalid JSONata expression {value:?}: {e}")))?,
             ),
             "re" => TypedValue::Regex(value.to_string()),
             other => return Err(bad(format!("unsupported type {other:?}"))),
@@ -96,7 +112,12 @@ impl TypedValue {
     }
 
     /// Evaluates for one message. `Ok(None)` is JS `undefined`.
-    pub fn evaluate(&self, msg: Option<&Msg>, node: &Arc<NodeInfo>, ctx: &NodeContext) -> Result<Value, NodeError> {
+    pub fn evaluate(
+        &self,
+        msg: Option<&Msg>,
+        node: &Arc<NodeInfo>,
+        ctx: &NodeContext,
+    ) -> Result<Value, NodeError> {
         Ok(match self {
             TypedValue::Const(v) => match v {
                 // json/bin constants are objects: every evaluation gets its own copy.
@@ -119,8 +140,18 @@ impl TypedValue {
     }
 }
 
-fn ctx_get(ctx: &NodeContext, scope: Scope, key: &str, store: Option<&str>, msg: Option<&Msg>) -> Result<Value, NodeError> {
-    let key = if key.contains("[msg") { resolve_nested_key(key, msg) } else { key.to_string() };
+fn ctx_get(
+    ctx: &NodeContext,
+    scope: Scope,
+    key: &str,
+    store: Option<&str>,
+    msg: Option<&Msg>,
+) -> Result<Value, NodeError> {
+    let key = if key.contains("[msg") {
+        resolve_nested_key(key, msg)
+    } else {
+        key.to_string()
+    };
     match ctx.get(scope, &key, store) {
         Ok(v) => Ok(v.unwrap_or_default()),
         Err(e @ ContextError::UnknownStore(_)) => Err(e.into()),
@@ -130,7 +161,9 @@ fn ctx_get(ctx: &NodeContext, scope: Scope, key: &str, store: Option<&str>, msg:
 
 /// Replaces `[msg.x]` parts of a context key with the message values.
 fn resolve_nested_key(key: &str, msg: Option<&Msg>) -> String {
-    let Ok(segs) = propex::parse(key) else { return key.to_string() };
+    let Ok(segs) = propex::parse(key) else {
+        return key.to_string();
+    };
     let mut out = String::new();
     for (i, s) in segs.iter().enumerate() {
         match s {
@@ -142,7 +175,9 @@ fn resolve_nested_key(key: &str, msg: Option<&Msg>) -> String {
             }
             propex::Seg::Index(n) => out.push_str(&format!("[{n}]")),
             propex::Seg::Nested(p) => {
-                let v = msg.and_then(|m| propex::get_segs(&m.to_value(), p, Some(m))).unwrap_or_default();
+                let v = msg
+                    .and_then(|m| propex::get_segs(&m.to_value(), p, Some(m)))
+                    .unwrap_or_default();
                 out.push_str(&format!("[{:?}]", v.to_js_string()));
             }
         }
@@ -153,7 +188,8 @@ fn resolve_nested_key(key: &str, msg: Option<&Msg>) -> String {
 /// `evaluateEnvProperty`.
 pub fn eval_env(value: &str, node: &Arc<NodeInfo>) -> Value {
     let get = |n: &str| node.env.get(n, Some(node));
-    let whole = value.starts_with("${") && value.ends_with('}') && !value[2..value.len() - 1].contains('}');
+    let whole =
+        value.starts_with("${") && value.ends_with('}') && !value[2..value.len() - 1].contains('}');
     let r = if whole {
         get(&value[2..value.len() - 1])
     } else if !value.contains("${") {

@@ -4,7 +4,9 @@
 use redoubt_core::Msg;
 use redoubt_core::context::ContextManager;
 use redoubt_core::engine::{DeployKind, Engine, EngineConfig, RuntimeSettings, Services};
-use redoubt_core::node::{BuildCtx, ConfigError, Node, NodeConfig, NodeCtx, NodeError, NodeType, Registry, Status};
+use redoubt_core::node::{
+    BuildCtx, ConfigError, Node, NodeConfig, NodeCtx, NodeError, NodeType, Registry, Status,
+};
 use redoubt_core::value::Value;
 use serde_json::{Value as Json, json};
 use std::sync::Arc;
@@ -127,7 +129,9 @@ impl Rig {
             context: ContextManager::default(),
             settings: RuntimeSettings::default(),
             services: Services::new(),
-            global_env: Some(Arc::new(|k: &str| (k == "FROM_PROCESS").then(|| "proc".to_string()))),
+            global_env: Some(Arc::new(|k: &str| {
+                (k == "FROM_PROCESS").then(|| "proc".to_string())
+            })),
         });
         Rig { engine, rx }
     }
@@ -142,20 +146,31 @@ impl Rig {
             }
             list.push(n);
         }
-        self.engine.deploy(list, serde_json::Map::new(), kind).await.expect("deploy");
+        self.engine
+            .deploy(list, serde_json::Map::new(), kind)
+            .await
+            .expect("deploy");
     }
 
     async fn next(&mut self) -> (String, Msg) {
-        tokio::time::timeout(Duration::from_secs(10), self.rx.recv()).await.expect("timed out").expect("closed")
+        tokio::time::timeout(Duration::from_secs(10), self.rx.recv())
+            .await
+            .expect("timed out")
+            .expect("closed")
     }
 }
 
 #[tokio::test]
 async fn one_output_to_ten_wires_gives_each_receiver_its_own_copy_10000_times() {
     let mut rig = Rig::new();
-    let stamps: Vec<Json> = (0..10).map(|i| json!({"id": format!("s{i}"), "type":"stamp","wires":[["sink"]]})).collect();
+    let stamps: Vec<Json> = (0..10)
+        .map(|i| json!({"id": format!("s{i}"), "type":"stamp","wires":[["sink"]]}))
+        .collect();
     let wires: Vec<String> = (0..10).map(|i| format!("s{i}")).collect();
-    let mut nodes = vec![json!({"id":"src","type":"pass","wires":[wires]}), json!({"id":"sink","type":"sink"})];
+    let mut nodes = vec![
+        json!({"id":"src","type":"pass","wires":[wires]}),
+        json!({"id":"sink","type":"sink"}),
+    ];
     nodes.extend(stamps);
     rig.deploy(Json::Array(nodes), DeployKind::Full).await;
     for i in 0..10_000 {
@@ -165,7 +180,11 @@ async fn one_output_to_ten_wires_gives_each_receiver_its_own_copy_10000_times() 
     let mut seen = std::collections::HashMap::new();
     for _ in 0..100_000 {
         let (_, m) = rig.next().await;
-        let by = m.get_path("payload.by").expect("path").expect("stamped").to_js_string();
+        let by = m
+            .get_path("payload.by")
+            .expect("path")
+            .expect("stamped")
+            .to_js_string();
         // Each copy carries exactly the stamp of the node that received it.
         *seen.entry(by).or_insert(0) += 1;
     }
@@ -215,17 +234,28 @@ async fn errors_reach_catch_nodes_with_node_reds_shape_and_status_nodes_see_stat
         DeployKind::Full,
     )
     .await;
-    rig.engine.input("f", Msg::from_json(&json!({"payload": 1}))).await;
+    rig.engine
+        .input("f", Msg::from_json(&json!({"payload": 1})))
+        .await;
     let mut got = vec![];
     for _ in 0..2 {
         got.push(rig.next().await.1.to_json());
     }
-    let status = got.iter().find(|m| m.get("status").is_some()).expect("status message");
+    let status = got
+        .iter()
+        .find(|m| m.get("status").is_some())
+        .expect("status message");
     assert_eq!(status["status"]["text"], "failing");
     assert_eq!(status["status"]["source"]["id"], "f");
-    let err = got.iter().find(|m| m.get("error").is_some()).expect("error message");
+    let err = got
+        .iter()
+        .find(|m| m.get("error").is_some())
+        .expect("error message");
     assert_eq!(err["error"]["message"], "boom");
-    assert_eq!(err["error"]["source"], json!({"id":"f","type":"fail","name":"failer","count":1}));
+    assert_eq!(
+        err["error"]["source"],
+        json!({"id":"f","type":"fail","name":"failer","count":1})
+    );
     assert_eq!(err["payload"], 1);
 }
 
@@ -245,10 +275,16 @@ async fn uncaught_only_catch_fires_when_no_other_catch_does() {
     .await;
     rig.engine.input("f1", Msg::new()).await;
     let (who, m) = rig.next().await;
-    assert_eq!((who.as_str(), m.to_json()["error"]["message"].as_str()), ("sink", Some("one")));
+    assert_eq!(
+        (who.as_str(), m.to_json()["error"]["message"].as_str()),
+        ("sink", Some("one"))
+    );
     rig.engine.input("f2", Msg::new()).await;
     let (who, m) = rig.next().await;
-    assert_eq!((who.as_str(), m.to_json()["error"]["message"].as_str()), ("sink2", Some("two")));
+    assert_eq!(
+        (who.as_str(), m.to_json()["error"]["message"].as_str()),
+        ("sink2", Some("two"))
+    );
 }
 
 #[tokio::test]
@@ -259,7 +295,9 @@ async fn complete_nodes_fire_after_done_with_a_copy() {
         DeployKind::Full,
     )
     .await;
-    rig.engine.input("p", Msg::from_json(&json!({"payload":"x"}))).await;
+    rig.engine
+        .input("p", Msg::from_json(&json!({"payload":"x"})))
+        .await;
     let (_, m) = rig.next().await;
     let j = m.to_json();
     assert_eq!(j["payload"], "x");
@@ -283,7 +321,9 @@ async fn subflow_instances_expand_with_outputs_env_and_errors_passed_up() {
         DeployKind::Full,
     )
     .await;
-    rig.engine.input("inst", Msg::from_json(&json!({"payload":{}}))).await;
+    rig.engine
+        .input("inst", Msg::from_json(&json!({"payload":{}})))
+        .await;
     let mut by = std::collections::HashMap::new();
     for _ in 0..2 {
         let (who, m) = rig.next().await;
@@ -313,22 +353,38 @@ async fn nodes_deploy_keeps_unchanged_nodes_running_with_their_state() {
     assert_eq!(rig.next().await.1.to_json()["count"], 1);
     rig.deploy(flow("b"), DeployKind::Nodes).await;
     rig.engine.input("cnt", Msg::new()).await;
-    assert_eq!(rig.next().await.1.to_json()["count"], 2, "unchanged node kept its state");
+    assert_eq!(
+        rig.next().await.1.to_json()["count"],
+        2,
+        "unchanged node kept its state"
+    );
     rig.deploy(flow("c"), DeployKind::Full).await;
     rig.engine.input("cnt", Msg::new()).await;
-    assert_eq!(rig.next().await.1.to_json()["count"], 1, "full deploy restarts everything");
+    assert_eq!(
+        rig.next().await.1.to_json()["count"],
+        1,
+        "full deploy restarts everything"
+    );
 }
 
 #[tokio::test]
 async fn missing_types_are_listed_and_old_flows_keep_running() {
     let mut rig = Rig::new();
-    rig.deploy(json!([{"id":"p","type":"pass","wires":[["sink"]]},{"id":"sink","type":"sink"}]), DeployKind::Full).await;
+    rig.deploy(
+        json!([{"id":"p","type":"pass","wires":[["sink"]]},{"id":"sink","type":"sink"}]),
+        DeployKind::Full,
+    )
+    .await;
     let bad = vec![
         json!({"id":"t1","type":"tab"}),
         json!({"id":"x","type":"nope-a","z":"t1","x":1,"y":1}),
         json!({"id":"y","type":"nope-b","z":"t1","x":1,"y":1}),
     ];
-    let err = rig.engine.deploy(bad, serde_json::Map::new(), DeployKind::Full).await.expect_err("must fail");
+    let err = rig
+        .engine
+        .deploy(bad, serde_json::Map::new(), DeployKind::Full)
+        .await
+        .expect_err("must fail");
     let text = err.to_string();
     assert!(text.contains("nope-a") && text.contains("nope-b"), "{text}");
     rig.engine.input("p", Msg::new()).await;
@@ -345,7 +401,10 @@ async fn disabled_nodes_and_tabs_do_not_run() {
         json!({"id":"e","type":"pass","z":"t2","x":1,"y":1,"wires":[]}),
         json!({"id":"ok","type":"pass","z":"t1","x":1,"y":1,"wires":[]}),
     ];
-    rig.engine.deploy(flows, serde_json::Map::new(), DeployKind::Full).await.expect("deploy");
+    rig.engine
+        .deploy(flows, serde_json::Map::new(), DeployKind::Full)
+        .await
+        .expect("deploy");
     assert!(!rig.engine.input("d", Msg::new()).await);
     assert!(!rig.engine.input("e", Msg::new()).await);
     assert!(rig.engine.input("ok", Msg::new()).await);

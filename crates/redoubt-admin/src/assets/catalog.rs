@@ -11,27 +11,21 @@
 //! then `en-US`) and `lib/registry.js` (`getAllNodeConfigs`: sets joined with
 //! `<!-- --- [red-module:ID] --- -->` markers).
 //!
-//! Deviation, by design: a set is offered only when redoubt implements *all*
-//! of its types (one `registerType` script registers the whole set, so a
-//! partial set cannot be served), except the always-offered sets of
-//! [`ALWAYS_OFFERED`]. The package's `package.json` has no `node-red.nodes`
-//! map (core sets are discovered by walking `core/`), so neither do we.
+//! A set's types are its HTML's template names plus any type its runtime
+//! `.js` registers that the HTML lacks (`registerNodeConstructor` adds those;
+//! in 5.0.7 that is only `junction`, whose HTML is deliberately empty).
+//! The package's `package.json` has no `node-red.nodes` map (core sets are
+//! found by walking `core/`), so neither do we. Which sets are *served*
+//! (all types implemented, or editor-only) is decided by the admin routes
+//! ([`crate::state::served_sets`]); this catalog knows every set.
 
 use super::EditorAssets;
 use super::locales::DEFAULT_LANG;
-use serde::Serialize;
+use crate::state::{NodeCatalog, NodeSetInfo};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
-
-/// Sets the editor itself depends on; offered whatever is implemented.
-pub const ALWAYS_OFFERED: [&str; 4] = [
-    "node-red/unknown",
-    "node-red/comment",
-    "node-red/junction",
-    "node-red/global-config",
-];
 
 /// One node set found in the nodes package.
 #[derive(Debug, Clone)]
@@ -50,19 +44,6 @@ pub struct NodeSetDef {
     config: String,
     /// Inline help blocks by language.
     inline_help: HashMap<String, String>,
-}
-
-/// One entry of `GET /nodes` (JSON), Node-RED's node-set info.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct NodeSetInfo {
-    pub id: String,
-    pub name: String,
-    pub types: Vec<String>,
-    pub enabled: bool,
-    pub local: bool,
-    pub user: bool,
-    pub module: String,
-    pub version: String,
 }
 
 /// Walks `core/` of the nodes package into its node sets.
@@ -89,9 +70,17 @@ pub(crate) fn scan_node_sets(nodes_dir: &Path) -> Result<Vec<NodeSetDef>, String
                 std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
             let name = strip_numeric_prefix(stem).to_string();
             let (config, inline_help) = split_inline_help(&content);
+            let mut types = template_names(&content);
+            if let Ok(js) = std::fs::read_to_string(dir.join(format!("{stem}.js"))) {
+                for t in registered_types(&js) {
+                    if !types.contains(&t) {
+                        types.push(t);
+                    }
+                }
+            }
             sets.push(NodeSetDef {
                 id: format!("node-red/{name}"),
-                types: template_names(&content),
+                types,
                 name,
                 category: category.clone(),
                 file,
@@ -164,6 +153,18 @@ pub(crate) fn template_names(html: &str) -> Vec<String> {
         .collect()
 }
 
+/// The literal type names a runtime file passes to `RED.nodes.registerType`.
+pub(crate) fn registered_types(js: &str) -> Vec<String> {
+    js.match_indices("registerType(")
+        .filter_map(|(i, m)| {
+            let rest = js[i + m.len()..].trim_start();
+            let quote = rest.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+            let body = &rest[1..];
+            body.find(quote).map(|end| body[..end].to_string())
+        })
+        .collect()
+}
+
 /// Splits inline `<script … data-help-name=…>…</script>` blocks off the
 /// definition, grouping them by their `data-lang` (default `en-US`).
 fn split_inline_help(html: &str) -> (String, HashMap<String, String>) {
@@ -222,44 +223,16 @@ fn html_lang(lang: &str) -> &str {
     if ok { lang } else { DEFAULT_LANG }
 }
 
-/// The node catalog offered to the editor: the core sets whose types are
-/// all implemented, plus [`ALWAYS_OFFERED`].
+/// The node catalog of the fetched `@node-red/nodes` package.
 #[derive(Debug, Clone)]
 pub struct CoreNodeCatalog {
     assets: Arc<EditorAssets>,
-    offered: Vec<usize>,
-    withheld: Vec<(String, Vec<String>)>,
 }
 
 impl CoreNodeCatalog {
-    /// `implemented` holds the registry's type names (`"inject"`, `"link in"`, …).
-    pub fn new(assets: Arc<EditorAssets>, implemented: &[String]) -> CoreNodeCatalog {
-        let mut offered = Vec::new();
-        let mut withheld = Vec::new();
-        for (i, set) in assets.node_sets().iter().enumerate() {
-            let missing: Vec<String> = set
-                .types
-                .iter()
-                .filter(|t| !implemented.contains(t))
-                .cloned()
-                .collect();
-            if missing.is_empty() || ALWAYS_OFFERED.contains(&set.id.as_str()) {
-                offered.push(i);
-            } else {
-                withheld.push((set.id.clone(), missing));
-            }
-        }
-        CoreNodeCatalog {
-            assets,
-            offered,
-            withheld,
-        }
-    }
-
-    fn offered_sets(&self) -> impl Iterator<Item = &NodeSetDef> {
-        self.offered
-            .iter()
-            .filter_map(|&i| self.assets.node_sets().get(i))
+    /// A catalog over `assets`' node sets.
+    pub fn new(assets: Arc<EditorAssets>) -> CoreNodeCatalog {
+        CoreNodeCatalog { assets }
     }
 
     fn info(&self, set: &NodeSetDef) -> NodeSetInfo {
@@ -275,57 +248,18 @@ impl CoreNodeCatalog {
         }
     }
 
-    /// `GET /nodes` (JSON): the offered sets, in Node-RED's order.
-    pub fn sets(&self) -> Vec<NodeSetInfo> {
-        self.offered_sets().map(|s| self.info(s)).collect()
+    fn append_set(&self, set: &NodeSetDef, lang: &str, out: &mut String) {
+        out.push_str(&set.config);
+        out.push_str(&node_help(self.assets.nodes_dir(), set, html_lang(lang)).unwrap_or_default());
     }
 
-    /// One offered set's info (`GET /nodes/node-red/<name>`, JSON).
-    pub fn set(&self, id: &str) -> Option<NodeSetInfo> {
-        self.offered_sets()
-            .find(|s| s.id == id)
-            .map(|s| self.info(s))
-    }
-
-    /// Sets left out because redoubt lacks some of their types, with those types.
-    pub fn withheld(&self) -> &[(String, Vec<String>)] {
-        &self.withheld
-    }
-
-    /// `GET /nodes` (HTML): every offered set's definition and help, each
-    /// after a `\n<!-- --- [red-module:ID] --- -->\n` marker.
-    pub fn html(&self, lang: &str) -> String {
-        let lang = html_lang(lang);
-        let mut out = String::new();
-        for set in self.offered_sets() {
-            out.push_str("\n<!-- --- [red-module:");
-            out.push_str(&set.id);
-            out.push_str("] --- -->\n");
-            out.push_str(&set.config);
-            out.push_str(&node_help(self.assets.nodes_dir(), set, lang).unwrap_or_default());
-        }
-        out
-    }
-
-    /// `GET /nodes/node-red/<name>` (HTML): one offered set, as `getNodeConfig`.
+    /// `GET /nodes/node-red/<name>` (HTML): one set, as `getNodeConfig`
+    /// renders it (marker without the leading newline).
     pub fn set_html(&self, id: &str, lang: &str) -> Option<String> {
-        let set = self.offered_sets().find(|s| s.id == id)?;
-        let help = node_help(self.assets.nodes_dir(), set, html_lang(lang)).unwrap_or_default();
-        Some(format!(
-            "<!-- --- [red-module:{}] --- -->\n{}{}",
-            set.id, set.config, help
-        ))
-    }
-
-    /// The message catalog of `module` in `lang`: the `node-red` namespace
-    /// (`nodes/locales/<lang>/messages.json`) for the core module, `None`
-    /// for any other module. Unknown languages give `{}`.
-    pub fn messages(&self, lang: &str, module: &str) -> Option<Value> {
-        if module != "node-red" {
-            return None;
-        }
-        let catalog = self.assets.locale("node-red", lang);
-        Some(catalog.map_or_else(|| Value::Object(Default::default()), |c| (*c).clone()))
+        let set = self.assets.node_sets().iter().find(|s| s.id == id)?;
+        let mut out = format!("<!-- --- [red-module:{id}] --- -->\n");
+        self.append_set(set, lang, &mut out);
+        Some(out)
     }
 
     /// `GET /icons` (JSON): `{"node-red": ["alert.svg", …]}`.
@@ -334,7 +268,41 @@ impl CoreNodeCatalog {
     }
 }
 
+impl NodeCatalog for CoreNodeCatalog {
+    /// Every core set, in Node-RED's order (category folders, then files).
+    fn sets(&self) -> Vec<NodeSetInfo> {
+        self.assets
+            .node_sets()
+            .iter()
+            .map(|s| self.info(s))
+            .collect()
+    }
+
+    /// `getAllNodeConfigs` for the sets `ids` (unknown ids are skipped):
+    /// `\n<!-- --- [red-module:ID] --- -->\n`, definition, help in `lang`.
+    fn html(&self, ids: &[String], lang: &str) -> String {
+        let mut out = String::new();
+        for id in ids {
+            let Some(set) = self.assets.node_sets().iter().find(|s| &s.id == id) else {
+                continue;
+            };
+            out.push_str("\n<!-- --- [red-module:");
+            out.push_str(id);
+            out.push_str("] --- -->\n");
+            self.append_set(set, lang, &mut out);
+        }
+        out
+    }
+
+    /// Only the core module is installed, and its catalog is the
+    /// `/locales/node-red` namespace: no module has node messages here.
+    fn messages(&self, _lang: &str, _module: &str) -> Option<Value> {
+        None
+    }
+}
+
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // Tests may unwrap.
 mod tests {
     use super::*;
 
@@ -353,6 +321,13 @@ mod tests {
 <SCRIPT type='text/html' data-template-name = 'link out'></script>
 <script data-help-name="link in" type="text/html">help</script>"#;
         assert_eq!(template_names(html), ["link in", "link out"]);
+    }
+
+    #[test]
+    fn runtime_registered_types_are_found() {
+        let js = "module.exports = function(RED) { RED.nodes.registerType(\"junction\",JunctionNode);\n\
+                  RED.nodes.registerType( 'link in', LinkIn); RED.nodes.registerType(name, X); }";
+        assert_eq!(registered_types(js), ["junction", "link in"]);
     }
 
     #[test]

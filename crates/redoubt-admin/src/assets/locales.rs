@@ -107,6 +107,7 @@ fn js_falsy(v: &Value) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // Tests may unwrap.
 mod tests {
     use super::*;
     use serde_json::json;

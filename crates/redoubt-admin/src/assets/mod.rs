@@ -26,7 +26,7 @@ mod router;
 #[cfg(test)]
 mod tests;
 
-pub use catalog::{ALWAYS_OFFERED, CoreNodeCatalog, NodeSetDef, NodeSetInfo};
+pub use catalog::{CoreNodeCatalog, NodeSetDef};
 pub use locales::DEFAULT_LANG;
 pub use page::{CodeEditor, EditorPageConfig};
 pub use router::{assets_router, mount_at};
@@ -158,11 +158,19 @@ impl EditorAssets {
     /// Checks `dir` (holding `editor-client/` and `nodes/`) and reads what is
     /// needed up front: the page template, the node sets, icons, languages.
     pub fn load(dir: &Path) -> Result<EditorAssets, AssetsError> {
-        let missing: Vec<String> = REQUIRED
-            .iter()
-            .filter(|f| !dir.join(f).is_file())
-            .map(|f| f.to_string())
+        // A whole missing package is named once, not file by file.
+        let absent: Vec<&str> = ["editor-client", "nodes"]
+            .into_iter()
+            .filter(|p| !dir.join(p).is_dir())
             .collect();
+        let mut missing: Vec<String> = absent.iter().map(|p| format!("{p}/")).collect();
+        missing.extend(
+            REQUIRED
+                .iter()
+                .filter(|f| !absent.iter().any(|p| f.starts_with(&format!("{p}/"))))
+                .filter(|f| !dir.join(f).is_file())
+                .map(|f| f.to_string()),
+        );
         if !missing.is_empty() {
             return Err(AssetsError::Incomplete {
                 dir: dir.to_path_buf(),

@@ -285,6 +285,7 @@ fn escape_html(s: &str, out: &mut String) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // Tests may unwrap.
 mod tests {
     use super::Template;
     use serde_json::json;

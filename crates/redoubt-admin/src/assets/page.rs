@@ -173,6 +173,7 @@ impl EditorPageConfig {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // Tests may unwrap.
 mod tests {
     use super::*;
 

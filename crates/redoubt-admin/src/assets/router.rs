@@ -8,10 +8,11 @@
 //! | `GET /favicon.ico`, `/red/*`, `/vendor/*`, `/types/*` | files of `editor-client/public` |
 //! | `GET /theme` | the theme context JSON |
 //! | `GET /locales/{ns}[.json]?lng=` | a message catalog, `{}` when there is none |
+//! | `GET /icons` | `{"node-red": [icon file names]}` |
 //! | `GET /icons/{module}/{icon}`, `/icons/{scope}/{module}/{icon}` | a core icon, else the default `arrow-in.svg` |
 //! | `GET /debug/view/view.html`, `/debug/view/*` | the debug pop-out and `debug-utils.js` |
 //!
-//! Not here (admin API): `GET /icons` and `GET /nodes` (see
+//! Not here (admin API): `GET /nodes` (fed by
 //! [`CoreNodeCatalog`](super::CoreNodeCatalog)), `/settings`, `/comms`, ….
 
 use super::files::{self, Rejection};
@@ -70,6 +71,7 @@ pub fn assets_router(assets: Arc<EditorAssets>, cfg: EditorPageConfig) -> Router
         )
         .route("/theme", get(theme_json))
         .route("/locales/{*namespace}", get(locale))
+        .route("/icons", get(icon_list))
         .route("/icons/{module}/{icon}", get(icon))
         .route("/icons/{scope}/{module}/{icon}", get(scoped_icon))
         .route("/debug/view/view.html", get(debug_view_page))
@@ -167,6 +169,12 @@ async fn locale(
         None => b"{}".to_vec(),
     };
     json_response(body)
+}
+
+/// `GET /icons` (`nodes.getIcons`): icon file names by module.
+async fn icon_list(State(st): AppState) -> Response {
+    let list = serde_json::json!({ "node-red": st.assets.icons() });
+    json_response(serde_json::to_vec(&list).unwrap_or_default())
 }
 
 async fn icon(

@@ -1,8 +1,10 @@
 //! Tests against the real, fetched editor assets. They FAIL (never skip)
 //! when the assets are missing: run `scripts/fetch-editor-assets.sh` first
 //! (CI does), or set `REDOUBT_EDITOR_ASSETS`.
+#![allow(clippy::unwrap_used)] // Tests may unwrap.
 
 use super::*;
+use crate::state::{NodeCatalog, served_sets};
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use http_body_util::BodyExt;
@@ -31,6 +33,14 @@ fn all_types() -> Vec<String> {
         .iter()
         .flat_map(|s| s.types.clone())
         .collect()
+}
+
+fn core_catalog() -> CoreNodeCatalog {
+    CoreNodeCatalog::new(real_assets())
+}
+
+fn all_ids() -> Vec<String> {
+    core_catalog().sets().into_iter().map(|s| s.id).collect()
 }
 
 struct Got {
@@ -193,8 +203,7 @@ async fn index_honours_the_page_config() {
 #[tokio::test]
 async fn every_script_src_in_the_node_html_resolves() {
     let app = app();
-    let catalog = CoreNodeCatalog::new(real_assets(), &all_types());
-    let html = catalog.html("en-US");
+    let html = core_catalog().html(&all_ids(), "en-US");
     let srcs = script_srcs(&html);
     assert!(
         srcs.contains(&"debug/view/debug-utils.js".to_string()),
@@ -212,18 +221,22 @@ async fn every_script_src_in_the_node_html_resolves() {
 }
 
 #[test]
-fn catalog_offers_every_core_set_when_all_types_are_implemented() {
-    let catalog = CoreNodeCatalog::new(real_assets(), &all_types());
+fn catalog_lists_every_core_set_in_node_red_order() {
+    let catalog = core_catalog();
     let sets = catalog.sets();
     assert_eq!(sets.len(), 37);
-    assert!(catalog.withheld().is_empty());
     assert_eq!(
-        sets[0].id, "node-red/junction",
-        "walk order: core/common sorted"
+        served_sets(&catalog, &all_types()),
+        sets,
+        "all implemented: all served"
     );
-    let link = catalog.set("node-red/link").unwrap();
     assert_eq!(
-        serde_json::to_value(&link).unwrap(),
+        (sets[0].id.as_str(), &sets[0].types[..]),
+        ("node-red/junction", &["junction".to_string()][..])
+    );
+    let link = sets.iter().find(|s| s.id == "node-red/link").unwrap();
+    assert_eq!(
+        serde_json::to_value(link).unwrap(),
         json!({"id": "node-red/link", "name": "link", "types": ["link in", "link out", "link call"],
                "enabled": true, "local": false, "user": false, "module": "node-red", "version": "5.0.7"})
     );
@@ -231,24 +244,34 @@ fn catalog_offers_every_core_set_when_all_types_are_implemented() {
     for n in ["CSV", "rbe", "httpin", "tcpin", "global-config", "split"] {
         assert!(names.contains(&n), "{n} in {names:?}");
     }
-    let split = catalog.set("node-red/split").unwrap();
+    let split = sets.iter().find(|s| s.id == "node-red/split").unwrap();
     assert_eq!(split.types, ["split", "join"]);
-    let html = catalog.html("en-US");
+    // Every type is listed by exactly one set.
+    let types = all_types();
+    let mut unique = types.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(types.len(), unique.len());
+    let html = catalog.html(&all_ids(), "en-US");
     assert_eq!(html.matches("<!-- --- [red-module:").count(), 37);
     assert!(html.starts_with("\n<!-- --- [red-module:node-red/junction] --- -->\n"));
     assert!(
         html.contains("data-help-name=\"inject\""),
         "en-US help is appended"
     );
+    assert_eq!(catalog.messages("en-US", "node-red"), None);
 }
 
 #[test]
-fn catalog_withholds_partly_implemented_sets_but_always_offers_the_editor_ones() {
+fn partly_implemented_sets_are_held_back_and_editor_sets_always_served() {
+    let catalog = core_catalog();
     let implemented: Vec<String> = ["inject", "debug", "link in", "change"]
         .map(String::from)
         .to_vec();
-    let catalog = CoreNodeCatalog::new(real_assets(), &implemented);
-    let ids: Vec<String> = catalog.sets().into_iter().map(|s| s.id).collect();
+    let ids: Vec<String> = served_sets(&catalog, &implemented)
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
     assert_eq!(
         ids,
         [
@@ -261,26 +284,18 @@ fn catalog_withholds_partly_implemented_sets_but_always_offers_the_editor_ones()
             "node-red/change"
         ]
     );
-    let link = catalog
-        .withheld()
-        .iter()
-        .find(|(id, _)| id == "node-red/link")
-        .unwrap();
-    assert_eq!(link.1, ["link out", "link call"]);
-    let html = catalog.html("en-US");
+    let html = catalog.html(&ids, "en-US");
     assert!(!html.contains("[red-module:node-red/link]"));
     assert!(html.contains("\n<!-- --- [red-module:node-red/change] --- -->\n"));
-    assert!(
-        catalog.set("node-red/link").is_none()
-            && catalog.set_html("node-red/link", "en-US").is_none()
-    );
+    assert_eq!(catalog.html(&["node-red/nope".into()], "en-US"), "");
     let one = catalog.set_html("node-red/inject", "en-US").unwrap();
-    assert!(one.starts_with("<!-- --- [red-module:node-red/inject] --- -->\n"));
+    assert!(one.starts_with("<!-- --- [red-module:node-red/inject] --- -->\n<!--\n  Copyright"));
+    assert!(catalog.set_html("node-red/nope", "en-US").is_none());
 }
 
 #[test]
 fn node_help_follows_the_language_with_en_us_fallback() {
-    let catalog = CoreNodeCatalog::new(real_assets(), &all_types());
+    let catalog = core_catalog();
     let de = catalog.set_html("node-red/inject", "de-DE").unwrap();
     let en = catalog.set_html("node-red/inject", "en-US").unwrap();
     assert_ne!(de, en, "de-DE falls back to the de help");
@@ -289,18 +304,17 @@ fn node_help_follows_the_language_with_en_us_fallback() {
 }
 
 #[test]
-fn catalog_messages_and_icons() {
-    let catalog = CoreNodeCatalog::new(real_assets(), &all_types());
-    let en = catalog.messages("en-US", "node-red").unwrap();
-    assert!(en["inject"]["inject"].is_string(), "{}", en["inject"]);
-    assert_eq!(catalog.messages("en-US", "node-red-contrib-x"), None);
-    assert_eq!(catalog.messages("!!", "node-red"), Some(json!({})));
+fn icon_list_and_node_red_messages() {
     assert!(
-        catalog.icons()["node-red"]
+        core_catalog().icons()["node-red"]
             .as_array()
             .unwrap()
             .contains(&json!("debug.svg"))
     );
+    let en = real_assets().locale("node-red", "en-US").unwrap();
+    assert!(en["inject"]["inject"].is_string(), "{}", en["inject"]);
+    assert_eq!(real_assets().locale("node-red", "!!"), None);
+    assert_eq!(real_assets().locale("nope", "en-US"), None);
 }
 
 #[tokio::test]
@@ -483,7 +497,6 @@ async fn nested_under_an_admin_root_redirects_to_the_slash_and_merges_with_admin
             "/debug/{id}/{action}",
             axum::routing::post(|| async { "admin" }),
         )
-        .route("/icons", axum::routing::get(|| async { "list" }))
         .merge(app());
     let root = mount_at("/admin/", admin);
     let redirect = get(&root, "/admin?x=1").await;
@@ -508,7 +521,12 @@ async fn nested_under_an_admin_root_redirects_to_the_slash_and_merges_with_admin
         get(&root, "/admin/debug/view/debug-utils.js").await.status,
         StatusCode::OK
     );
-    assert_eq!(get(&root, "/admin/icons").await.text(), "list");
+    assert_eq!(
+        get(&root, "/admin/icons").await.json()["node-red"]
+            .as_array()
+            .map(Vec::len),
+        Some(real_assets().icons().len())
+    );
     assert_eq!(
         request(&root, Method::POST, "/admin/debug/n1/enable", &[])
             .await
@@ -549,8 +567,14 @@ fn a_fake_minimal_directory_loads() {
 fn missing_files_are_named_in_one_clear_error() {
     let tmp = tempfile::tempdir().unwrap();
     let err = EditorAssets::load(&tmp.path().join("nothing-here")).unwrap_err();
-    assert!(
-        matches!(&err, AssetsError::Incomplete { missing, .. } if missing.len() == REQUIRED.len())
+    assert!(matches!(&err, AssetsError::Incomplete { missing, .. } if missing.len() == 2));
+    let nothing = tmp.path().join("nothing-here");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "editor assets at {} are incomplete: missing editor-client/, nodes/; run scripts/fetch-editor-assets.sh",
+            nothing.display()
+        )
     );
     fake_assets(tmp.path());
     std::fs::remove_file(tmp.path().join("editor-client/public/red/red.min.js")).unwrap();

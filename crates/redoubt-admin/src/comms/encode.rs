@@ -125,7 +125,12 @@ fn date_to_string(ms: f64) -> String {
 /// `JSON.stringify` with json-stringify-safe's cycle replacement and
 /// encodeObject's replacer.
 fn stringify(v: &Value, max: usize) -> String {
-    let mut w = Enc { out: String::new(), max, ancestors: Vec::new(), keys: Vec::new() };
+    let mut w = Enc {
+        out: String::new(),
+        max,
+        ancestors: Vec::new(),
+        keys: Vec::new(),
+    };
     w.value("", v);
     w.out
 }
@@ -177,12 +182,16 @@ impl Enc {
     }
 
     fn value(&mut self, key: &str, v: &Value) {
-        if let Some(a) = addr(v) {
-            if let Some(pos) = self.ancestors.iter().position(|x| *x == a) {
-                let s = if pos == 0 { "[Circular ~]".to_string() } else { format!("[Circular ~.{}]", self.keys[..pos].join(".")) };
-                self.text(&s);
-                return;
-            }
+        if let Some(a) = addr(v)
+            && let Some(pos) = self.ancestors.iter().position(|x| *x == a)
+        {
+            let s = if pos == 0 {
+                "[Circular ~]".to_string()
+            } else {
+                format!("[Circular ~.{}]", self.keys[..pos].join("."))
+            };
+            self.text(&s);
+            return;
         }
         if key == "_req" || key == "_res" {
             self.marker("internal", None);
@@ -282,7 +291,10 @@ impl Enc {
             self.value(k, &item);
         }
         if buffer_like {
-            let len = o.get("data").and_then(|d| d.as_array().map(|a| a.len())).unwrap_or(0);
+            let len = o
+                .get("data")
+                .and_then(|d| d.as_array().map(|a| a.len()))
+                .unwrap_or(0);
             if !first {
                 self.out.push(',');
             }
@@ -305,17 +317,38 @@ mod tests {
 
     #[test]
     fn scalars_get_their_formats() {
-        assert_eq!(encode_value(&Value::Number(21.5), 1000), ("21.5".into(), "number".into()));
-        assert_eq!(encode_value(&Value::Bool(true), 1000), ("true".into(), "boolean".into()));
-        assert_eq!(encode_value(&Value::Null, 1000), ("(undefined)".into(), "null".into()));
-        assert_eq!(encode_value(&Value::Undefined, 1000), ("(undefined)".into(), "undefined".into()));
-        assert_eq!(encode_value(&Value::Number(f64::NAN), 1000), ("NaN".into(), "number".into()));
+        assert_eq!(
+            encode_value(&Value::Number(21.5), 1000),
+            ("21.5".into(), "number".into())
+        );
+        assert_eq!(
+            encode_value(&Value::Bool(true), 1000),
+            ("true".into(), "boolean".into())
+        );
+        assert_eq!(
+            encode_value(&Value::Null, 1000),
+            ("(undefined)".into(), "null".into())
+        );
+        assert_eq!(
+            encode_value(&Value::Undefined, 1000),
+            ("(undefined)".into(), "undefined".into())
+        );
+        assert_eq!(
+            encode_value(&Value::Number(f64::NAN), 1000),
+            ("NaN".into(), "number".into())
+        );
     }
 
     #[test]
     fn strings_are_cut_at_max_utf16_units() {
-        assert_eq!(encode_value(&Value::str("hello"), 1000), ("hello".into(), "string[5]".into()));
-        assert_eq!(encode_value(&Value::str("hello"), 3), ("hel...".into(), "string[5]".into()));
+        assert_eq!(
+            encode_value(&Value::str("hello"), 1000),
+            ("hello".into(), "string[5]".into())
+        );
+        assert_eq!(
+            encode_value(&Value::str("hello"), 3),
+            ("hel...".into(), "string[5]".into())
+        );
         // "😀" is two UTF-16 units.
         assert_eq!(encode_value(&Value::str("a😀b"), 1000).1, "string[4]");
         assert_eq!(encode_value(&Value::str("a😀b"), 2).0, "a...");
@@ -324,7 +357,10 @@ mod tests {
     #[test]
     fn buffers_are_hex() {
         let b = Value::Buffer(bytes::Bytes::from_static(&[1, 2, 0xab, 0xff]));
-        assert_eq!(encode_value(&b, 1000), ("0102abff".into(), "buffer[4]".into()));
+        assert_eq!(
+            encode_value(&b, 1000),
+            ("0102abff".into(), "buffer[4]".into())
+        );
         assert_eq!(encode_value(&b, 3).0, "010");
     }
 
@@ -332,10 +368,21 @@ mod tests {
     fn arrays_and_objects_are_json_with_markers() {
         assert_eq!(enc("[1,2,3]", 1000), ("[1,2,3]".into(), "array[3]".into()));
         assert_eq!(
-            enc("[1,2,3]", 2),
-            ("{\"__enc__\":true,\"type\":\"array\",\"data\":[1,2],\"length\":3}".into(), "array[3]".into())
+            enc("[1,2,3,4,5,6]", 5),
+            (
+                "{\"__enc__\":true,\"type\":\"array\",\"data\":[1,2,3,4,5],\"length\":6}".into(),
+                "array[6]".into()
+            )
         );
-        assert_eq!(enc("{\"a\":1,\"b\":\"xyz\"}", 2), ("{\"a\":1,\"b\":\"xy...\"}".into(), "Object".into()));
+        // As in Node-RED, the replacer also cuts the marker's own strings.
+        assert_eq!(
+            enc("[1,2,3]", 2).0,
+            "{\"__enc__\":true,\"type\":\"ar...\",\"data\":[1,2],\"length\":3}"
+        );
+        assert_eq!(
+            enc("{\"a\":1,\"b\":\"xyz\"}", 2),
+            ("{\"a\":1,\"b\":\"xy...\"}".into(), "Object".into())
+        );
         let o = Object::new();
         o.insert("u", Value::Undefined);
         o.insert("n", Value::Number(f64::INFINITY));
@@ -366,8 +413,8 @@ mod tests {
     #[test]
     fn serialized_buffers_in_objects_are_marked() {
         assert_eq!(
-            enc("{\"x\":{\"type\":\"Buffer\",\"data\":[1,2,3]}}", 2).0,
-            "{\"x\":{\"type\":\"Buffer\",\"data\":[1,2],\"__enc__\":true,\"length\":3}}"
+            enc("{\"x\":{\"type\":\"Buffer\",\"data\":[1,2,3,4,5,6,7]}}", 6).0,
+            "{\"x\":{\"type\":\"Buffer\",\"data\":[1,2,3,4,5,6],\"__enc__\":true,\"length\":7}}"
         );
     }
 
@@ -383,9 +430,15 @@ mod tests {
 
     #[test]
     fn dates_print_like_js() {
-        assert_eq!(encode_value(&Value::Date(0.0), 1000), ("Thu Jan 01 1970 00:00:00 GMT+0000".into(), "Date".into()));
+        assert_eq!(
+            encode_value(&Value::Date(0.0), 1000),
+            ("Thu Jan 01 1970 00:00:00 GMT+0000".into(), "Date".into())
+        );
         let o = Object::new();
         o.insert("d", Value::Date(0.0));
-        assert_eq!(encode_value(&Value::Object(o), 1000).0, "{\"d\":\"1970-01-01T00:00:00.000Z\"}");
+        assert_eq!(
+            encode_value(&Value::Object(o), 1000).0,
+            "{\"d\":\"1970-01-01T00:00:00.000Z\"}"
+        );
     }
 }

@@ -47,7 +47,11 @@ pub(crate) struct CommsHub {
 impl CommsHub {
     pub(crate) fn new(keepalive: Duration) -> CommsHub {
         let (tx, _) = broadcast::channel(1024);
-        CommsHub { tx, retained: parking_lot::Mutex::new(IndexMap::new()), keepalive }
+        CommsHub {
+            tx,
+            retained: parking_lot::Mutex::new(IndexMap::new()),
+            keepalive,
+        }
     }
 
     /// Sends to every connection; `retain` keeps it for later subscribers,
@@ -60,7 +64,10 @@ impl CommsHub {
             r.shift_remove(topic);
         }
         // No receivers is fine: nobody has the editor open.
-        let _ = self.tx.send(Arc::new(Frame { topic: topic.to_string(), data }));
+        let _ = self.tx.send(Arc::new(Frame {
+            topic: topic.to_string(),
+            data,
+        }));
     }
 
     pub(crate) fn subscribe(&self) -> broadcast::Receiver<Arc<Frame>> {
@@ -88,7 +95,12 @@ impl CommsHub {
             .lock()
             .iter()
             .filter(|(t, _)| topic_matches(pattern, t))
-            .map(|(t, d)| Arc::new(Frame { topic: t.clone(), data: d.clone() }))
+            .map(|(t, d)| {
+                Arc::new(Frame {
+                    topic: t.clone(),
+                    data: d.clone(),
+                })
+            })
             .collect()
     }
 }
@@ -106,7 +118,9 @@ pub(crate) fn topic_matches(pattern: &str, topic: &str) -> bool {
     if top.len() < pat.len() || (!multi && top.len() != pat.len()) {
         return false;
     }
-    pat.iter().zip(&top).all(|(p, t)| if *p == "+" { !t.is_empty() } else { p == t })
+    pat.iter()
+        .zip(&top)
+        .all(|(p, t)| if *p == "+" { !t.is_empty() } else { p == t })
 }
 
 /// The `status/<id>` payload: `{text, fill, shape}` without unset parts.
@@ -160,7 +174,14 @@ fn forward(inner: &Inner, ev: RuntimeEvent) {
             let max = inner.engine.settings().debug_max_length;
             hub.publish("debug", encode::encode_debug(&v, max), false);
         }
-        RuntimeEvent::Log { level, id, type_name, name, text, .. } => {
+        RuntimeEvent::Log {
+            level,
+            id,
+            type_name,
+            name,
+            text,
+            ..
+        } => {
             let level = match level {
                 LogLevel::Error => 20,
                 LogLevel::Warn => 30,
@@ -180,7 +201,10 @@ fn forward(inner: &Inner, ev: RuntimeEvent) {
             if !name.is_empty() {
                 m.insert("name".into(), json!(name));
             }
-            m.insert("timestamp".into(), json!(chrono::Utc::now().timestamp_millis()));
+            m.insert(
+                "timestamp".into(),
+                json!(chrono::Utc::now().timestamp_millis()),
+            );
             m.insert("format".into(), json!(format));
             hub.publish("debug", Json::Object(m), false);
         }

@@ -21,7 +21,10 @@ const BATCH_MAX: usize = 50;
 const BATCH_WINDOW: Duration = Duration::from_millis(50);
 
 /// `GET /comms`: upgrades to the editor's websocket.
-pub(crate) async fn comms_handler(ws: WebSocketUpgrade, State(state): State<AdminState>) -> Response {
+pub(crate) async fn comms_handler(
+    ws: WebSocketUpgrade,
+    State(state): State<AdminState>,
+) -> Response {
     ws.on_upgrade(move |socket| serve(socket, state))
 }
 
@@ -31,7 +34,10 @@ async fn serve(socket: WebSocket, state: AdminState) {
     let keepalive = state.0.comms.keepalive;
     let (replay_tx, replay_rx) = mpsc::unbounded_channel::<Arc<Frame>>();
     let mut send_task = tokio::spawn(async move {
-        let mut out = Outgoing { hub: hub_rx, replay: replay_rx };
+        let mut out = Outgoing {
+            hub: hub_rx,
+            replay: replay_rx,
+        };
         let mut last_sent = Instant::now();
         loop {
             let next = tokio::select! {
@@ -109,7 +115,11 @@ impl Outgoing {
 /// Handles `{"subscribe": topic}` (replays retained messages) and
 /// `{"auth": token}` (accepted and ignored until adminAuth exists).
 /// Malformed messages are ignored, as Node-RED does.
-async fn client_message(state: &AdminState, text: &str, replay: &mpsc::UnboundedSender<Arc<Frame>>) {
+async fn client_message(
+    state: &AdminState,
+    text: &str,
+    replay: &mpsc::UnboundedSender<Arc<Frame>>,
+) {
     let Ok(Json::Object(msg)) = serde_json::from_str::<Json>(text) else {
         tracing::trace!("Ignoring a malformed comms message.");
         return;
@@ -117,13 +127,18 @@ async fn client_message(state: &AdminState, text: &str, replay: &mpsc::Unbounded
     if msg.contains_key("auth") {
         return;
     }
-    let Some(topic) = msg.get("subscribe").and_then(Json::as_str) else { return };
+    let Some(topic) = msg.get("subscribe").and_then(Json::as_str) else {
+        return;
+    };
     if super::topic_matches(topic, "status/x") {
         // Statuses set before the editor connected (or before this state
         // existed) come from the engine itself.
         for (id, st) in state.engine().statuses().await {
             if !st.is_clear() {
-                state.0.comms.remember(&format!("status/{id}"), status_json(&st));
+                state
+                    .0
+                    .comms
+                    .remember(&format!("status/{id}"), status_json(&st));
             }
         }
     }

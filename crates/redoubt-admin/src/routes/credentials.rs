@@ -23,7 +23,9 @@ pub(crate) const PLACEHOLDER: &str = "__PWRD__";
 /// (password, passphrase, passwd, apiKey, privateKey, keydata, ...).
 pub fn is_secret_field(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
-    ["pass", "secret", "token", "key"].iter().any(|w| n.contains(w))
+    ["pass", "secret", "token", "key"]
+        .iter()
+        .any(|w| n.contains(w))
 }
 
 fn blank(v: &Json) -> bool {
@@ -63,10 +65,16 @@ pub(crate) fn merge_node(saved: &mut CredMap, id: &str, ty: &str, new: Map<Strin
 fn merge_global_config(entry: &mut Map<String, Json>, new: &Map<String, Json>) {
     let empty = Map::new();
     let new_map = new.get("map").and_then(Json::as_object).unwrap_or(&empty);
-    let mut map = entry.get("map").and_then(Json::as_object).cloned().unwrap_or_default();
+    let mut map = entry
+        .get("map")
+        .and_then(Json::as_object)
+        .cloned()
+        .unwrap_or_default();
     let existing: Vec<String> = map.keys().cloned().collect();
     for k in existing {
-        let present = new_map.get(&k).is_some_and(|v| !v.is_null() && v != &Json::Bool(false) && !blank(v));
+        let present = new_map
+            .get(&k)
+            .is_some_and(|v| !v.is_null() && v != &Json::Bool(false) && !blank(v));
         if !present {
             map.shift_remove(&k);
             map.shift_remove(&format!("has_{k}"));
@@ -79,7 +87,10 @@ fn merge_global_config(entry: &mut Map<String, Json>, new: &Map<String, Json>) {
         let known = map.get(k).is_some_and(|x| !blank(x) && !x.is_null());
         if !known || v.as_str() != Some(PLACEHOLDER) {
             map.insert(k.clone(), v.clone());
-            let flag = new_map.get(&format!("has_{k}")).cloned().unwrap_or(Json::Null);
+            let flag = new_map
+                .get(&format!("has_{k}"))
+                .cloned()
+                .unwrap_or(Json::Null);
             map.insert(format!("has_{k}"), flag);
         }
     }
@@ -88,8 +99,10 @@ fn merge_global_config(entry: &mut Map<String, Json>, new: &Map<String, Json>) {
 
 /// Drops credentials of nodes that are no longer in `flows`.
 pub(crate) fn clean(saved: &mut CredMap, flows: &[Json]) {
-    let ids: std::collections::HashSet<&str> =
-        flows.iter().filter_map(|n| n.get("id").and_then(Json::as_str)).collect();
+    let ids: std::collections::HashSet<&str> = flows
+        .iter()
+        .filter_map(|n| n.get("id").and_then(Json::as_str))
+        .collect();
     saved.retain(|id, _| ids.contains(id.as_str()));
 }
 
@@ -108,7 +121,12 @@ pub(crate) fn safe_view(ty: &str, creds: Option<&Map<String, Json>>) -> Map<Stri
         let flags: Map<String, Json> = creds
             .get("map")
             .and_then(Json::as_object)
-            .map(|m| m.iter().filter(|(k, _)| !k.starts_with("has_")).map(|(k, v)| (format!("has_{k}"), Json::Bool(has(v)))).collect())
+            .map(|m| {
+                m.iter()
+                    .filter(|(k, _)| !k.starts_with("has_"))
+                    .map(|(k, v)| (format!("has_{k}"), Json::Bool(has(v))))
+                    .collect()
+            })
             .unwrap_or_default();
         out.insert("map".into(), Json::Object(flags));
         return out;
@@ -117,7 +135,14 @@ pub(crate) fn safe_view(ty: &str, creds: Option<&Map<String, Json>>) -> Map<Stri
         if is_secret_field(k) {
             out.insert(format!("has_{k}"), Json::Bool(has(v)));
         } else {
-            out.insert(k.clone(), if v.is_null() { Json::String(String::new()) } else { v.clone() });
+            out.insert(
+                k.clone(),
+                if v.is_null() {
+                    Json::String(String::new())
+                } else {
+                    v.clone()
+                },
+            );
         }
     }
     out
@@ -135,16 +160,32 @@ mod tests {
     #[test]
     fn placeholder_keeps_blank_deletes_value_replaces() {
         let mut saved = CredMap::new();
-        saved.insert("n1".into(), obj(json!({"user": "bob", "password": "pw", "token": "t"})));
-        merge_node(&mut saved, "n1", "mqtt-broker", obj(json!({"user": "alice", "password": PLACEHOLDER, "token": " "})));
-        assert_eq!(saved.get("n1"), Some(&obj(json!({"user": "alice", "password": "pw"}))));
+        saved.insert(
+            "n1".into(),
+            obj(json!({"user": "bob", "password": "pw", "token": "t"})),
+        );
+        merge_node(
+            &mut saved,
+            "n1",
+            "mqtt-broker",
+            obj(json!({"user": "alice", "password": PLACEHOLDER, "token": " "})),
+        );
+        assert_eq!(
+            saved.get("n1"),
+            Some(&obj(json!({"user": "alice", "password": "pw"})))
+        );
     }
 
     #[test]
     fn subflow_instances_replace_their_set() {
         let mut saved = CredMap::new();
         saved.insert("s1".into(), obj(json!({"A": "1", "B": "2"})));
-        merge_node(&mut saved, "s1", "subflow:abc", obj(json!({"A": PLACEHOLDER})));
+        merge_node(
+            &mut saved,
+            "s1",
+            "subflow:abc",
+            obj(json!({"A": PLACEHOLDER})),
+        );
         assert_eq!(saved.get("s1"), Some(&obj(json!({"A": "1"}))));
     }
 
@@ -159,22 +200,42 @@ mod tests {
     #[test]
     fn global_config_map_keeps_unchanged_secrets() {
         let mut saved = CredMap::new();
-        saved.insert("g".into(), obj(json!({"map": {"A": "secret", "has_A": true, "B": "old", "has_B": true}})));
-        merge_node(&mut saved, "g", "global-config", obj(json!({"map": {"A": PLACEHOLDER, "has_A": true, "C": "new", "has_C": true}})));
-        assert_eq!(saved.get("g"), Some(&obj(json!({"map": {"A": "secret", "has_A": true, "C": "new", "has_C": true}}))));
+        saved.insert(
+            "g".into(),
+            obj(json!({"map": {"A": "secret", "has_A": true, "B": "old", "has_B": true}})),
+        );
+        merge_node(
+            &mut saved,
+            "g",
+            "global-config",
+            obj(json!({"map": {"A": PLACEHOLDER, "has_A": true, "C": "new", "has_C": true}})),
+        );
+        assert_eq!(
+            saved.get("g"),
+            Some(&obj(
+                json!({"map": {"A": "secret", "has_A": true, "C": "new", "has_C": true}})
+            ))
+        );
     }
 
     #[test]
     fn passwords_never_leave_the_server() {
-        let creds = obj(json!({"user": "bob", "password": "pw", "apiKey": "", "keydata": "-----BEGIN"}));
+        let creds =
+            obj(json!({"user": "bob", "password": "pw", "apiKey": "", "keydata": "-----BEGIN"}));
         assert_eq!(
             Json::Object(safe_view("mqtt-broker", Some(&creds))),
             json!({"user": "bob", "has_password": true, "has_apiKey": false, "has_keydata": true})
         );
-        assert_eq!(Json::Object(safe_view("tab", Some(&creds)))["has_user"], json!(true));
+        assert_eq!(
+            Json::Object(safe_view("tab", Some(&creds)))["has_user"],
+            json!(true)
+        );
         assert_eq!(Json::Object(safe_view("x", None)), json!({}));
         let g = obj(json!({"map": {"A": "s", "has_A": true}}));
-        assert_eq!(Json::Object(safe_view("global-config", Some(&g))), json!({"map": {"has_A": true}}));
+        assert_eq!(
+            Json::Object(safe_view("global-config", Some(&g))),
+            json!({"map": {"has_A": true}})
+        );
     }
 
     #[test]

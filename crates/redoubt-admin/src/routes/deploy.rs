@@ -34,29 +34,44 @@ pub(crate) struct Deploy {
 fn flows_error(e: FlowsError) -> ApiError {
     match e {
         FlowsError::Invalid(m) => ApiError::bad_request("invalid_flows", m),
-        FlowsError::MissingTypes(types) => {
-            ApiError::bad_request("missing_types", format!("Flows not deployed: unknown node types: {}", types.join(", ")))
-        }
+        FlowsError::MissingTypes(types) => ApiError::bad_request(
+            "missing_types",
+            format!(
+                "Flows not deployed: unknown node types: {}",
+                types.join(", ")
+            ),
+        ),
         FlowsError::Stopped => ApiError::unavailable("The runtime is stopping"),
     }
 }
 
 fn to_engine_creds(c: &CredMap) -> Map<String, Json> {
-    c.iter().map(|(k, v)| (k.clone(), Json::Object(v.clone()))).collect()
+    c.iter()
+        .map(|(k, v)| (k.clone(), Json::Object(v.clone())))
+        .collect()
 }
 
 /// Runs a deploy; returns the new revision.
 pub(crate) async fn deploy(state: &AdminState, req: Deploy) -> Result<String, ApiError> {
     let _guard = state.0.deploy_lock.lock().await;
     let old = state.deployed();
-    if let Some(rev) = &req.rev {
-        if *rev != old.rev {
-            return Err(ApiError::version_mismatch());
-        }
+    if let Some(rev) = &req.rev
+        && *rev != old.rev
+    {
+        return Err(ApiError::version_mismatch());
     }
     let (flows, creds) = prepare(&old, req.flows, req.credentials)?;
-    let report = state.engine().deploy(flows.clone(), to_engine_creds(&creds), req.kind).await.map_err(flows_error)?;
-    tracing::info!(started = report.started, kept = report.kept, invalid = report.errors.len(), "Flows deployed.");
+    let report = state
+        .engine()
+        .deploy(flows.clone(), to_engine_creds(&creds), req.kind)
+        .await
+        .map_err(flows_error)?;
+    tracing::info!(
+        started = report.started,
+        kept = report.kept,
+        invalid = report.errors.len(),
+        "Flows deployed."
+    );
     let saved = save(state, &flows, (creds != *old.credentials).then_some(&creds)).await;
     let rev = match saved {
         Ok(rev) => rev,
@@ -83,15 +98,29 @@ pub(crate) async fn reload(state: &AdminState) -> Result<String, ApiError> {
     })
     .await
     .map_err(ApiError::internal)?;
-    let (doc, creds) = loaded.map_err(|e| ApiError::bad_request("load_failed", format!("Cannot reload the flows: {e}")))?;
-    state.engine().deploy(doc.flows.clone(), to_engine_creds(&creds), DeployKind::Reload).await.map_err(flows_error)?;
+    let (doc, creds) = loaded.map_err(|e| {
+        ApiError::bad_request("load_failed", format!("Cannot reload the flows: {e}"))
+    })?;
+    state
+        .engine()
+        .deploy(
+            doc.flows.clone(),
+            to_engine_creds(&creds),
+            DeployKind::Reload,
+        )
+        .await
+        .map_err(flows_error)?;
     commit(state, doc.flows, doc.rev.clone(), creds).await;
     Ok(doc.rev)
 }
 
 /// Strips and merges credentials. Returns the flows to run and save, and
 /// the credential set.
-fn prepare(old: &Deployed, mut flows: Vec<Json>, given: Option<Map<String, Json>>) -> Result<(Vec<Json>, CredMap), ApiError> {
+fn prepare(
+    old: &Deployed,
+    mut flows: Vec<Json>,
+    given: Option<Map<String, Json>>,
+) -> Result<(Vec<Json>, CredMap), ApiError> {
     let mut creds: CredMap = (*old.credentials).clone();
     if let Some(given) = given {
         if given.contains_key("$") {
@@ -106,21 +135,39 @@ fn prepare(old: &Deployed, mut flows: Vec<Json>, given: Option<Map<String, Json>
                 Json::Object(m) => {
                     creds.insert(id, m);
                 }
-                _ => return Err(ApiError::bad_request("invalid_credentials", format!("Credentials of node {id} are not an object"))),
+                _ => {
+                    return Err(ApiError::bad_request(
+                        "invalid_credentials",
+                        format!("Credentials of node {id} are not an object"),
+                    ));
+                }
             }
         }
     }
     for (i, node) in flows.iter_mut().enumerate() {
         let Json::Object(n) = node else {
-            return Err(ApiError::bad_request("invalid_flows", format!("Flow item {i} is not an object")));
+            return Err(ApiError::bad_request(
+                "invalid_flows",
+                format!("Flow item {i} is not an object"),
+            ));
         };
-        let Some(c) = n.shift_remove("credentials") else { continue };
-        let id = n.get("id").and_then(Json::as_str).unwrap_or_default().to_string();
-        let ty = n.get("type").and_then(Json::as_str).unwrap_or_default().to_string();
-        if let Json::Object(c) = c {
-            if !id.is_empty() {
-                credentials::merge_node(&mut creds, &id, &ty, c);
-            }
+        let Some(c) = n.shift_remove("credentials") else {
+            continue;
+        };
+        let id = n
+            .get("id")
+            .and_then(Json::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let ty = n
+            .get("type")
+            .and_then(Json::as_str)
+            .unwrap_or_default()
+            .to_string();
+        if let Json::Object(c) = c
+            && !id.is_empty()
+        {
+            credentials::merge_node(&mut creds, &id, &ty, c);
         }
     }
     credentials::clean(&mut creds, &flows);
@@ -128,7 +175,11 @@ fn prepare(old: &Deployed, mut flows: Vec<Json>, given: Option<Map<String, Json>
 }
 
 /// Saves flows.json (and flows_cred.json when the credentials changed).
-async fn save(state: &AdminState, flows: &[Json], creds: Option<&CredMap>) -> Result<String, ApiError> {
+async fn save(
+    state: &AdminState,
+    flows: &[Json],
+    creds: Option<&CredMap>,
+) -> Result<String, ApiError> {
     let flows = flows.to_vec();
     let creds = creds.cloned();
     let flows_path = state.0.flows_path.clone();
@@ -150,16 +201,28 @@ async fn save(state: &AdminState, flows: &[Json], creds: Option<&CredMap>) -> Re
 /// Starts the previous flows again after a failed save.
 async fn rollback(state: &AdminState, old: &Deployed) {
     let flows = old.flows.as_ref().clone();
-    match state.engine().deploy(flows, to_engine_creds(&old.credentials), DeployKind::Full).await {
-        Ok(_) => tracing::warn!("Saving the new flows failed; the previous flows were started again."),
-        Err(e) => tracing::error!("Saving the new flows failed and the previous flows could not be restarted: {e}."),
+    match state
+        .engine()
+        .deploy(flows, to_engine_creds(&old.credentials), DeployKind::Full)
+        .await
+    {
+        Ok(_) => {
+            tracing::warn!("Saving the new flows failed; the previous flows were started again.")
+        }
+        Err(e) => tracing::error!(
+            "Saving the new flows failed and the previous flows could not be restarted: {e}."
+        ),
     }
 }
 
 /// Records the new deployment and tells the editors: stale statuses are
 /// cleared and `runtime-deploy` carries the new revision.
 async fn commit(state: &AdminState, flows: Vec<Json>, rev: String, creds: CredMap) {
-    *state.0.deployed.write() = Deployed { flows: Arc::new(flows), rev: rev.clone(), credentials: Arc::new(creds) };
+    *state.0.deployed.write() = Deployed {
+        flows: Arc::new(flows),
+        rev: rev.clone(),
+        credentials: Arc::new(creds),
+    };
     let live: std::collections::HashSet<String> = state
         .engine()
         .statuses()
@@ -173,5 +236,9 @@ async fn commit(state: &AdminState, flows: Vec<Json>, rev: String, creds: CredMa
             state.0.comms.publish(&topic, json!({}), false);
         }
     }
-    state.0.comms.publish("notification/runtime-deploy", json!({"revision": rev}), true);
+    state.0.comms.publish(
+        "notification/runtime-deploy",
+        json!({"revision": rev}),
+        true,
+    );
 }

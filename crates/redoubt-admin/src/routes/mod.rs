@@ -24,7 +24,7 @@ pub mod node_api;
 pub mod nodes;
 pub mod settings;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use crate::error::ApiError;
 use crate::state::AdminState;
@@ -41,25 +41,52 @@ pub fn admin_router(state: AdminState) -> Router {
         .route("/flows", get(flows::get_flows).post(flows::post_flows))
         .route("/flows/state", get(flows::get_state))
         .route("/flow", post(flows::post_flow))
-        .route("/flow/{id}", get(flows::get_flow).put(flows::put_flow).delete(flows::delete_flow))
+        .route(
+            "/flow/{id}",
+            get(flows::get_flow)
+                .put(flows::put_flow)
+                .delete(flows::delete_flow),
+        )
         .route("/credentials/{type}/{id}", get(flows::get_credentials))
         .route("/nodes", get(nodes::get_nodes))
         .route("/nodes/messages", get(nodes::get_messages))
         .route("/nodes/{module}", get(nodes::get_module))
         .route("/nodes/{module}/{set}", get(nodes::get_set))
-        .route("/nodes/{module}/{set}/messages", get(nodes::get_set_messages))
+        .route(
+            "/nodes/{module}/{set}/messages",
+            get(nodes::get_set_messages),
+        )
         .route("/plugins", get(nodes::get_plugins))
         .route("/plugins/messages", get(nodes::get_plugin_messages))
         .route("/settings", get(settings::get_settings))
-        .route("/settings/user", get(settings::get_user_settings).post(settings::post_user_settings))
+        .route(
+            "/settings/user",
+            get(settings::get_user_settings).post(settings::post_user_settings),
+        )
         .route("/diagnostics", get(settings::get_diagnostics))
-        .route("/context/global", get(context::get_global_all).delete(context::delete_without_key))
-        .route("/context/global/{*key}", get(context::get_global_key).delete(context::delete_global_key))
-        .route("/context/{scope}/{id}", get(context::get_scoped_all).delete(context::delete_without_key))
-        .route("/context/{scope}/{id}/{*key}", get(context::get_scoped_key).delete(context::delete_scoped_key))
+        .route(
+            "/context/global",
+            get(context::get_global_all).delete(context::delete_without_key),
+        )
+        .route(
+            "/context/global/{*key}",
+            get(context::get_global_key).delete(context::delete_global_key),
+        )
+        .route(
+            "/context/{scope}/{id}",
+            get(context::get_scoped_all).delete(context::delete_without_key),
+        )
+        .route(
+            "/context/{scope}/{id}/{*key}",
+            get(context::get_scoped_key).delete(context::delete_scoped_key),
+        )
         .route("/auth/login", get(auth::get_login))
         .route("/library/{lib}/{type}", get(library::get_root))
-        .route("/library/{lib}/{type}/{*path}", get(library::get_entry).post(library::post_entry))
+        .route("/library/{lib}/{type}/", get(library::get_root))
+        .route(
+            "/library/{lib}/{type}/{*path}",
+            get(library::get_entry).post(library::post_entry),
+        )
         .route("/inject/{id}", post(node_api::post_inject))
         .route("/debug/{state}", post(node_api::post_debug_bulk))
         .route("/debug/{id}/{state}", post(node_api::post_debug_node))
@@ -71,24 +98,42 @@ pub fn admin_router(state: AdminState) -> Router {
 /// Whether a request declared a JSON body (`application/json`, any
 /// parameters, or a `+json` type).
 pub(crate) fn is_json(headers: &HeaderMap) -> bool {
-    let Some(ct) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else { return false };
-    let essence = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+    let Some(ct) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 /// Parses a JSON request body. Only declared JSON is accepted: a
 /// cross-origin "simple" request (`text/plain`) must never change flows.
 pub(crate) fn json_body(headers: &HeaderMap, body: &[u8]) -> Result<Json, ApiError> {
     if !is_json(headers) {
-        return Err(ApiError::bad_request("invalid_request", "Expected a JSON body (Content-Type: application/json)"));
+        return Err(ApiError::bad_request(
+            "invalid_request",
+            "Expected a JSON body (Content-Type: application/json)",
+        ));
     }
-    serde_json::from_slice(body).map_err(|e| ApiError::bad_request("invalid_request", format!("Invalid JSON body: {e}")))
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::bad_request("invalid_request", format!("Invalid JSON body: {e}")))
 }
 
 /// Node-RED's `Node-RED-API-Version` header: absent is `v1`; only `v1`
 /// and `v2` are valid. True for v2.
 pub(crate) fn api_v2(headers: &HeaderMap) -> Result<bool, ApiError> {
-    match headers.get("Node-RED-API-Version").map(|v| v.to_str().unwrap_or("")) {
+    match headers
+        .get("Node-RED-API-Version")
+        .map(|v| v.to_str().unwrap_or(""))
+    {
         None | Some("v1") => Ok(false),
         Some("v2") => Ok(true),
         Some(_) => Err(ApiError::invalid_api_version()),
@@ -124,8 +169,13 @@ pub(crate) fn request_lang(headers: &HeaderMap, lng: Option<&str>) -> String {
 /// directory, then a rename), so a crash never leaves half a file.
 pub(crate) fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
-    let dir = path.parent().ok_or_else(|| std::io::Error::other("path has no parent directory"))?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let dir = path
+        .parent()
+        .ok_or_else(|| std::io::Error::other("path has no parent directory"))?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.{:016x}.tmp", rand_suffix()));
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
@@ -140,6 +190,9 @@ pub(crate) fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> std::io::Res
 }
 
 fn rand_suffix() -> u64 {
-    let n = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    let n = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
     (n as u64) ^ u64::from(std::process::id()).rotate_left(32)
 }

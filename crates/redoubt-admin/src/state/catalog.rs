@@ -91,7 +91,15 @@ pub const CORE_SETS: &[(&str, &[&str])] = &[
     ("mqtt", &["mqtt-broker", "mqtt in", "mqtt out"]),
     ("httpin", &["http in", "http response"]),
     ("httprequest", &["http request"]),
-    ("websocket", &["websocket in", "websocket out", "websocket-listener", "websocket-client"]),
+    (
+        "websocket",
+        &[
+            "websocket in",
+            "websocket out",
+            "websocket-listener",
+            "websocket-client",
+        ],
+    ),
     ("tcpin", &["tcp in", "tcp out", "tcp request"]),
     ("udp", &["udp in", "udp out"]),
     ("CSV", &["csv"]),
@@ -123,7 +131,9 @@ pub struct StaticCatalog {
 impl StaticCatalog {
     /// Sets reported with module version `version`.
     pub fn new(version: &str) -> StaticCatalog {
-        StaticCatalog { version: version.to_string() }
+        StaticCatalog {
+            version: version.to_string(),
+        }
     }
 }
 
@@ -134,7 +144,10 @@ pub fn set_marker(id: &str) -> String {
 
 impl NodeCatalog for StaticCatalog {
     fn sets(&self) -> Vec<NodeSetInfo> {
-        CORE_SETS.iter().map(|(name, types)| NodeSetInfo::core(name, types, &self.version)).collect()
+        CORE_SETS
+            .iter()
+            .map(|(name, types)| NodeSetInfo::core(name, types, &self.version))
+            .collect()
     }
 
     fn html(&self, ids: &[String], _lang: &str) -> String {
@@ -156,7 +169,9 @@ pub fn served_sets(catalog: &dyn NodeCatalog, implemented: &[String]) -> Vec<Nod
         .into_iter()
         .filter(|s| {
             !s.types.is_empty()
-                && s.types.iter().all(|t| ALWAYS_SERVED.contains(&t.as_str()) || implemented.iter().any(|i| i == t))
+                && s.types.iter().all(|t| {
+                    ALWAYS_SERVED.contains(&t.as_str()) || implemented.iter().any(|i| i == t)
+                })
         })
         .collect()
 }
@@ -168,8 +183,16 @@ mod tests {
     #[test]
     fn partial_sets_are_held_back_and_editor_sets_always_served() {
         let cat = StaticCatalog::new("5.0.7");
-        let implemented = vec!["inject".to_string(), "link in".to_string(), "http in".to_string(), "http response".to_string()];
-        let ids: Vec<String> = served_sets(&cat, &implemented).into_iter().map(|s| s.id).collect();
+        let implemented = vec![
+            "inject".to_string(),
+            "link in".to_string(),
+            "http in".to_string(),
+            "http response".to_string(),
+        ];
+        let ids: Vec<String> = served_sets(&cat, &implemented)
+            .into_iter()
+            .map(|s| s.id)
+            .collect();
         assert_eq!(
             ids,
             [
@@ -187,6 +210,9 @@ mod tests {
     fn static_html_is_markers_in_order() {
         let cat = StaticCatalog::new("1");
         let html = cat.html(&["node-red/a".into(), "node-red/b".into()], "en-US");
-        assert_eq!(html, "\n<!-- --- [red-module:node-red/a] --- -->\n\n<!-- --- [red-module:node-red/b] --- -->\n");
+        assert_eq!(
+            html,
+            "\n<!-- --- [red-module:node-red/a] --- -->\n\n<!-- --- [red-module:node-red/b] --- -->\n"
+        );
     }
 }

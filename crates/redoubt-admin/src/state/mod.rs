@@ -5,7 +5,9 @@
 mod catalog;
 mod settings;
 
-pub use catalog::{ALWAYS_SERVED, CORE_SETS, NodeCatalog, NodeSetInfo, StaticCatalog, served_sets, set_marker};
+pub use catalog::{
+    ALWAYS_SERVED, CORE_SETS, NodeCatalog, NodeSetInfo, StaticCatalog, served_sets, set_marker,
+};
 pub use settings::{EDITOR_LANGUAGES, EditorSettings, PALETTE_EXPLANATION, extend};
 
 use crate::comms::CommsHub;
@@ -83,7 +85,8 @@ impl AdminState {
     pub fn new(cfg: AdminConfig) -> AdminState {
         let rev = flows_rev(&cfg.flows);
         let events = cfg.engine.events();
-        let keepalive = std::time::Duration::from_millis(cfg.settings.web_socket_keep_alive_ms.max(1));
+        let keepalive =
+            std::time::Duration::from_millis(cfg.settings.web_socket_keep_alive_ms.max(1));
         let inner = Arc::new(Inner {
             engine: cfg.engine,
             flows_path: cfg.flows_path,
@@ -102,7 +105,11 @@ impl AdminState {
             user_settings_lock: tokio::sync::Mutex::new(()),
             comms: CommsHub::new(keepalive),
         });
-        inner.comms.publish("notification/runtime-deploy", json!({"revision": rev}), true);
+        inner.comms.publish(
+            "notification/runtime-deploy",
+            json!({"revision": rev}),
+            true,
+        );
         crate::comms::spawn_event_pump(Arc::downgrade(&inner), events);
         AdminState(inner)
     }
@@ -141,11 +148,17 @@ impl AdminState {
                 "text": "notification.warnings.missing-types",
                 "types": types,
             }),
-            Err(e) => json!({"state": "stop", "error": "flows-invalid", "type": "error", "text": e.to_string()}),
+            Err(e) => {
+                json!({"state": "stop", "error": "flows-invalid", "type": "error", "text": e.to_string()})
+            }
         };
         self.publish("notification/runtime-state", data, true);
         if result.is_ok() {
-            self.publish("notification/runtime-deploy", json!({"revision": self.rev()}), true);
+            self.publish(
+                "notification/runtime-deploy",
+                json!({"revision": self.rev()}),
+                true,
+            );
         }
     }
 

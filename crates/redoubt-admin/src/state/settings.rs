@@ -5,7 +5,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 
 /// The editor languages `@node-red/editor-client` 5 ships.
-pub const EDITOR_LANGUAGES: &[&str] = &["de", "en-US", "es-ES", "fr", "ja", "ko", "pt-BR", "ru", "zh-CN", "zh-TW"];
+pub const EDITOR_LANGUAGES: &[&str] = &[
+    "de", "en-US", "es-ES", "fr", "ja", "ko", "pt-BR", "ru", "zh-CN", "zh-TW",
+];
 
 /// What the admin API tells the editor about the runtime. Built by the
 /// binary from its settings file; [`Default`] is what tests use.
@@ -67,8 +69,7 @@ impl Default for EditorSettings {
 
 /// Why the palette manager is off, sent with the palette settings so an
 /// operator reading `GET /settings` sees the reason.
-pub const PALETTE_EXPLANATION: &str =
-    "redoubt runs only its built-in native nodes; installing or uploading npm node modules is not supported";
+pub const PALETTE_EXPLANATION: &str = "redoubt runs only its built-in native nodes; installing or uploading npm node modules is not supported";
 
 /// Node-RED's settings `extend`: objects merge recursively, scalars and
 /// arrays replace, `null` deletes.
@@ -99,11 +100,16 @@ impl EditorSettings {
         let mut theme = Map::new();
         theme.insert("projects".into(), serde_json::json!({"enabled": false}));
         theme.insert("tours".into(), Json::Bool(false));
-        theme.insert("codeEditor".into(), serde_json::json!({"lib": "monaco", "options": {}}));
+        theme.insert(
+            "codeEditor".into(),
+            serde_json::json!({"lib": "monaco", "options": {}}),
+        );
         extend(&mut theme, &self.editor_theme);
         // The palette manager cannot be turned back on: there is nothing
         // to install modules into.
-        let palette = theme.entry("palette").or_insert_with(|| Json::Object(Map::new()));
+        let palette = theme
+            .entry("palette")
+            .or_insert_with(|| Json::Object(Map::new()));
         if let Json::Object(p) = palette {
             p.insert("upload".into(), Json::Bool(false));
             p.insert("editable".into(), Json::Bool(false));
@@ -122,21 +128,30 @@ mod tests {
 
     #[test]
     fn extend_merges_objects_replaces_scalars_and_deletes_nulls() {
-        let mut t = json!({"a": {"x": 1, "y": 2}, "b": 1, "c": [1]}).as_object().cloned().unwrap_or_default();
+        let mut t = json!({"a": {"x": 1, "y": 2}, "b": 1, "c": [1]})
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
         let s = json!({"a": {"y": 3, "z": 4}, "b": null, "c": [2], "d": "n"});
         extend(&mut t, s.as_object().unwrap_or(&Map::new()));
-        assert_eq!(Json::Object(t), json!({"a": {"x": 1, "y": 3, "z": 4}, "c": [2], "d": "n"}));
+        assert_eq!(
+            Json::Object(t),
+            json!({"a": {"x": 1, "y": 3, "z": 4}, "c": [2], "d": "n"})
+        );
     }
 
     #[test]
     fn palette_stays_locked_whatever_the_theme_says() {
-        let mut s = EditorSettings::default();
-        s.editor_theme = json!({"palette": {"editable": true, "categories": ["a"]}, "tours": true})
-            .as_object()
-            .cloned()
-            .unwrap_or_default();
+        let theme = json!({"palette": {"editable": true, "categories": ["a"]}, "tours": true});
+        let s = EditorSettings {
+            editor_theme: theme.as_object().cloned().unwrap_or_default(),
+            ..EditorSettings::default()
+        };
         let t = Json::Object(s.editor_theme_json());
-        assert_eq!(t["palette"], json!({"editable": false, "categories": ["a"], "upload": false}));
+        assert_eq!(
+            t["palette"],
+            json!({"editable": false, "categories": ["a"], "upload": false})
+        );
         assert_eq!(t["tours"], json!(true));
         assert!(t["languages"].is_array());
     }

@@ -11,12 +11,18 @@ pub struct ContextKey {
 
 /// Parses `#:(store)::key` (or a plain key), as `RED.util.parseContextStore` does.
 pub fn parse_key(text: &str) -> ContextKey {
-    if let Some(rest) = text.strip_prefix("#:(") {
-        if let Some(end) = rest.find(")::") {
-            return ContextKey { store: Some(rest[..end].to_string()), key: rest[end + 3..].to_string() };
-        }
+    if let Some(rest) = text.strip_prefix("#:(")
+        && let Some(end) = rest.find(")::")
+    {
+        return ContextKey {
+            store: Some(rest[..end].to_string()),
+            key: rest[end + 3..].to_string(),
+        };
     }
-    ContextKey { store: None, key: text.to_string() }
+    ContextKey {
+        store: None,
+        key: text.to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -25,7 +31,19 @@ mod tests {
 
     #[test]
     fn store_prefix_is_split_off() {
-        assert_eq!(parse_key("#:(alt)::a.b"), ContextKey { store: Some("alt".into()), key: "a.b".into() });
-        assert_eq!(parse_key("plain"), ContextKey { store: None, key: "plain".into() });
+        assert_eq!(
+            parse_key("#:(alt)::a.b"),
+            ContextKey {
+                store: Some("alt".into()),
+                key: "a.b".into()
+            }
+        );
+        assert_eq!(
+            parse_key("plain"),
+            ContextKey {
+                store: None,
+                key: "plain".into()
+            }
+        );
     }
 }

@@ -15,14 +15,20 @@ pub struct MemoryStore {
 
 impl ContextStore for MemoryStore {
     fn get(&self, scope: &str, key: &str) -> Result<Option<Value>, ContextError> {
-        Ok(self.scopes.lock().get(scope).and_then(|m| m.get(key).cloned()))
+        Ok(self
+            .scopes
+            .lock()
+            .get(scope)
+            .and_then(|m| m.get(key).cloned()))
     }
 
     fn set(&self, scope: &str, key: &str, value: Option<Value>) -> Result<(), ContextError> {
         let mut s = self.scopes.lock();
         match value {
             Some(v) => {
-                s.entry(scope.to_string()).or_default().insert(key.to_string(), v);
+                s.entry(scope.to_string())
+                    .or_default()
+                    .insert(key.to_string(), v);
             }
             None => {
                 if let Some(m) = s.get_mut(scope) {
@@ -34,7 +40,12 @@ impl ContextStore for MemoryStore {
     }
 
     fn keys(&self, scope: &str) -> Result<Vec<String>, ContextError> {
-        Ok(self.scopes.lock().get(scope).map(|m| m.keys().cloned().collect()).unwrap_or_default())
+        Ok(self
+            .scopes
+            .lock()
+            .get(scope)
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default())
     }
 
     fn delete_scope(&self, scope: &str) -> Result<(), ContextError> {

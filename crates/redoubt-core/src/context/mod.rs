@@ -65,7 +65,10 @@ impl Default for ContextManager {
     fn default() -> Self {
         let mut m: IndexMap<String, Arc<dyn ContextStore>> = IndexMap::new();
         m.insert("memory".into(), Arc::new(MemoryStore::default()));
-        ContextManager { stores: Arc::new(m), default: "memory".into() }
+        ContextManager {
+            stores: Arc::new(m),
+            default: "memory".into(),
+        }
     }
 }
 
@@ -73,7 +76,10 @@ impl ContextManager {
     /// Stores by name; `default` names the store used when a key names none
     /// (Node-RED: the `default` entry, or the first store).
     pub fn new(stores: IndexMap<String, Arc<dyn ContextStore>>, default: String) -> ContextManager {
-        ContextManager { stores: Arc::new(stores), default }
+        ContextManager {
+            stores: Arc::new(stores),
+            default,
+        }
     }
 
     /// The store `name`, or the default store for `None`.
@@ -82,7 +88,9 @@ impl ContextManager {
             None | Some("default") | Some("") => self.default.as_str(),
             Some(n) => n,
         };
-        self.stores.get(n).ok_or_else(|| ContextError::UnknownStore(n.to_string()))
+        self.stores
+            .get(n)
+            .ok_or_else(|| ContextError::UnknownStore(n.to_string()))
     }
 
     /// Store names, default first as Node-RED lists them.
@@ -106,10 +114,17 @@ impl ContextManager {
     }
 
     /// Reads `key` (a property expression) from `scope` of `store`.
-    pub fn get(&self, store: Option<&str>, scope: &str, key: &str) -> Result<Option<Value>, ContextError> {
+    pub fn get(
+        &self,
+        store: Option<&str>,
+        scope: &str,
+        key: &str,
+    ) -> Result<Option<Value>, ContextError> {
         let st = self.store(store)?;
         let segs = propex::parse(key).map_err(|e| ContextError::BadKey(e.to_string()))?;
-        let Some((first, rest)) = segs.split_first() else { return Ok(None) };
+        let Some((first, rest)) = segs.split_first() else {
+            return Ok(None);
+        };
         let top = match first {
             propex::Seg::Key(k) => st.get(scope, k)?,
             propex::Seg::Index(i) => st.get(scope, &i.to_string())?,
@@ -122,10 +137,18 @@ impl ContextManager {
     }
 
     /// Sets `key` (a property expression); `None` deletes.
-    pub fn set(&self, store: Option<&str>, scope: &str, key: &str, value: Option<Value>) -> Result<(), ContextError> {
+    pub fn set(
+        &self,
+        store: Option<&str>,
+        scope: &str,
+        key: &str,
+        value: Option<Value>,
+    ) -> Result<(), ContextError> {
         let st = self.store(store)?;
         let segs = propex::parse(key).map_err(|e| ContextError::BadKey(e.to_string()))?;
-        let Some((first, rest)) = segs.split_first() else { return Ok(()) };
+        let Some((first, rest)) = segs.split_first() else {
+            return Ok(());
+        };
         let k = match first {
             propex::Seg::Key(k) => k.to_string(),
             propex::Seg::Index(i) => i.to_string(),
@@ -142,11 +165,11 @@ impl ContextManager {
                 if value.is_none() {
                     return Ok(());
                 }
-                let fresh = match rest.first() {
+
+                match rest.first() {
                     Some(propex::Seg::Index(_)) => Value::Array(crate::value::Array::new()),
                     _ => Value::new_object(),
-                };
-                fresh
+                }
             }
         };
         match value {
@@ -186,11 +209,23 @@ pub struct NodeContext {
 
 impl NodeContext {
     /// Builds a context view (tests and the admin API).
-    pub fn new(manager: ContextManager, node_scope: String, flow_scopes: Vec<String>) -> NodeContext {
-        NodeContext { manager, node_scope, flow_scopes: Arc::new(flow_scopes) }
+    pub fn new(
+        manager: ContextManager,
+        node_scope: String,
+        flow_scopes: Vec<String>,
+    ) -> NodeContext {
+        NodeContext {
+            manager,
+            node_scope,
+            flow_scopes: Arc::new(flow_scopes),
+        }
     }
 
-    fn scope_and_key<'k>(&self, scope: Scope, key: &'k str) -> Result<(String, &'k str), ContextError> {
+    fn scope_and_key<'k>(
+        &self,
+        scope: Scope,
+        key: &'k str,
+    ) -> Result<(String, &'k str), ContextError> {
         Ok(match scope {
             Scope::Node => (self.node_scope.clone(), key),
             Scope::Global => ("global".to_string(), key),
@@ -211,13 +246,24 @@ impl NodeContext {
     }
 
     /// `context/flow/global.get(key, store)`.
-    pub fn get(&self, scope: Scope, key: &str, store: Option<&str>) -> Result<Option<Value>, ContextError> {
+    pub fn get(
+        &self,
+        scope: Scope,
+        key: &str,
+        store: Option<&str>,
+    ) -> Result<Option<Value>, ContextError> {
         let (sc, k) = self.scope_and_key(scope, key)?;
         self.manager.get(store, &sc, k)
     }
 
     /// `context/flow/global.set(key, value, store)`; `None` (undefined) deletes.
-    pub fn set(&self, scope: Scope, key: &str, value: Option<Value>, store: Option<&str>) -> Result<(), ContextError> {
+    pub fn set(
+        &self,
+        scope: Scope,
+        key: &str,
+        value: Option<Value>,
+        store: Option<&str>,
+    ) -> Result<(), ContextError> {
         let (sc, k) = self.scope_and_key(scope, key)?;
         self.manager.set(store, &sc, k, value)
     }

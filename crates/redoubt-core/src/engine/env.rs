@@ -21,7 +21,12 @@ pub struct EnvScope {
 impl EnvScope {
     /// The root scope, reading the process environment through `global`.
     pub fn root(global: GlobalEnv) -> Arc<EnvScope> {
-        Arc::new(EnvScope { vars: IndexMap::new(), builtins: IndexMap::new(), parent: None, global: Some(global) })
+        Arc::new(EnvScope {
+            vars: IndexMap::new(),
+            builtins: IndexMap::new(),
+            parent: None,
+            global: Some(global),
+        })
     }
 
     /// A child scope with its variables and builtins.
@@ -30,7 +35,12 @@ impl EnvScope {
         vars: IndexMap<String, Value>,
         builtins: IndexMap<&'static str, Value>,
     ) -> Arc<EnvScope> {
-        Arc::new(EnvScope { vars, builtins, parent: Some(parent.clone()), global: None })
+        Arc::new(EnvScope {
+            vars,
+            builtins,
+            parent: Some(parent.clone()),
+            global: None,
+        })
     }
 
     /// Looks `name` up as `RED.util.getSetting(node, name)` does.
@@ -54,10 +64,8 @@ impl EnvScope {
             Some(rest) => (false, rest),
             None => (true, name),
         };
-        if own {
-            if let Some(v) = self.vars.get(key) {
-                return Some(v.clone());
-            }
+        if own && let Some(v) = self.vars.get(key) {
+            return Some(v.clone());
         }
         match &self.parent {
             Some(p) => p.lookup(key),

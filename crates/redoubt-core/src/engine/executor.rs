@@ -96,7 +96,9 @@ impl Executor {
             }
             let mut budget = 1024;
             while budget > 0 {
-                let Some((to, msg)) = self.queue.pop_front() else { break };
+                let Some((to, msg)) = self.queue.pop_front() else {
+                    break;
+                };
                 self.deliver(to, msg);
                 budget -= 1;
             }
@@ -115,14 +117,22 @@ impl Executor {
                 }
             }
             Command::InputById(id, msg, reply) => {
-                let found = self.by_id.get(id.as_str()).copied().filter(|i| self.slots[*i].node.is_some());
+                let found = self
+                    .by_id
+                    .get(id.as_str())
+                    .copied()
+                    .filter(|i| self.slots[*i].node.is_some());
                 if let Some(i) = found {
                     self.queue.push_back((i, msg));
                 }
                 let _ = reply.send(found.is_some());
             }
             Command::EventById(id, ev, reply) => {
-                let found = self.by_id.get(id.as_str()).copied().filter(|i| self.slots[*i].node.is_some());
+                let found = self
+                    .by_id
+                    .get(id.as_str())
+                    .copied()
+                    .filter(|i| self.slots[*i].node.is_some());
                 if let Some(i) = found {
                     self.event(i, ev);
                 }
@@ -184,8 +194,12 @@ impl Executor {
     }
 
     fn deliver(&mut self, to: usize, msg: Msg) {
-        let Some(slot) = self.slots.get_mut(to) else { return };
-        let Some(node) = slot.node.as_mut() else { return };
+        let Some(slot) = self.slots.get_mut(to) else {
+            return;
+        };
+        let Some(node) = slot.node.as_mut() else {
+            return;
+        };
         let mut cx = NodeCtx {
             info: &slot.info,
             shared: &self.shared,
@@ -205,8 +219,12 @@ impl Executor {
     }
 
     fn event(&mut self, to: usize, ev: NodeEvent) {
-        let Some(slot) = self.slots.get_mut(to) else { return };
-        let Some(node) = slot.node.as_mut() else { return };
+        let Some(slot) = self.slots.get_mut(to) else {
+            return;
+        };
+        let Some(node) = slot.node.as_mut() else {
+            return;
+        };
         let mut cx = NodeCtx {
             info: &slot.info,
             shared: &self.shared,
@@ -267,14 +285,20 @@ impl Executor {
     }
 
     fn route(&mut self, from: usize, port: usize, msg: Msg) {
-        let Some(targets) = self.slots[from].wires.get(port) else { return };
+        let Some(targets) = self.slots[from].wires.get(port) else {
+            return;
+        };
         match targets.len() {
             0 => {}
             1 => self.queue.push_back((targets[0], msg)),
             _ => {
                 let targets = targets.clone();
                 for (k, t) in targets.iter().enumerate() {
-                    let m = if k == 0 { msg.clone() } else { msg.deep_clone() };
+                    let m = if k == 0 {
+                        msg.clone()
+                    } else {
+                        msg.deep_clone()
+                    };
                     self.queue.push_back((*t, m));
                 }
             }
@@ -284,13 +308,30 @@ impl Executor {
     fn status(&mut self, from: usize, st: Status) {
         let info = self.slots[from].info.clone();
         self.slots[from].status = Some(st.clone());
-        let _ = self.shared.events.send(RuntimeEvent::Status { id: info.id.to_string(), status: st.clone() });
+        let _ = self.shared.events.send(RuntimeEvent::Status {
+            id: info.id.to_string(),
+            status: st.clone(),
+        });
         self.handle_status(&info, &info.flow.id, info.g.as_ref(), &info.id, &st);
     }
 
-    fn handle_status(&mut self, source: &NodeInfo, flow: &str, g: Option<&Str>, reporter: &str, st: &Status) -> bool {
-        let Some(fr) = self.routes.flows.get(flow) else { return false };
-        let targets: Vec<usize> = self.routes.candidates(&fr.status, reporter, g).iter().map(|l| l.slot).collect();
+    fn handle_status(
+        &mut self,
+        source: &NodeInfo,
+        flow: &str,
+        g: Option<&Str>,
+        reporter: &str,
+        st: &Status,
+    ) -> bool {
+        let Some(fr) = self.routes.flows.get(flow) else {
+            return false;
+        };
+        let targets: Vec<usize> = self
+            .routes
+            .candidates(&fr.status, reporter, g)
+            .iter()
+            .map(|l| l.slot)
+            .collect();
         let parent = fr.parent.clone();
         let inst = fr.instance_slot;
         let mut handled = false;
@@ -308,11 +349,9 @@ impl Executor {
             self.queue.push_back((t, m));
             handled = true;
         }
-        if !handled {
-            if let (Some(p), Some(i)) = (parent, inst) {
-                let iinfo = self.slots[i].info.clone();
-                return self.handle_status(source, &p, iinfo.g.as_ref(), &iinfo.id, st);
-            }
+        if !handled && let (Some(p), Some(i)) = (parent, inst) {
+            let iinfo = self.slots[i].info.clone();
+            return self.handle_status(source, &p, iinfo.g.as_ref(), &iinfo.id, st);
         }
         handled
     }
@@ -322,21 +361,33 @@ impl Executor {
         let sinfo = self.slots[source].info.clone();
         let rinfo = self.slots[reporter].info.clone();
         let mut count = 1.0;
-        if let Some(Value::Object(e)) = msg.get("error") {
-            if let Some(Value::Object(src)) = e.get("source") {
-                if src.get("id").and_then(|v| v.as_str().map(|s| s == &*sinfo.id)) == Some(true) {
-                    count = src.get("count").map(|c| c.to_number()).unwrap_or(0.0) + 1.0;
-                    if count >= 10.0 {
-                        self.shared.log(&sinfo, LogLevel::Warn, "Message exceeded maximum number of catches");
-                        return false;
-                    }
-                }
+        if let Some(Value::Object(e)) = msg.get("error")
+            && let Some(Value::Object(src)) = e.get("source")
+            && src
+                .get("id")
+                .and_then(|v| v.as_str().map(|s| s == &*sinfo.id))
+                == Some(true)
+        {
+            count = src.get("count").map(|c| c.to_number()).unwrap_or(0.0) + 1.0;
+            if count >= 10.0 {
+                self.shared.log(
+                    &sinfo,
+                    LogLevel::Warn,
+                    "Message exceeded maximum number of catches",
+                );
+                return false;
             }
         }
         let flow = rinfo.z.clone();
-        let Some(fr) = self.routes.flows.get(&flow) else { return false };
-        let cands: Vec<Listener> =
-            self.routes.candidates(&fr.catch, &rinfo.id, rinfo.g.as_ref()).into_iter().cloned().collect();
+        let Some(fr) = self.routes.flows.get(&flow) else {
+            return false;
+        };
+        let cands: Vec<Listener> = self
+            .routes
+            .candidates(&fr.catch, &rinfo.id, rinfo.g.as_ref())
+            .into_iter()
+            .cloned()
+            .collect();
         let parent = fr.parent.clone();
         let inst = fr.instance_slot;
         let mut handled = false;
@@ -370,17 +421,17 @@ impl Executor {
             self.queue.push_back((c.slot, em));
             handled = true;
         }
-        if !handled {
-            if let (Some(_), Some(i)) = (parent, inst) {
-                return self.handle_error(source, i, err, msg);
-            }
+        if !handled && let (Some(_), Some(i)) = (parent, inst) {
+            return self.handle_error(source, i, err, msg);
         }
         handled
     }
 
     fn complete(&mut self, from: usize, msg: &Msg) {
         let info = &self.slots[from].info;
-        let Some(targets) = self.routes.complete.get(&info.id) else { return };
+        let Some(targets) = self.routes.complete.get(&info.id) else {
+            return;
+        };
         let targets = targets.clone();
         let info = info.clone();
         for t in targets {
@@ -426,17 +477,28 @@ impl Executor {
         if let Err(e) = self.shared.context.flush_all() {
             tracing::error!("Flushing context failed: {e}.");
         }
-        let _ = self.shared.events.send(RuntimeEvent::FlowsState { state: "stop" });
+        let _ = self
+            .shared
+            .events
+            .send(RuntimeEvent::FlowsState { state: "stop" });
     }
 
     fn deploy(&mut self, req: DeployRequest) -> Result<DeployReport, FlowsError> {
-        let plan = plan::build_plan(&req.flows, &req.credentials, &self.registry, &self.shared.env_root)?;
+        let plan = plan::build_plan(
+            &req.flows,
+            &req.credentials,
+            &self.registry,
+            &self.shared.env_root,
+        )?;
         if !plan.missing.is_empty() {
             return Err(FlowsError::MissingTypes(plan.missing));
         }
         // Decide what survives.
-        let new_digests: HashMap<&str, (&str, &str)> =
-            plan.nodes.iter().map(|n| (&*n.cfg.id, (n.digest.as_str(), &*n.tab))).collect();
+        let new_digests: HashMap<&str, (&str, &str)> = plan
+            .nodes
+            .iter()
+            .map(|n| (&*n.cfg.id, (n.digest.as_str(), &*n.tab)))
+            .collect();
         let changed_tabs: HashSet<Str> = match req.kind {
             DeployKind::Flows => {
                 let mut t = HashSet::new();
@@ -482,7 +544,10 @@ impl Executor {
         }
         self.slots.clear();
         let report = self.install(plan, kept);
-        let _ = self.shared.events.send(RuntimeEvent::FlowsState { state: "start" });
+        let _ = self
+            .shared
+            .events
+            .send(RuntimeEvent::FlowsState { state: "start" });
         Ok(report)
     }
 
@@ -496,13 +561,17 @@ impl Executor {
             }
         }
         // Config nodes first, then flow nodes, in flows.json order.
-        let mut order: Vec<&plan::PlannedNode> = plan.nodes.iter().filter(|n| n.is_config).collect();
+        let mut order: Vec<&plan::PlannedNode> =
+            plan.nodes.iter().filter(|n| n.is_config).collect();
         order.extend(plan.nodes.iter().filter(|n| !n.is_config));
         for p in order {
             if let Some(s) = kept.remove(&p.cfg.id) {
                 report.kept += 1;
                 self.by_id.insert(s.info.id.clone(), self.slots.len());
-                self.slots.push(Slot { wire_ids: p.wires.clone(), ..s });
+                self.slots.push(Slot {
+                    wire_ids: p.wires.clone(),
+                    ..s
+                });
                 continue;
             }
             let info = Arc::new(NodeInfo {
@@ -519,7 +588,9 @@ impl Executor {
                 instance: INSTANCE.fetch_add(1, Ordering::Relaxed),
             });
             let built: Result<Box<dyn Node>, ConfigError> = match &p.builtin {
-                Some(Builtin::SubflowInstance) => Ok(Box::new(super::subflow_port::SubflowInstance)),
+                Some(Builtin::SubflowInstance) => {
+                    Ok(Box::new(super::subflow_port::SubflowInstance))
+                }
                 None => match self.registry.get(&p.cfg.type_name) {
                     Some(t) => {
                         let lookup = |id: &str| configs.get(id).cloned();
@@ -531,7 +602,10 @@ impl Executor {
                         };
                         t.build(&p.cfg, &bcx)
                     }
-                    None => Err(ConfigError::field("type", format!("unknown type {}", p.cfg.type_name))),
+                    None => Err(ConfigError::field(
+                        "type",
+                        format!("unknown type {}", p.cfg.type_name),
+                    )),
                 },
             };
             let node = match built {
@@ -571,7 +645,11 @@ impl Executor {
             let wires: Vec<Vec<usize>> = self.slots[i]
                 .wire_ids
                 .iter()
-                .map(|port| port.iter().filter_map(|id| self.by_id.get(id).copied()).collect())
+                .map(|port| {
+                    port.iter()
+                        .filter_map(|id| self.by_id.get(id).copied())
+                        .collect()
+                })
                 .collect();
             self.slots[i].wires = wires;
         }
@@ -580,12 +658,20 @@ impl Executor {
             .slots
             .iter()
             .filter(|s| s.node.is_some())
-            .map(|s| (s.info.type_name.clone(), s.info.id.clone(), s.info.name.clone()))
+            .map(|s| {
+                (
+                    s.info.type_name.clone(),
+                    s.info.id.clone(),
+                    s.info.name.clone(),
+                )
+            })
             .collect();
         report.started = fresh.len();
         for i in fresh {
             let slot = &mut self.slots[i];
-            let Some(node) = slot.node.as_mut() else { continue };
+            let Some(node) = slot.node.as_mut() else {
+                continue;
+            };
             let mut cx = NodeCtx {
                 info: &slot.info,
                 shared: &self.shared,
@@ -603,11 +689,24 @@ impl Executor {
     }
 
     fn build_routes(&mut self, plan: &Plan) {
-        let mut routes = Routes { groups: plan.groups.clone(), ..Routes::default() };
+        let mut routes = Routes {
+            groups: plan.groups.clone(),
+            ..Routes::default()
+        };
         for f in &plan.flows {
             let parent = f.parent.as_ref().map(|p| p.id.clone());
-            let instance_slot = f.subflow_instance.as_ref().and_then(|id| self.by_id.get(id).copied());
-            routes.flows.insert(f.id.clone(), FlowRoutes { parent, instance_slot, ..FlowRoutes::default() });
+            let instance_slot = f
+                .subflow_instance
+                .as_ref()
+                .and_then(|id| self.by_id.get(id).copied());
+            routes.flows.insert(
+                f.id.clone(),
+                FlowRoutes {
+                    parent,
+                    instance_slot,
+                    ..FlowRoutes::default()
+                },
+            );
         }
         for (i, s) in self.slots.iter().enumerate() {
             let ty = &*s.info.type_name;
@@ -617,7 +716,11 @@ impl Executor {
             let raw = &s.info.config.raw;
             let scope = match raw.get("scope") {
                 Some(serde_json::Value::Array(ids)) => {
-                    let prefix = s.info.alias.as_ref().and_then(|a| s.info.id.strip_suffix(&**a));
+                    let prefix = s
+                        .info
+                        .alias
+                        .as_ref()
+                        .and_then(|a| s.info.id.strip_suffix(&**a));
                     Scope::Nodes(
                         ids.iter()
                             .filter_map(|v| v.as_str())
@@ -639,8 +742,16 @@ impl Executor {
                 }
                 continue;
             }
-            let uncaught = raw.get("uncaught").and_then(|v| v.as_bool()).unwrap_or(false);
-            let l = Listener { slot: i, scope, uncaught, g: s.info.g.clone() };
+            let uncaught = raw
+                .get("uncaught")
+                .and_then(|v| v.as_bool())
+                .unwrap_or(false);
+            let l = Listener {
+                slot: i,
+                scope,
+                uncaught,
+                g: s.info.g.clone(),
+            };
             if let Some(fr) = routes.flows.get_mut(&s.info.z) {
                 if ty == "catch" {
                     fr.catch.push(l);

@@ -57,7 +57,10 @@ pub struct NodeInfo {
 
 impl NodeInfo {
     pub(crate) fn key(&self) -> NodeKey {
-        NodeKey { id: self.id.clone(), instance: self.instance }
+        NodeKey {
+            id: self.id.clone(),
+            instance: self.instance,
+        }
     }
 
     pub(crate) fn context(&self, shared: &Shared) -> NodeContext {
@@ -71,12 +74,19 @@ impl NodeInfo {
 
     /// The label Node-RED logs with: the name, or the id.
     pub fn label(&self) -> &str {
-        if self.name.is_empty() { &self.id } else { &self.name }
+        if self.name.is_empty() {
+            &self.id
+        } else {
+            &self.name
+        }
     }
 }
 
 impl std::fmt::Debug for NodeInfo {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NodeInfo").field("id", &self.id).field("type", &self.type_name).finish()
+        f.debug_struct("NodeInfo")
+            .field("id", &self.id)
+            .field("type", &self.type_name)
+            .finish()
     }
 }

@@ -9,9 +9,9 @@
 
 mod env;
 mod executor;
-mod routing;
 mod info;
 mod plan;
+mod routing;
 mod services;
 mod subflow_port;
 
@@ -118,7 +118,10 @@ pub(crate) enum Command {
     InputById(String, Msg, oneshot::Sender<bool>),
     EventById(String, NodeEvent, oneshot::Sender<bool>),
     Statuses(oneshot::Sender<Vec<(String, Status)>>),
-    Deploy(Box<plan::DeployRequest>, oneshot::Sender<Result<DeployReport, FlowsError>>),
+    Deploy(
+        Box<plan::DeployRequest>,
+        oneshot::Sender<Result<DeployReport, FlowsError>>,
+    ),
     Stop(oneshot::Sender<()>),
 }
 
@@ -143,7 +146,10 @@ impl Shared {
 
     pub(crate) fn find_nodes(&self, type_name: &str, id_or_name: &str) -> Vec<String> {
         let dir = self.directory.read();
-        if let Some((_, id, _)) = dir.iter().find(|(t, id, _)| &**t == type_name && &**id == id_or_name) {
+        if let Some((_, id, _)) = dir
+            .iter()
+            .find(|(t, id, _)| &**t == type_name && &**id == id_or_name)
+        {
             return vec![id.to_string()];
         }
         dir.iter()
@@ -153,7 +159,11 @@ impl Shared {
     }
 
     pub(crate) fn log(&self, info: &NodeInfo, level: LogLevel, text: &str) {
-        let label = if info.name.is_empty() { info.id.to_string() } else { info.name.to_string() };
+        let label = if info.name.is_empty() {
+            info.id.to_string()
+        } else {
+            info.name.to_string()
+        };
         match level {
             LogLevel::Error => tracing::error!("[{}:{}] {}", info.type_name, label, text),
             LogLevel::Warn => tracing::warn!("[{}:{}] {}", info.type_name, label, text),
@@ -196,7 +206,9 @@ impl Engine {
     pub fn start(cfg: EngineConfig) -> Engine {
         let (tx, rx) = mpsc::unbounded_channel();
         let (events, _) = broadcast::channel(1024);
-        let global: GlobalEnv = cfg.global_env.unwrap_or_else(|| Arc::new(|k: &str| std::env::var(k).ok()));
+        let global: GlobalEnv = cfg
+            .global_env
+            .unwrap_or_else(|| Arc::new(|k: &str| std::env::var(k).ok()));
         let shared = Arc::new(Shared {
             tx,
             context: cfg.context,
@@ -225,7 +237,11 @@ impl Engine {
         kind: DeployKind,
     ) -> Result<DeployReport, FlowsError> {
         let (tx, rx) = oneshot::channel();
-        let req = plan::DeployRequest { flows, credentials, kind };
+        let req = plan::DeployRequest {
+            flows,
+            credentials,
+            kind,
+        };
         self.shared.command(Command::Deploy(Box::new(req), tx));
         rx.await.map_err(|_| FlowsError::Stopped)?
     }
@@ -234,7 +250,8 @@ impl Engine {
     /// and tests). False when no such node runs.
     pub async fn input(&self, id: &str, msg: Msg) -> bool {
         let (tx, rx) = oneshot::channel();
-        self.shared.command(Command::InputById(id.to_string(), msg, tx));
+        self.shared
+            .command(Command::InputById(id.to_string(), msg, tx));
         rx.await.unwrap_or(false)
     }
 
@@ -242,7 +259,8 @@ impl Engine {
     /// debug node, for example). False when no such node runs.
     pub async fn event(&self, id: &str, ev: NodeEvent) -> bool {
         let (tx, rx) = oneshot::channel();
-        self.shared.command(Command::EventById(id.to_string(), ev, tx));
+        self.shared
+            .command(Command::EventById(id.to_string(), ev, tx));
         rx.await.unwrap_or(false)
     }
 

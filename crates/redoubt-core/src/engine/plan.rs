@@ -126,10 +126,16 @@ pub(crate) fn build_plan(
         };
         let id = match m.get("id") {
             Some(Json::String(s)) if !s.is_empty() => s.clone(),
-            _ => return Err(FlowsError::Invalid(format!("item {i} has no string \"id\""))),
+            _ => {
+                return Err(FlowsError::Invalid(format!(
+                    "item {i} has no string \"id\""
+                )));
+            }
         };
         if !matches!(m.get("type"), Some(Json::String(_))) {
-            return Err(FlowsError::Invalid(format!("node {id} has no string \"type\"")));
+            return Err(FlowsError::Invalid(format!(
+                "node {id} has no string \"type\""
+            )));
         }
         if !ids.insert(id.clone()) {
             return Err(FlowsError::Invalid(format!("duplicate node id {id}")));
@@ -167,7 +173,11 @@ pub(crate) fn build_plan(
         }
     }
     // Nodes whose z names no tab or subflow get an implicit tab, as in Node-RED.
-    let known: HashSet<String> = tabs.iter().map(|t| s(t.get("id"))).chain(cx.subflows.keys().cloned()).collect();
+    let known: HashSet<String> = tabs
+        .iter()
+        .map(|t| s(t.get("id")))
+        .chain(cx.subflows.keys().cloned())
+        .collect();
     let mut implicit: Vec<Map<String, Json>> = Vec::new();
     for z in cx.by_z.keys() {
         if !known.contains(z) {
@@ -234,9 +244,23 @@ pub(crate) fn build_plan(
         cx.flows.push(flow.clone());
         let env_digest = t.get("env").map(|e| e.to_string()).unwrap_or_default();
         let members = cx.by_z.get(&*id).cloned().unwrap_or_default();
-        expand(&mut cx, &members, &flow, &env, None, &env_digest, &id, &HashMap::new())?;
+        expand(
+            &mut cx,
+            &members,
+            &flow,
+            &env,
+            None,
+            &env_digest,
+            &id,
+            &HashMap::new(),
+        )?;
     }
-    Ok(Plan { nodes: cx.out, flows: cx.flows, groups: cx.groups, missing: cx.missing })
+    Ok(Plan {
+        nodes: cx.out,
+        flows: cx.flows,
+        groups: cx.groups,
+        missing: cx.missing,
+    })
 }
 
 fn check_types(cx: &mut Ctx<'_>, nodes: &[&Map<String, Json>]) {
@@ -256,9 +280,15 @@ fn check_types(cx: &mut Ctx<'_>, nodes: &[&Map<String, Json>]) {
 }
 
 /// Evaluates a tab/group/subflow `env` list in the parent scope.
-fn eval_env_list(list: Option<&Json>, parent: &Arc<EnvScope>, creds: Option<&Json>) -> IndexMap<String, Value> {
+fn eval_env_list(
+    list: Option<&Json>,
+    parent: &Arc<EnvScope>,
+    creds: Option<&Json>,
+) -> IndexMap<String, Value> {
     let mut vars = IndexMap::new();
-    let Some(Json::Array(items)) = list else { return vars };
+    let Some(Json::Array(items)) = list else {
+        return vars;
+    };
     for it in items {
         let name = s(it.get("name"));
         if name.is_empty() {
@@ -272,7 +302,12 @@ fn eval_env_list(list: Option<&Json>, parent: &Arc<EnvScope>, creds: Option<&Jso
             other => other.to_string(),
         };
         let v = match ty.as_str() {
-            "num" => Value::Number(crate::value::from_json_str(&text).ok().map(|v| v.to_number()).unwrap_or_else(|| Value::str(&text).to_number())),
+            "num" => Value::Number(
+                crate::value::from_json_str(&text)
+                    .ok()
+                    .map(|v| v.to_number())
+                    .unwrap_or_else(|| Value::str(&text).to_number()),
+            ),
             "bool" => Value::Bool(text == "true"),
             "json" => crate::value::from_json_str(&text).unwrap_or_else(|_| Value::str(&text)),
             "env" => {
@@ -287,7 +322,9 @@ fn eval_env_list(list: Option<&Json>, parent: &Arc<EnvScope>, creds: Option<&Jso
                 .and_then(|c| c.get(&name))
                 .map(crate::value::from_serde)
                 .unwrap_or_default(),
-            "jsonata" => crate::expr::jsonata::eval_env_expression(&text, parent).unwrap_or_default(),
+            "jsonata" => {
+                crate::expr::jsonata::eval_env_expression(&text, parent).unwrap_or_default()
+            }
             "bin" => crate::typed::parse_bin(&text).unwrap_or_default(),
             _ => Value::str(&text),
         };
@@ -309,8 +346,13 @@ fn group_env(
     if let Some(e) = cache.get(g) {
         return e.clone();
     }
-    let group = members.iter().find(|n| s(n.get("id")) == g && s(n.get("type")) == "group").copied();
-    let Some(group) = group else { return flow_env.clone() };
+    let group = members
+        .iter()
+        .find(|n| s(n.get("id")) == g && s(n.get("type")) == "group")
+        .copied();
+    let Some(group) = group else {
+        return flow_env.clone();
+    };
     let parent_g = group.get("g").and_then(Json::as_str).map(str::to_string);
     let parent = group_env(cx, parent_g.as_deref(), members, flow_env, cache, prefix);
     let mut builtins = IndexMap::new();
@@ -318,7 +360,10 @@ fn group_env(
     builtins.insert("NR_GROUP_ID", Value::str(&map_id(prefix, g)));
     let vars = eval_env_list(group.get("env"), &parent, cx.creds.get(g));
     let e = EnvScope::child(&parent, vars, builtins);
-    cx.groups.insert(Str::from(map_id(prefix, g)), parent_g.map(|p| Str::from(map_id(prefix, &p))));
+    cx.groups.insert(
+        Str::from(map_id(prefix, g)),
+        parent_g.map(|p| Str::from(map_id(prefix, &p))),
+    );
     cache.insert(g.to_string(), e.clone());
     e
 }
@@ -331,7 +376,12 @@ fn map_id(prefix: Option<&str>, id: &str) -> String {
 }
 
 /// Builds a NodeConfig with ids mapped and `${VAR}` properties substituted.
-fn config_from(n: &Map<String, Json>, prefix: Option<&str>, env: &Arc<EnvScope>, z: Option<&str>) -> NodeConfig {
+fn config_from(
+    n: &Map<String, Json>,
+    prefix: Option<&str>,
+    env: &Arc<EnvScope>,
+    z: Option<&str>,
+) -> NodeConfig {
     let orig = s(n.get("id"));
     let id = map_id(prefix, &orig);
     let mut raw = n.clone();
@@ -362,14 +412,12 @@ fn config_from(n: &Map<String, Json>, prefix: Option<&str>, env: &Arc<EnvScope>,
 fn map_env_props(v: &mut Json, env: &Arc<EnvScope>, node: &(String, String)) {
     match v {
         Json::String(text) => {
-            let name = if text.starts_with("${") && text.ends_with('}') {
-                Some(&text[2..text.len() - 1])
-            } else if text.starts_with("$(") && text.ends_with(')') {
-                Some(&text[2..text.len() - 1])
-            } else {
-                None
-            };
-            if let Some(name) = name.filter(|n| !n.is_empty() && !n.chars().any(char::is_whitespace)) {
+            let whole = (text.starts_with("${") && text.ends_with('}'))
+                || (text.starts_with("$(") && text.ends_with(')'));
+            let name = whole.then(|| &text[2..text.len() - 1]);
+            if let Some(name) =
+                name.filter(|n| !n.is_empty() && !n.chars().any(char::is_whitespace))
+            {
                 let val = match name {
                     "NR_NODE_NAME" => Some(Value::str(&node.0)),
                     "NR_NODE_ID" => Some(Value::str(&node.1)),
@@ -387,11 +435,17 @@ fn map_env_props(v: &mut Json, env: &Arc<EnvScope>, node: &(String, String)) {
 }
 
 fn wires_of(n: &Map<String, Json>, prefix: Option<&str>) -> Vec<Vec<Str>> {
-    let Some(Json::Array(ports)) = n.get("wires") else { return vec![] };
+    let Some(Json::Array(ports)) = n.get("wires") else {
+        return vec![];
+    };
     ports
         .iter()
         .map(|p| match p {
-            Json::Array(ts) => ts.iter().filter_map(Json::as_str).map(|t| Str::from(map_id(prefix, t))).collect(),
+            Json::Array(ts) => ts
+                .iter()
+                .filter_map(Json::as_str)
+                .map(|t| Str::from(map_id(prefix, t)))
+                .collect(),
             _ => vec![],
         })
         .collect()
@@ -412,18 +466,32 @@ fn expand(
 ) -> Result<(), FlowsError> {
     cx.depth += 1;
     if cx.depth > 32 {
-        return Err(FlowsError::Invalid(format!("subflows nested too deeply in {}", flow.id)));
+        return Err(FlowsError::Invalid(format!(
+            "subflows nested too deeply in {}",
+            flow.id
+        )));
     }
     let mut genv_cache = HashMap::new();
-    let config_ids: HashSet<String> =
-        members.iter().filter(|n| !has_xy(n) && s(n.get("type")) != "group").map(|n| s(n.get("id"))).collect();
+    let config_ids: HashSet<String> = members
+        .iter()
+        .filter(|n| !has_xy(n) && s(n.get("type")) != "group")
+        .map(|n| s(n.get("id")))
+        .collect();
     // link wiring: link out -> link in targets, from both sides
     let mut link_targets: HashMap<String, Vec<String>> = HashMap::new();
     for n in members {
         let ty = s(n.get("type"));
         let id = s(n.get("id"));
-        let links: Vec<String> =
-            n.get("links").and_then(Json::as_array).map(|a| a.iter().filter_map(Json::as_str).map(str::to_string).collect()).unwrap_or_default();
+        let links: Vec<String> = n
+            .get("links")
+            .and_then(Json::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Json::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default();
         if ty == "link out" {
             let e = link_targets.entry(id).or_default();
             for l in links {
@@ -452,7 +520,14 @@ fn expand(
     for n in members {
         let ty = s(n.get("type"));
         if ty == "group" {
-            let _ = group_env(cx, Some(&s(n.get("id"))), members, flow_env, &mut genv_cache, prefix);
+            let _ = group_env(
+                cx,
+                Some(&s(n.get("id"))),
+                members,
+                flow_env,
+                &mut genv_cache,
+                prefix,
+            );
             continue;
         }
         if n.get("d").and_then(Json::as_bool) == Some(true) {
@@ -468,16 +543,21 @@ fn expand(
                 if k == "id" {
                     continue;
                 }
-                if let Json::String(sv) = v {
-                    if config_ids.contains(sv.as_str()) {
-                        *v = Json::String(map_id(prefix, sv));
-                    }
+                if let Json::String(sv) = v
+                    && config_ids.contains(sv.as_str())
+                {
+                    *v = Json::String(map_id(prefix, sv));
                 }
             }
         }
         let digest = format!("{}|{}", Json::Object((*n).clone()), env_digest);
         let path = format!("{}/{}", flow.path, orig);
-        let creds = cx.creds.get(&*cfg.id).or_else(|| cx.creds.get(&orig)).and_then(Json::as_object).cloned();
+        let creds = cx
+            .creds
+            .get(&*cfg.id)
+            .or_else(|| cx.creds.get(&orig))
+            .and_then(Json::as_object)
+            .cloned();
         if !has_xy(n) {
             // Node-RED treats a node without x/y as a config node, but still
             // creates it with its wires (so an http-in without a position works).
@@ -497,7 +577,12 @@ fn expand(
             continue;
         }
         let mut wires = if ty == "link out" && s(n.get("mode")) != "return" {
-            vec![link_targets.get(&orig).map(|t| t.iter().map(|x| Str::from(map_id(prefix, x))).collect()).unwrap_or_default()]
+            vec![
+                link_targets
+                    .get(&orig)
+                    .map(|t| t.iter().map(|x| Str::from(map_id(prefix, x))).collect())
+                    .unwrap_or_default(),
+            ]
         } else {
             wires_of(n, prefix)
         };
@@ -533,8 +618,11 @@ fn expand(
 
 /// Link in nodes anywhere that list a link out of these members.
 fn collect_cross_links(cx: &Ctx<'_>, members: &[&Map<String, Json>]) -> Vec<(String, Vec<String>)> {
-    let outs: HashSet<String> =
-        members.iter().filter(|n| s(n.get("type")) == "link out").map(|n| s(n.get("id"))).collect();
+    let outs: HashSet<String> = members
+        .iter()
+        .filter(|n| s(n.get("type")) == "link out")
+        .map(|n| s(n.get("id")))
+        .collect();
     if outs.is_empty() {
         return vec![];
     }
@@ -545,7 +633,13 @@ fn collect_cross_links(cx: &Ctx<'_>, members: &[&Map<String, Json>]) -> Vec<(Str
                 continue;
             }
             let id = s(n.get("id"));
-            for l in n.get("links").and_then(Json::as_array).into_iter().flatten().filter_map(Json::as_str) {
+            for l in n
+                .get("links")
+                .and_then(Json::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Json::as_str)
+            {
                 if outs.contains(l) {
                     res.entry(l.to_string()).or_default().push(id.clone());
                 }
@@ -574,7 +668,11 @@ fn expand_instance(
     };
     let inst_id = cfg.id.clone();
     // env: definition defaults, overridden by the instance
-    let mut env_list: Vec<Json> = def.get("env").and_then(Json::as_array).cloned().unwrap_or_default();
+    let mut env_list: Vec<Json> = def
+        .get("env")
+        .and_then(Json::as_array)
+        .cloned()
+        .unwrap_or_default();
     if let Some(Json::Array(over)) = inst.get("env") {
         for o in over {
             let name = s(o.get("name"));
@@ -590,7 +688,11 @@ fn expand_instance(
     builtins.insert("NR_SUBFLOW_NAME", Value::str(&name));
     builtins.insert("NR_SUBFLOW_ID", Value::String(inst_id.clone()));
     builtins.insert("NR_SUBFLOW_PATH", Value::str(&path));
-    let vars = eval_env_list(Some(&Json::Array(env_list.clone())), parent_env, cx.creds.get(&*inst_id));
+    let vars = eval_env_list(
+        Some(&Json::Array(env_list.clone())),
+        parent_env,
+        cx.creds.get(&*inst_id),
+    );
     let env = EnvScope::child(parent_env, vars, builtins);
     let mut scopes = vec![inst_id.to_string()];
     scopes.extend(parent_flow.context_scopes.iter().cloned());
@@ -606,7 +708,11 @@ fn expand_instance(
     // Output ports: internal node ports that feed subflow output k.
     let mut extra: HashMap<String, Vec<(usize, Vec<Str>)>> = HashMap::new();
     let mut instance_wires: Vec<Str> = Vec::new();
-    let outs = def.get("out").and_then(Json::as_array).cloned().unwrap_or_default();
+    let outs = def
+        .get("out")
+        .and_then(Json::as_array)
+        .cloned()
+        .unwrap_or_default();
     let mut add = |src: String, port: usize, targets: &[Str], inst_wires: &mut Vec<Str>| {
         if src == sf_id {
             inst_wires.extend(targets.iter().cloned());
@@ -616,14 +722,24 @@ fn expand_instance(
     };
     for (k, o) in outs.iter().enumerate() {
         let targets = wires.get(k).cloned().unwrap_or_default();
-        for w in o.get("wires").and_then(Json::as_array).into_iter().flatten() {
+        for w in o
+            .get("wires")
+            .and_then(Json::as_array)
+            .into_iter()
+            .flatten()
+        {
             let port = w.get("port").and_then(Json::as_u64).unwrap_or(0) as usize;
             add(s(w.get("id")), port, &targets, &mut instance_wires);
         }
     }
     if let Some(st) = def.get("status") {
         let targets = wires.get(outs.len()).cloned().unwrap_or_default();
-        for w in st.get("wires").and_then(Json::as_array).into_iter().flatten() {
+        for w in st
+            .get("wires")
+            .and_then(Json::as_array)
+            .into_iter()
+            .flatten()
+        {
             let port = w.get("port").and_then(Json::as_u64).unwrap_or(0) as usize;
             add(s(w.get("id")), port, &targets, &mut instance_wires);
         }
@@ -631,12 +747,21 @@ fn expand_instance(
     // Input: the instance node forwards to the input wires.
     let mut in_targets: Vec<Str> = Vec::new();
     for i in def.get("in").and_then(Json::as_array).into_iter().flatten() {
-        for w in i.get("wires").and_then(Json::as_array).into_iter().flatten() {
+        for w in i
+            .get("wires")
+            .and_then(Json::as_array)
+            .into_iter()
+            .flatten()
+        {
             in_targets.push(Str::from(format!("{inst_id}-{}", s(w.get("id")))));
         }
     }
     in_targets.extend(instance_wires);
-    let digest = format!("{}|{}", Json::Object(inst.clone()), Json::Object(def.clone()));
+    let digest = format!(
+        "{}|{}",
+        Json::Object(inst.clone()),
+        Json::Object(def.clone())
+    );
     cx.out.push(PlannedNode {
         cfg,
         flow: parent_flow.clone(),
@@ -652,5 +777,14 @@ fn expand_instance(
     });
     let members = cx.by_z.get(sf_id).cloned().unwrap_or_default();
     let env_digest = format!("{}|{}", Json::Array(env_list), inst_id);
-    expand(cx, &members, &flow, &env, Some(&inst_id), &env_digest, tab, &extra)
+    expand(
+        cx,
+        &members,
+        &flow,
+        &env,
+        Some(&inst_id),
+        &env_digest,
+        tab,
+        &extra,
+    )
 }

@@ -43,16 +43,21 @@ pub(crate) struct Routes {
 impl Routes {
     /// Candidates for an event reported by a node in group `g` with id `id`,
     /// sorted by group distance, as Node-RED orders them.
-    pub(crate) fn candidates<'a>(&self, list: &'a [Listener], id: &str, g: Option<&Str>) -> Vec<&'a Listener> {
+    pub(crate) fn candidates<'a>(
+        &self,
+        list: &'a [Listener],
+        id: &str,
+        g: Option<&Str>,
+    ) -> Vec<&'a Listener> {
         let mut out: Vec<(usize, &Listener)> = Vec::new();
         for l in list {
             if l.g.is_some() && matches!(l.scope, Scope::Group) && g.is_none() {
                 continue;
             }
-            if let Scope::Nodes(ids) = &l.scope {
-                if !ids.iter().any(|x| &**x == id) {
-                    continue;
-                }
+            if let Scope::Nodes(ids) = &l.scope
+                && !ids.iter().any(|x| &**x == id)
+            {
+                continue;
             }
             let mut distance = 0;
             if let Some(g) = g {

@@ -24,6 +24,8 @@ impl Services {
 
     /// The service of type `T`.
     pub fn get<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
-        self.map.get(&TypeId::of::<T>()).and_then(|s| s.clone().downcast::<T>().ok())
+        self.map
+            .get(&TypeId::of::<T>())
+            .and_then(|s| s.clone().downcast::<T>().ok())
     }
 }

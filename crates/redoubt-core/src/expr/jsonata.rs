@@ -51,7 +51,11 @@ pub struct JsonataEnv {
 impl JsonataEnv {
     /// The environment of a running node.
     pub fn for_node(info: &Arc<NodeInfo>, context: NodeContext) -> JsonataEnv {
-        JsonataEnv { context: Some(context), node: Some(info.clone()), env: None }
+        JsonataEnv {
+            context: Some(context),
+            node: Some(info.clone()),
+            env: None,
+        }
     }
 }
 
@@ -76,8 +80,14 @@ fn legacy_mode(src: &str) -> bool {
 impl JsonataExpr {
     /// Parses `source`.
     pub fn compile(source: &str) -> Result<JsonataExpr, ExprError> {
-        let ast = jsonata_core::parser::parse(source).map_err(|e| ExprError { message: e.to_string() })?;
-        Ok(JsonataExpr { ast, legacy: legacy_mode(source), source: source.to_string() })
+        let ast = jsonata_core::parser::parse(source).map_err(|e| ExprError {
+            message: e.to_string(),
+        })?;
+        Ok(JsonataExpr {
+            ast,
+            legacy: legacy_mode(source),
+            source: source.to_string(),
+        })
     }
 
     /// The expression text.
@@ -91,7 +101,12 @@ impl JsonataExpr {
     }
 
     /// Evaluates against a message with extra `$name` bindings.
-    pub fn eval_msg_with(&self, msg: Option<&Msg>, env: &JsonataEnv, vars: &[(&str, Value)]) -> Result<Value, ExprError> {
+    pub fn eval_msg_with(
+        &self,
+        msg: Option<&Msg>,
+        env: &JsonataEnv,
+        vars: &[(&str, Value)],
+    ) -> Result<Value, ExprError> {
         let input = match msg {
             Some(m) if self.legacy => {
                 let o = Object::new();
@@ -105,7 +120,12 @@ impl JsonataExpr {
     }
 
     /// Evaluates against an arbitrary input value.
-    pub fn eval_value(&self, input: &Value, env: &JsonataEnv, vars: &[(&str, Value)]) -> Result<Value, ExprError> {
+    pub fn eval_value(
+        &self,
+        input: &Value,
+        env: &JsonataEnv,
+        vars: &[(&str, Value)],
+    ) -> Result<Value, ExprError> {
         let mut ctx = Context::new();
         for (k, v) in vars {
             ctx.bind((*k).to_string(), to_jvalue(v));
@@ -115,7 +135,9 @@ impl JsonataExpr {
         let data = to_jvalue(input);
         match ev.evaluate(&self.ast, &data) {
             Ok(v) => Ok(from_jvalue(&v)),
-            Err(e) => Err(ExprError { message: error_text(&e) }),
+            Err(e) => Err(ExprError {
+                message: error_text(&e),
+            }),
         }
     }
 }
@@ -126,13 +148,21 @@ fn error_text(e: &EvaluatorError) -> String {
 
 fn register(ev: &mut Evaluator, env: &JsonataEnv) {
     let ctx_flow = env.context.clone();
-    let r1 = ev.register_fn("flowContext", move |args: &[JValue]| Ok(ctx_get(&ctx_flow, Scope::Flow, args)));
+    let r1 = ev.register_fn("flowContext", move |args: &[JValue]| {
+        Ok(ctx_get(&ctx_flow, Scope::Flow, args))
+    });
     let ctx_global = env.context.clone();
-    let r2 = ev.register_fn("globalContext", move |args: &[JValue]| Ok(ctx_get(&ctx_global, Scope::Global, args)));
+    let r2 = ev.register_fn("globalContext", move |args: &[JValue]| {
+        Ok(ctx_get(&ctx_global, Scope::Global, args))
+    });
     let node = env.node.clone();
     let scope = env.env.clone();
     let r3 = ev.register_fn_override("env", move |args: &[JValue]| {
-        let name = args.first().and_then(|a| a.as_str()).unwrap_or("").to_string();
+        let name = args
+            .first()
+            .and_then(|a| a.as_str())
+            .unwrap_or("")
+            .to_string();
         let v = match (&node, &scope) {
             (Some(n), _) => n.env.get(&name, Some(n)),
             (None, Some(s)) => s.get(&name, None),
@@ -143,7 +173,9 @@ fn register(ev: &mut Evaluator, env: &JsonataEnv) {
             _ => JValue::from(""),
         })
     });
-    let r4 = ev.register_fn("clone", |args: &[JValue]| Ok(args.first().cloned().unwrap_or(JValue::Undefined)));
+    let r4 = ev.register_fn("clone", |args: &[JValue]| {
+        Ok(args.first().cloned().unwrap_or(JValue::Undefined))
+    });
     for r in [r1, r2, r3, r4] {
         if let Err(e) = r {
             tracing::debug!("JSONata function registration: {e}.");
@@ -152,7 +184,9 @@ fn register(ev: &mut Evaluator, env: &JsonataEnv) {
 }
 
 fn ctx_get(ctx: &Option<NodeContext>, scope: Scope, args: &[JValue]) -> JValue {
-    let Some(ctx) = ctx else { return JValue::from("") };
+    let Some(ctx) = ctx else {
+        return JValue::from("");
+    };
     let key = args.first().and_then(|a| a.as_str()).unwrap_or("");
     let store = args.get(1).and_then(|a| a.as_str()).map(str::to_string);
     let k = parse_key(key);
@@ -166,7 +200,11 @@ fn ctx_get(ctx: &Option<NodeContext>, scope: Scope, args: &[JValue]) -> JValue {
 /// Evaluates an env entry of type `jsonata` (tab, group, subflow env).
 pub fn eval_env_expression(src: &str, scope: &Arc<EnvScope>) -> Option<Value> {
     let e = JsonataExpr::compile(src).ok()?;
-    let env = JsonataEnv { context: None, node: None, env: Some(scope.clone()) };
+    let env = JsonataEnv {
+        context: None,
+        node: None,
+        env: Some(scope.clone()),
+    };
     e.eval_value(&Value::Undefined, &env, &[]).ok()
 }
 
@@ -185,13 +223,18 @@ pub fn to_jvalue(v: &Value) -> JValue {
         Value::Buffer(b) => {
             let mut m = IndexMap::new();
             m.insert("type".to_string(), JValue::from("Buffer"));
-            m.insert("data".to_string(), JValue::array(b.iter().map(|x| JValue::Number(f64::from(*x))).collect()));
+            m.insert(
+                "data".to_string(),
+                JValue::array(b.iter().map(|x| JValue::Number(f64::from(*x))).collect()),
+            );
             JValue::object(m)
         }
         Value::Array(a) => JValue::array(a.with(|items| items.iter().map(to_jvalue).collect())),
-        Value::Object(o) => {
-            JValue::object(o.with(|m| m.iter().map(|(k, v)| (k.to_string(), to_jvalue(v))).collect()))
-        }
+        Value::Object(o) => JValue::object(o.with(|m| {
+            m.iter()
+                .map(|(k, v)| (k.to_string(), to_jvalue(v)))
+                .collect()
+        })),
     }
 }
 
@@ -204,9 +247,11 @@ pub fn from_jvalue(v: &JValue) -> Value {
         JValue::Number(n) => Value::Number(*n),
         JValue::String(s) => Value::String(Str::from(&**s)),
         JValue::Array(a) => Value::Array(Array::from_vec(a.iter().map(from_jvalue).collect())),
-        JValue::Object(m) => {
-            Value::Object(m.iter().map(|(k, v)| (Str::from(k.as_str()), from_jvalue(v))).collect::<Object>())
-        }
+        JValue::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, v)| (Str::from(k.as_str()), from_jvalue(v)))
+                .collect::<Object>(),
+        ),
         // Functions and regexes have no message form; JSON.stringify drops them too.
         _ => Value::Undefined,
     }
@@ -231,14 +276,23 @@ mod tests {
         let v = e.eval_msg(Some(&m), &JsonataEnv::default()).expect("eval");
         assert_eq!(v.as_f64(), Some(68.0));
         let e = JsonataExpr::compile("msg.payload + 1").expect("compile");
-        assert_eq!(e.eval_msg(Some(&m), &JsonataEnv::default()).expect("eval").as_f64(), Some(21.0));
+        assert_eq!(
+            e.eval_msg(Some(&m), &JsonataEnv::default())
+                .expect("eval")
+                .as_f64(),
+            Some(21.0)
+        );
     }
 
     #[test]
     fn bindings_are_visible() {
         let e = JsonataExpr::compile("$A + $N").expect("compile");
         let v = e
-            .eval_value(&Value::Undefined, &JsonataEnv::default(), &[("A", Value::Number(2.0)), ("N", Value::Number(3.0))])
+            .eval_value(
+                &Value::Undefined,
+                &JsonataEnv::default(),
+                &[("A", Value::Number(2.0)), ("N", Value::Number(3.0))],
+            )
             .expect("eval");
         assert_eq!(v.as_f64(), Some(5.0));
     }

@@ -21,7 +21,11 @@ pub fn as_num(v: Option<&Json>) -> Result<Option<f64>, String> {
         Some(Json::String(s)) if s.trim().is_empty() => Ok(None),
         Some(Json::String(s)) => {
             let n = crate::value::Value::str(s).to_number();
-            if n.is_nan() { Err(format!("expected a number, got {s:?}")) } else { Ok(Some(n)) }
+            if n.is_nan() {
+                Err(format!("expected a number, got {s:?}"))
+            } else {
+                Ok(Some(n))
+            }
         }
         Some(Json::Bool(b)) => Ok(Some(if *b { 1.0 } else { 0.0 })),
         Some(other) => Err(format!("expected a number, got {other}")),

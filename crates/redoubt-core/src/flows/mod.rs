@@ -45,9 +45,17 @@ pub fn parse_flows(text: &str, file: &str) -> Result<(Vec<Json>, Option<String>)
     match v {
         Json::Array(a) => Ok((a, None)),
         Json::Object(mut o) => match o.remove("flows") {
-            Some(Json::Array(a)) => Ok((a, o.get("rev").and_then(Json::as_str).map(str::to_string))),
-            _ => Err(FlowsFileError::Shape { file: file.to_string(), message: "expected an array of nodes".into() }),
+            Some(Json::Array(a)) => {
+                Ok((a, o.get("rev").and_then(Json::as_str).map(str::to_string)))
+            }
+            _ => Err(FlowsFileError::Shape {
+                file: file.to_string(),
+                message: "expected an array of nodes".into(),
+            }),
         },
-        _ => Err(FlowsFileError::Shape { file: file.to_string(), message: "expected an array of nodes".into() }),
+        _ => Err(FlowsFileError::Shape {
+            file: file.to_string(),
+            message: "expected an array of nodes".into(),
+        }),
     }
 }

@@ -115,12 +115,14 @@ impl NodeCtx<'_> {
 
     /// `node.warn(text)`.
     pub fn warn(&self, text: &str) {
-        self.shared.log(&self.info, crate::engine::LogLevel::Warn, text);
+        self.shared
+            .log(self.info, crate::engine::LogLevel::Warn, text);
     }
 
     /// `node.log(text)`.
     pub fn log(&self, text: &str) {
-        self.shared.log(&self.info, crate::engine::LogLevel::Info, text);
+        self.shared
+            .log(self.info, crate::engine::LogLevel::Info, text);
     }
 
     /// Postpones `done()` for the message being handled; complete it later
@@ -133,7 +135,8 @@ impl NodeCtx<'_> {
 
     /// Completes a deferred message (`done()` or `done(err)`).
     pub fn complete(&mut self, pending: Pending, result: Completion) {
-        self.effects.push(Effect::Complete(pending.msg, result.err()));
+        self.effects
+            .push(Effect::Complete(pending.msg, result.err()));
     }
 
     /// This node's node/flow/global context.
@@ -143,7 +146,7 @@ impl NodeCtx<'_> {
 
     /// An environment variable as this node sees it (group, flow, subflow, process).
     pub fn env(&self, name: &str) -> Value {
-        self.info.env.get(name, Some(&self.info)).unwrap_or_default()
+        self.info.env.get(name, Some(self.info)).unwrap_or_default()
     }
 
     /// The node's identity and scopes.
@@ -199,7 +202,11 @@ impl NodeCtx<'_> {
 
     /// A handle background tasks use to act as this node.
     pub fn handle(&self) -> NodeHandle {
-        NodeHandle { shared: self.shared.clone(), key: self.info.key(), info: self.info.clone() }
+        NodeHandle {
+            shared: self.shared.clone(),
+            key: self.info.key(),
+            info: self.info.clone(),
+        }
     }
 
     /// Runtime settings.
@@ -225,7 +232,8 @@ impl NodeHandle {
 
     /// Sends `msg` on output `port`, as if the node had sent it.
     pub fn send(&self, port: usize, msg: Msg) {
-        self.shared.command(Command::Emit(self.key.clone(), port, msg));
+        self.shared
+            .command(Command::Emit(self.key.clone(), port, msg));
     }
 
     /// Delivers `msg` to this node's own input.
@@ -235,27 +243,35 @@ impl NodeHandle {
 
     /// Sets the node's status.
     pub fn status(&self, status: Status) {
-        self.shared.command(Command::Status(self.key.clone(), status));
+        self.shared
+            .command(Command::Status(self.key.clone(), status));
     }
 
     /// Reports an error, routed to Catch nodes when there is a message.
     pub fn error(&self, err: NodeError, msg: Option<Msg>) {
-        self.shared.command(Command::Error(self.key.clone(), err, msg));
+        self.shared
+            .command(Command::Error(self.key.clone(), err, msg));
     }
 
     /// Completes a deferred message.
     pub fn complete(&self, pending: Pending, result: Completion) {
-        self.shared.command(Command::Complete(self.key.clone(), pending.msg, result.err()));
+        self.shared.command(Command::Complete(
+            self.key.clone(),
+            pending.msg,
+            result.err(),
+        ));
     }
 
     /// `node.warn(text)`.
     pub fn warn(&self, text: &str) {
-        self.shared.log(&self.info, crate::engine::LogLevel::Warn, text);
+        self.shared
+            .log(&self.info, crate::engine::LogLevel::Warn, text);
     }
 
     /// `node.log(text)`.
     pub fn log(&self, text: &str) {
-        self.shared.log(&self.info, crate::engine::LogLevel::Info, text);
+        self.shared
+            .log(&self.info, crate::engine::LogLevel::Info, text);
     }
 
     /// This node's context.

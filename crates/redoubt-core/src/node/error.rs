@@ -17,7 +17,12 @@ pub struct ConfigError {
 impl ConfigError {
     /// An error for `field` with `message`; the engine fills in id and type.
     pub fn field(field: impl Into<String>, message: impl Into<String>) -> ConfigError {
-        ConfigError { node_id: String::new(), node_type: String::new(), field: field.into(), message: message.into() }
+        ConfigError {
+            node_id: String::new(),
+            node_type: String::new(),
+            field: field.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -42,7 +47,11 @@ pub struct NodeError {
 impl NodeError {
     /// An error with a message.
     pub fn new(message: impl Into<String>) -> NodeError {
-        NodeError { message: message.into(), code: None, stack: None }
+        NodeError {
+            message: message.into(),
+            code: None,
+            stack: None,
+        }
     }
 
     /// Adds a `code`.

@@ -72,7 +72,11 @@ impl BuildCtx<'_> {
 
     /// A handle to act as this node once it runs.
     pub fn handle(&self) -> NodeHandle {
-        NodeHandle { shared: self.shared.clone(), key: self.info.key(), info: self.info.clone() }
+        NodeHandle {
+            shared: self.shared.clone(),
+            key: self.info.key(),
+            info: self.info.clone(),
+        }
     }
 
     /// The node's identity and scopes.

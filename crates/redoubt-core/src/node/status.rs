@@ -16,12 +16,20 @@ pub struct Status {
 impl Status {
     /// A status with fill, shape and text.
     pub fn new(fill: &str, shape: &str, text: impl Into<String>) -> Status {
-        Status { fill: Some(fill.into()), shape: Some(shape.into()), text: Some(text.into()) }
+        Status {
+            fill: Some(fill.into()),
+            shape: Some(shape.into()),
+            text: Some(text.into()),
+        }
     }
 
     /// A status with text only.
     pub fn text(text: impl Into<String>) -> Status {
-        Status { fill: None, shape: None, text: Some(text.into()) }
+        Status {
+            fill: None,
+            shape: None,
+            text: Some(text.into()),
+        }
     }
 
     /// The empty status that clears the display.
@@ -38,9 +46,18 @@ impl Status {
     pub fn from_value(v: &Value) -> Status {
         match v {
             Value::Object(o) => Status {
-                fill: o.get("fill").filter(|v| !v.is_nullish()).map(|v| v.to_js_string()),
-                shape: o.get("shape").filter(|v| !v.is_nullish()).map(|v| v.to_js_string()),
-                text: o.get("text").filter(|v| !v.is_nullish()).map(|v| v.to_js_string()),
+                fill: o
+                    .get("fill")
+                    .filter(|v| !v.is_nullish())
+                    .map(|v| v.to_js_string()),
+                shape: o
+                    .get("shape")
+                    .filter(|v| !v.is_nullish())
+                    .map(|v| v.to_js_string()),
+                text: o
+                    .get("text")
+                    .filter(|v| !v.is_nullish())
+                    .map(|v| v.to_js_string()),
             },
             Value::String(s) => Status::text(s.to_string()),
             _ => Status::default(),

@@ -52,7 +52,8 @@ pub(crate) fn clone_in(v: &Value, seen: &mut Seen) -> Value {
             }
             let copy = Array::new();
             seen.insert(a.addr(), Copied::Arr(copy.clone()));
-            let items: Vec<Value> = a.with(|items| items.iter().map(|c| clone_in(c, seen)).collect());
+            let items: Vec<Value> =
+                a.with(|items| items.iter().map(|c| clone_in(c, seen)).collect());
             copy.with_mut(|v| *v = items);
             Value::Array(copy)
         }
@@ -71,7 +72,11 @@ pub(crate) fn clone_object(o: &Object, seen: &mut Seen, share: impl Fn(&str) -> 
     let map: Map = o.with(|m| {
         let mut out = Map::with_capacity(m.len());
         for (k, child) in m.iter() {
-            let c = if share(k) { child.clone() } else { clone_in(child, seen) };
+            let c = if share(k) {
+                child.clone()
+            } else {
+                clone_in(child, seen)
+            };
             out.insert(k.clone(), c);
         }
         out
@@ -92,8 +97,14 @@ mod tests {
         outer.insert("a", Value::Object(inner.clone()));
         let copy = Value::Object(outer).deep_clone();
         inner.insert("x", Value::Number(2.0));
-        let a = copy.as_object().and_then(|o| o.get("a")).and_then(|a| a.as_object().cloned());
-        assert_eq!(a.and_then(|a| a.get("x")).and_then(|x| x.as_f64()), Some(1.0));
+        let a = copy
+            .as_object()
+            .and_then(|o| o.get("a"))
+            .and_then(|a| a.as_object().cloned());
+        assert_eq!(
+            a.and_then(|a| a.get("x")).and_then(|x| x.as_f64()),
+            Some(1.0)
+        );
     }
 
     #[test]
@@ -102,7 +113,10 @@ mod tests {
         o.insert("self", Value::Object(o.clone()));
         let copy = Value::Object(o.clone()).deep_clone();
         let c = copy.as_object().cloned().expect("object");
-        let inner = c.get("self").and_then(|s| s.as_object().cloned()).expect("object");
+        let inner = c
+            .get("self")
+            .and_then(|s| s.as_object().cloned())
+            .expect("object");
         assert!(inner.ptr_eq(&c));
         assert!(!c.ptr_eq(&o));
     }
@@ -116,6 +130,10 @@ mod tests {
         let copy = Value::Object(outer).deep_clone();
         let c = copy.as_object().cloned().expect("object");
         let (a, b) = (c.get("a").expect("a"), c.get("b").expect("b"));
-        assert!(a.as_object().expect("obj").ptr_eq(b.as_object().expect("obj")));
+        assert!(
+            a.as_object()
+                .expect("obj")
+                .ptr_eq(b.as_object().expect("obj"))
+        );
     }
 }

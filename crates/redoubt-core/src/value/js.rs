@@ -9,7 +9,11 @@ pub fn format_number(n: f64) -> String {
         return "NaN".into();
     }
     if n.is_infinite() {
-        return if n > 0.0 { "Infinity".into() } else { "-Infinity".into() };
+        return if n > 0.0 {
+            "Infinity".into()
+        } else {
+            "-Infinity".into()
+        };
     }
     if n == 0.0 {
         return "0".into();
@@ -29,7 +33,13 @@ pub(super) fn to_js_string(v: &Value) -> String {
         Value::Array(a) => a
             .to_vec()
             .iter()
-            .map(|x| if x.is_nullish() { String::new() } else { to_js_string(x) })
+            .map(|x| {
+                if x.is_nullish() {
+                    String::new()
+                } else {
+                    to_js_string(x)
+                }
+            })
             .collect::<Vec<_>>()
             .join(","),
         Value::Object(_) | Value::Handle(_) => "[object Object]".into(),
@@ -39,7 +49,9 @@ pub(super) fn to_js_string(v: &Value) -> String {
 
 fn date_to_string(ms: f64) -> String {
     match chrono::DateTime::from_timestamp_millis(ms as i64) {
-        Some(d) => d.format("%a %b %d %Y %H:%M:%S GMT+0000 (Coordinated Universal Time)").to_string(),
+        Some(d) => d
+            .format("%a %b %d %Y %H:%M:%S GMT+0000 (Coordinated Universal Time)")
+            .to_string(),
         None => "Invalid Date".into(),
     }
 }
@@ -69,7 +81,11 @@ pub(crate) fn string_to_number(s: &str) -> f64 {
     if t.is_empty() {
         return 0.0;
     }
-    let radix = |p: &str, r: u32| i64::from_str_radix(p, r).map(|n| n as f64).unwrap_or(f64::NAN);
+    let radix = |p: &str, r: u32| {
+        i64::from_str_radix(p, r)
+            .map(|n| n as f64)
+            .unwrap_or(f64::NAN)
+    };
     if let Some(h) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
         return radix(h, 16);
     }
@@ -85,7 +101,9 @@ pub(crate) fn string_to_number(s: &str) -> f64 {
         _ => {}
     }
     // Rust accepts "inf"/"nan" spellings that JS does not.
-    if t.chars().any(|c| c.is_ascii_alphabetic() && c != 'e' && c != 'E') {
+    if t.chars()
+        .any(|c| c.is_ascii_alphabetic() && c != 'e' && c != 'E')
+    {
         return f64::NAN;
     }
     t.parse::<f64>().unwrap_or(f64::NAN)
@@ -122,13 +140,18 @@ pub fn loose_eq(a: &Value, b: &Value) -> bool {
         (_, Bool(_)) => loose_eq(a, &Number(to_number(b))),
         (Number(x), String(_)) => *x == to_number(b),
         (String(_), Number(y)) => to_number(a) == *y,
-        (Object(_) | Array(_) | Buffer(_) | Date(_) | Handle(_), Object(_) | Array(_) | Buffer(_) | Date(_) | Handle(_)) => {
-            strict_eq(a, b)
-        }
+        (
+            Object(_) | Array(_) | Buffer(_) | Date(_) | Handle(_),
+            Object(_) | Array(_) | Buffer(_) | Date(_) | Handle(_),
+        ) => strict_eq(a, b),
         // object vs primitive: ToPrimitive (toString for objects/arrays, valueOf for dates)
         (Date(ms), Number(y)) | (Number(y), Date(ms)) => ms == y,
-        (Object(_) | Array(_) | Buffer(_) | Date(_) | Handle(_), _) => loose_eq(&String(to_js_string(a).into()), b),
-        (_, Object(_) | Array(_) | Buffer(_) | Date(_) | Handle(_)) => loose_eq(a, &String(to_js_string(b).into())),
+        (Object(_) | Array(_) | Buffer(_) | Date(_) | Handle(_), _) => {
+            loose_eq(&String(to_js_string(a).into()), b)
+        }
+        (_, Object(_) | Array(_) | Buffer(_) | Date(_) | Handle(_)) => {
+            loose_eq(a, &String(to_js_string(b).into()))
+        }
     }
 }
 
@@ -152,7 +175,10 @@ mod tests {
         assert!(loose_eq(&Value::Null, &Value::Undefined));
         assert!(!loose_eq(&Value::Null, &Value::Number(0.0)));
         assert!(loose_eq(&Value::str(""), &Value::Number(0.0)));
-        assert!(loose_eq(&Value::from(vec![Value::Number(1.0), Value::Number(2.0)]), &Value::str("1,2")));
+        assert!(loose_eq(
+            &Value::from(vec![Value::Number(1.0), Value::Number(2.0)]),
+            &Value::str("1,2")
+        ));
     }
 
     #[test]

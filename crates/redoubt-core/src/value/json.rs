@@ -26,7 +26,12 @@ pub enum JsonError {
 /// `JSON.stringify(value)`. Top-level `undefined` gives `"null"`.
 pub fn to_json(v: &Value) -> Result<String, JsonError> {
     let mut out = String::new();
-    Writer { out: &mut out, indent: None, stack: HashSet::new() }.value(v, 0)?;
+    Writer {
+        out: &mut out,
+        indent: None,
+        stack: HashSet::new(),
+    }
+    .value(v, 0)?;
     Ok(out)
 }
 
@@ -34,7 +39,12 @@ pub fn to_json(v: &Value) -> Result<String, JsonError> {
 pub fn to_json_pretty(v: &Value, indent: usize) -> Result<String, JsonError> {
     let mut out = String::new();
     let pad = " ".repeat(indent);
-    Writer { out: &mut out, indent: Some(&pad), stack: HashSet::new() }.value(v, 0)?;
+    Writer {
+        out: &mut out,
+        indent: Some(&pad),
+        stack: HashSet::new(),
+    }
+    .value(v, 0)?;
     Ok(out)
 }
 
@@ -166,9 +176,11 @@ pub fn from_serde(v: &serde_json::Value) -> Value {
         serde_json::Value::Number(n) => Value::Number(n.as_f64().unwrap_or(f64::NAN)),
         serde_json::Value::String(s) => Value::str(s),
         serde_json::Value::Array(a) => Value::from(a.iter().map(from_serde).collect::<Vec<_>>()),
-        serde_json::Value::Object(m) => {
-            Value::Object(m.iter().map(|(k, v)| (Str::from(k.as_str()), from_serde(v))).collect())
-        }
+        serde_json::Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, v)| (Str::from(k.as_str()), from_serde(v)))
+                .collect(),
+        ),
     }
 }
 
@@ -244,7 +256,10 @@ mod tests {
     #[test]
     fn json_round_trip_keeps_key_order_and_number_format() {
         let v = from_json_str(r#"{"z":1,"a":[1.5,2,null],"m":{"b":true}}"#).expect("parse");
-        assert_eq!(to_json(&v).expect("json"), r#"{"z":1,"a":[1.5,2,null],"m":{"b":true}}"#);
+        assert_eq!(
+            to_json(&v).expect("json"),
+            r#"{"z":1,"a":[1.5,2,null],"m":{"b":true}}"#
+        );
     }
 
     #[test]
@@ -252,19 +267,28 @@ mod tests {
         let o = Object::new();
         o.insert("u", Value::Undefined);
         o.insert("b", Value::Buffer(bytes::Bytes::from_static(&[1, 255])));
-        assert_eq!(to_json(&Value::Object(o)).expect("json"), r#"{"b":{"type":"Buffer","data":[1,255]}}"#);
+        assert_eq!(
+            to_json(&Value::Object(o)).expect("json"),
+            r#"{"b":{"type":"Buffer","data":[1,255]}}"#
+        );
     }
 
     #[test]
     fn pretty_matches_json_stringify_indent() {
         let v = from_json_str(r#"{"a":[1,{}],"b":{}}"#).expect("parse");
-        assert_eq!(to_json_pretty(&v, 4).expect("json"), "{\n    \"a\": [\n        1,\n        {}\n    ],\n    \"b\": {}\n}");
+        assert_eq!(
+            to_json_pretty(&v, 4).expect("json"),
+            "{\n    \"a\": [\n        1,\n        {}\n    ],\n    \"b\": {}\n}"
+        );
     }
 
     #[test]
     fn circular_structures_are_an_error() {
         let o = Object::new();
         o.insert("me", Value::Object(o.clone()));
-        assert!(matches!(to_json(&Value::Object(o)), Err(JsonError::Circular)));
+        assert!(matches!(
+            to_json(&Value::Object(o)),
+            Err(JsonError::Circular)
+        ));
     }
 }

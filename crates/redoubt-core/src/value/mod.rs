@@ -21,7 +21,6 @@ pub use js::{format_number, loose_eq, strict_eq};
 pub use json::{JsonError, from_json_str, from_serde, to_json, to_json_pretty, to_serde};
 pub use object::{Map, Object};
 
-
 use std::sync::Arc;
 
 /// A shared immutable string, cheap to clone.

@@ -55,7 +55,11 @@ impl Object {
 
     /// A snapshot of the entries, in order.
     pub fn entries(&self) -> Vec<(Str, Value)> {
-        self.0.lock().iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+        self.0
+            .lock()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
     }
 
     /// Number of keys.

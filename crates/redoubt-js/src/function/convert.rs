@@ -11,6 +11,7 @@
 use bytes::Bytes;
 use redoubt_core::value::{Array as RArray, Handle, Map, Object as RObject, Value};
 use rquickjs::function::This;
+use rquickjs::object::Property;
 use rquickjs::{Array, Ctx, Function, Object, Type, TypedArray, Value as JsValue};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -178,7 +179,13 @@ impl<'a, 'js> ToJs<'a, 'js> {
                 self.enter()?;
                 for (k, item) in o.entries() {
                     let js = self.value(&item)?;
-                    obj.set(&*k, js)?;
+                    if &*k == "__proto__" {
+                        // An own property, as JSON.parse makes it, not the prototype.
+                        let prop = Property::from(js).writable().enumerable().configurable();
+                        obj.prop(&*k, prop)?;
+                    } else {
+                        obj.set(&*k, js)?;
+                    }
                 }
                 self.depth -= 1;
                 obj.into_value()

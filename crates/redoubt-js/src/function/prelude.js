@@ -707,7 +707,15 @@
             }
             for (const f of closeHandlers) {
                 try {
-                    f.call(null, removed, function () {});
+                    // As Node-RED calls close listeners: (), (done) or (removed, done).
+                    const done = function () {};
+                    if (f.length === 0) {
+                        f.call(null);
+                    } else if (f.length === 1) {
+                        f.call(null, done);
+                    } else {
+                        f.call(null, removed, done);
+                    }
                 } catch (err) {
                     h.error(errorInfo(err), undefined);
                 }

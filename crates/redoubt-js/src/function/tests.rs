@@ -783,3 +783,38 @@ fn sandbox_start_cost() {
     }
     eprintln!("sandbox start: {:?}", started.elapsed() / n);
 }
+
+/// should handle node.on()
+#[test]
+fn close_listeners_run_when_the_node_stops() {
+    let mut t = run("node.on('close', function () { node.log('closed'); });\ntry { node.on('input', function () {}); } catch (e) { node.warn(e.message); }\nreturn null;");
+    t.input(1, json!({}));
+    let evs = t.take();
+    assert!(matches!(&evs[0], Ev::Log(LogLevel::Warn, s) if s == "Cannot add listener to 'input' event within Function"), "{evs:?}");
+    t.sb.close(false);
+    let evs = t.take();
+    assert!(matches!(&evs[0], Ev::Log(LogLevel::Info, s) if s == "closed"), "{evs:?}");
+}
+
+/// init function: should allow accessing node.id and node.name and node.outputCount and sending message
+#[test]
+fn on_start_can_send_with_a_fresh_msgid() {
+    let mut s = spec("return msg;");
+    s.initialize = "node.send({topic: node.name, payload: node.id, outputCount: node.outputCount});".into();
+    let t = start(s);
+    let sent = t.sends();
+    assert_eq!(sent.len(), 1);
+    let m = &sent[0].1;
+    assert_eq!((&m["topic"], &m["payload"], &m["outputCount"]), (&json!("fn name"), &json!("n1"), &json!(1)));
+    assert_eq!(m["_msgid"].as_str().map(str::len), Some(16));
+}
+
+#[test]
+fn a_proto_key_stays_an_own_property() {
+    let mut t = run("msg.own = Object.keys(msg.payload); msg.inherited = msg.payload.x === undefined; return msg;");
+    let m = Msg::from_json(&json!({"payload": {"__proto__": {"x": 1}, "a": 2}}));
+    t.sb.input(1, m.clone());
+    t.take();
+    assert_eq!(m.to_json()["own"], json!(["__proto__", "a"]));
+    assert_eq!(m.to_json()["inherited"], json!(true));
+}

@@ -182,7 +182,7 @@ module.exports = {
 
     /** The following property can be used to set addition options on the session
      * cookie used as part of adminAuth authentication system
-     * Available options are documented here: https://www.npmjs.com/package/express-session#cookie
+     * Available options are those of express-session's cookie option.
      */
     // httpAdminCookieOptions: { },
 

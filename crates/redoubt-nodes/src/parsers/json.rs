@@ -6,14 +6,18 @@
 //! Parse errors carry the text V8's `JSON.parse` gives (Node.js 22), since
 //! flows show and test `msg.error.message`.
 //!
-//! Deviation: JSON schema validation (`msg.schema`, done with ajv in
-//! Node-RED) is not supported: a message carrying a truthy `msg.schema` is
-//! rejected with the error "JSON schema validation not supported".
+//! A message carrying `msg.schema` is validated against that JSON Schema
+//! (see [`super::json_schema`], modelled on ajv 8 with `allErrors`): a
+//! valid message goes on without `msg.schema`; an invalid one gets
+//! `msg.schemaError` and fails with "JSON Schema error: <ajv errorsText>".
+//! As in Node-RED, the value validated after parsing a string is the
+//! top-level `msg[property]`.
 
+use super::json_schema::{Schema, errors_text};
 use redoubt_core::Msg;
 use redoubt_core::node::{BuildCtx, ConfigError, Node, NodeConfig, NodeCtx, NodeError, NodeType};
 use redoubt_core::propex::{self, Seg};
-use redoubt_core::value::{Value, from_json_str, to_json_pretty};
+use redoubt_core::value::{Value, from_json_str, from_serde, to_json_pretty, to_serde};
 
 pub(crate) struct JsonType;
 
@@ -28,6 +32,10 @@ struct Json {
     action: Action,
     indent: usize,
     path: Vec<Seg>,
+    /// The property as written (`msg[property]` is what gets validated).
+    property: String,
+    /// The last `msg.schema` compiled, by its JSON text.
+    schema: Option<(String, Schema)>,
 }
 
 impl NodeType for JsonType {
@@ -55,27 +63,74 @@ impl NodeType for JsonType {
         };
         let path = propex::parse(propex::strip_msg(&prop))
             .map_err(|e| ConfigError::field("property", e.to_string()))?;
+        let indent = if cfg.bool("pretty") { 4 } else { 0 };
         Ok(Box::new(Json {
             action,
-            indent: if cfg.bool("pretty") { 4 } else { 0 },
+            indent,
             path,
+            property: prop,
+            schema: None,
         }))
+    }
+}
+
+impl Json {
+    /// Compiles `msg.schema` when it differs from the last one.
+    fn load_schema(&mut self, schema: &Value) -> Result<(), NodeError> {
+        let text = redoubt_core::value::to_json(schema).unwrap_or_default();
+        if self.schema.as_ref().is_some_and(|(t, _)| *t == text) {
+            return Ok(());
+        }
+        self.schema = None;
+        let compiled = Schema::compile(to_serde(schema))
+            .map_err(|_| NodeError::new("JSON Schema error: failed to compile schema"))?;
+        self.schema = Some((text, compiled));
+        Ok(())
+    }
+
+    /// Validates `value`; on success drops `msg.schema`, else sets `msg.schemaError`.
+    fn validate(&self, msg: &Msg, value: &Value) -> Result<(), NodeError> {
+        let Some((_, schema)) = &self.schema else {
+            return Ok(());
+        };
+        let errors = schema.validate(&to_serde(value));
+        if errors.is_empty() {
+            msg.remove("schema");
+            return Ok(());
+        }
+        let list = serde_json::Value::Array(errors.iter().map(|e| e.to_json()).collect());
+        msg.set("schemaError", from_serde(&list));
+        Err(NodeError::new(format!(
+            "JSON Schema error: {}",
+            errors_text(&errors)
+        )))
     }
 }
 
 impl Node for Json {
     fn on_input(&mut self, msg: Msg, cx: &mut NodeCtx<'_>) -> Result<(), NodeError> {
-        if msg.get("schema").is_some_and(|s| s.truthy()) {
-            return Err(NodeError::new("JSON schema validation not supported"));
-        }
+        let validate = match msg.get("schema") {
+            Some(s) if s.truthy() => {
+                self.load_schema(&s)?;
+                true
+            }
+            _ => false,
+        };
         let root = msg.to_value();
         let value = propex::get_segs(&root, &self.path, Some(&msg)).unwrap_or_default();
+        let top = || msg.get(&self.property).unwrap_or_default();
         match &value {
             Value::Undefined => {}
             Value::String(_) | Value::Buffer(_) => {
                 if self.action != Action::Str {
                     let parsed = parse_js(&value.to_js_string()).map_err(NodeError::new)?;
                     propex::set_segs(&root, &self.path, parsed, true, Some(&msg));
+                    if validate {
+                        self.validate(&msg, &top())?;
+                    }
+                } else if validate {
+                    let parsed = parse_js(&top().to_js_string()).map_err(NodeError::new)?;
+                    self.validate(&msg, &parsed)?;
                 }
             }
             Value::Object(_)
@@ -84,6 +139,9 @@ impl Node for Json {
             | Value::Number(_)
             | Value::Null
             | Value::Date(_) => {
+                if validate {
+                    self.validate(&msg, &value)?;
+                }
                 if self.action != Action::Obj {
                     let text = if self.indent > 0 {
                         to_json_pretty(&value, self.indent)

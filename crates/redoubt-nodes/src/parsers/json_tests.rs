@@ -170,14 +170,90 @@ async fn pretty_indents_with_four_spaces() {
     );
 }
 
+fn schema() -> Json {
+    json!({"title":"testSchema","type":"object","properties":{"number":{"type":"number"},"string":{"type":"string"}}})
+}
+
+/// should pass an object if provided a valid JSON string and schema
+/// (and a valid object with action obj; msg.schema is deleted)
 #[tokio::test]
-async fn schema_validation_is_reported_as_unsupported() {
+async fn valid_values_pass_and_lose_the_schema() {
+    let m = convert(
+        json!({}),
+        json!({"payload":"{\"number\":3,\"string\":\"allo\"}","schema":schema()}),
+    )
+    .await;
+    assert_eq!(m["payload"], json!({"number":3,"string":"allo"}));
+    assert!(m.get("schema").is_none());
+    let m = convert(
+        json!({"action":"obj"}),
+        json!({"payload":{"number":3,"string":"allo"},"schema":schema()}),
+    )
+    .await;
+    assert_eq!(m["payload"], json!({"number":3,"string":"allo"}));
+    assert!(m.get("schema").is_none());
+}
+
+/// should pass a string if provided a valid object and schema
+/// (and a valid JSON string with action str)
+#[tokio::test]
+async fn valid_values_pass_as_strings() {
+    let m = convert(
+        json!({}),
+        json!({"payload":{"number":3,"string":"allo"},"schema":schema()}),
+    )
+    .await;
+    assert_eq!(m["payload"], json!("{\"number\":3,\"string\":\"allo\"}"));
+    let m = convert(
+        json!({"action":"str"}),
+        json!({"payload":"{\"number\":3,\"string\":\"allo\"}","schema":schema()}),
+    )
+    .await;
+    assert_eq!(m["payload"], json!("{\"number\":3,\"string\":\"allo\"}"));
+    assert!(m.get("schema").is_none());
+}
+
+/// should log an error if passed an invalid object and valid schema
+/// (and every action, and an invalid JSON string)
+#[tokio::test]
+async fn invalid_values_fail_with_schema_errors() {
+    for (cfg, payload) in [
+        (json!({}), json!({"number":"foo","string":3})),
+        (json!({"action":"obj"}), json!({"number":"foo","string":3})),
+        (json!({}), json!("{\"number\":\"foo\",\"string\":3}")),
+        (
+            json!({"action":"str"}),
+            json!("{\"number\":\"foo\",\"string\":3}"),
+        ),
+    ] {
+        let mut h = node(cfg).await;
+        h.send_json("jn1", json!({"payload":payload,"schema":schema()}))
+            .await;
+        let e = h.recv_json("err").await;
+        assert_eq!(
+            e["error"]["message"],
+            json!("JSON Schema error: data/number must be number, data/string must be string")
+        );
+        assert_eq!(
+            e["schemaError"][0]["schemaPath"],
+            json!("#/properties/number/type")
+        );
+        assert!(h.nothing("out", std::time::Duration::from_millis(20)).await);
+    }
+}
+
+/// should log an error if passed a valid object and invalid schema
+#[tokio::test]
+async fn invalid_schema_fails_to_compile() {
     let mut h = node(json!({})).await;
-    h.send_json("jn1", json!({"payload":"{}","schema":{"type":"object"}}))
-        .await;
+    h.send_json(
+        "jn1",
+        json!({"payload":{"number":"foo"},"schema":"garbage"}),
+    )
+    .await;
     assert_eq!(
         h.recv_json("err").await["error"]["message"],
-        json!("JSON schema validation not supported")
+        json!("JSON Schema error: failed to compile schema")
     );
 }
 

@@ -8,16 +8,16 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 /// A running redoubt.
-pub struct Redoubt {
+pub(crate) struct Redoubt {
     child: Child,
-    pub port: u16,
+    pub(crate) port: u16,
     dir: Option<tempfile::TempDir>,
     startup: Vec<String>,
-    pub log: mpsc::Receiver<String>,
+    pub(crate) log: mpsc::Receiver<String>,
 }
 
 /// Settings used by tests: loopback, memory context plus a file store.
-pub const SETTINGS: &str = r#"module.exports = {
+pub(crate) const SETTINGS: &str = r#"module.exports = {
     uiHost: "127.0.0.1",
     flowFilePretty: true,
     credentialSecret: "test-secret",
@@ -32,20 +32,20 @@ pub const SETTINGS: &str = r#"module.exports = {
 
 impl Redoubt {
     /// Starts redoubt with `flows` in a fresh user directory.
-    pub fn start(flows: &Value) -> Redoubt {
+    pub(crate) fn start(flows: &Value) -> Redoubt {
         let dir = tempfile::tempdir().expect("tempdir");
         Redoubt::start_in(dir, flows, SETTINGS)
     }
 
     /// Starts redoubt in `dir` (reused across restarts) with `settings`.
-    pub fn start_in(dir: tempfile::TempDir, flows: &Value, settings: &str) -> Redoubt {
+    pub(crate) fn start_in(dir: tempfile::TempDir, flows: &Value, settings: &str) -> Redoubt {
         std::fs::write(dir.path().join("settings.js"), settings).expect("settings");
         std::fs::write(dir.path().join("flows.json"), serde_json::to_string_pretty(flows).expect("json")).expect("flows");
         Redoubt::spawn(dir, &[])
     }
 
     /// Starts redoubt on an existing user directory with extra arguments.
-    pub fn spawn(dir: tempfile::TempDir, extra: &[&str]) -> Redoubt {
+    pub(crate) fn spawn(dir: tempfile::TempDir, extra: &[&str]) -> Redoubt {
         let mut child = Command::new(env!("CARGO_BIN_EXE_redoubt"))
             .arg("-u")
             .arg(dir.path())
@@ -92,12 +92,12 @@ impl Redoubt {
     }
 
     /// `http://127.0.0.1:port` + `path`.
-    pub fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{}", self.port, path)
     }
 
     /// Sends SIGTERM and waits; returns the exit code and the user directory.
-    pub fn stop(mut self) -> (Option<i32>, tempfile::TempDir) {
+    pub(crate) fn stop(mut self) -> (Option<i32>, tempfile::TempDir) {
         let pid = self.child.id();
         let _ = Command::new("kill").args(["-TERM", &pid.to_string()]).status();
         let code = wait_with_timeout(&mut self.child, Duration::from_secs(15));
@@ -106,15 +106,10 @@ impl Redoubt {
     }
 
     /// Log lines seen so far.
-    pub fn lines(&self) -> Vec<String> {
+    pub(crate) fn lines(&self) -> Vec<String> {
         let mut v = self.startup.clone();
         v.extend(self.log.try_iter());
         v
-    }
-
-    /// The user directory.
-    pub fn path(&self) -> &Path {
-        self.dir.as_ref().expect("user directory").path()
     }
 }
 
@@ -138,11 +133,11 @@ impl Drop for Redoubt {
 }
 
 /// A blocking HTTP client with a timeout.
-pub fn client() -> reqwest::blocking::Client {
+pub(crate) fn client() -> reqwest::blocking::Client {
     reqwest::blocking::Client::builder().timeout(Duration::from_secs(20)).build().expect("client")
 }
 
 /// A path to a file in the repository.
-pub fn repo_file(rel: &str) -> PathBuf {
+pub(crate) fn repo_file(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(rel)
 }

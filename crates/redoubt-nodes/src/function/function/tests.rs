@@ -382,6 +382,27 @@ async fn messages_are_handled_in_arrival_order() {
     }
 }
 
+/// Real time: a paused clock cannot advance while a script spins forever
+/// on the blocking pool.
+#[tokio::test]
+async fn stopping_interrupts_a_script_without_timeout() {
+    let mut h = Harness::start(json!([
+        {"id":"f","type":"function","timeout":0,"wires":[["h"]],
+         "func":"if (msg.payload === 'spin') { while (true) {} }\nreturn msg;",
+         "finalize":"global.set('stopped', true);"},
+        {"id":"h","type":"helper"}
+    ]))
+    .await;
+    h.send_json("f", json!({"payload":"spin"})).await;
+    assert!(h.nothing("h", Duration::from_millis(100)).await);
+    let cx = h.engine.context().clone();
+    let started = std::time::Instant::now();
+    h.stop().await;
+    assert!(started.elapsed() < Duration::from_secs(2), "stop took {:?}", started.elapsed());
+    let stopped = cx.get(None, "global", "stopped").ok().flatten();
+    assert!(matches!(stopped, Some(redoubt_core::Value::Bool(true))));
+}
+
 #[tokio::test]
 #[ignore = "throughput measurement; run by hand"]
 async fn throughput() {

@@ -207,6 +207,16 @@ fn parse_honours_xml2js_options() {
         xml_to_json("<a x=\"1\"><b>t</b></a>", r#"{"explicitChildren":true}"#),
         r#"{"a":{"$":{"x":"1"},"$$":{"b":["t"]}}}"#
     );
+    assert_eq!(
+        xml_to_json(
+            "<a><b>1</b>t<c/></a>",
+            r#"{"explicitChildren":true,"preserveChildrenOrder":true,"charsAsChildren":true}"#
+        ),
+        concat!(
+            r##"{"a":{"_":"t","#name":"a","$$":[{"_":"1","#name":"b","$$":[{"#name":"__text__","_":"1"}]},"##,
+            r##"{"#name":"__text__","_":"t"},{"#name":"c"}],"b":[{"_":"1","$$":[{"#name":"__text__","_":"1"}]}],"c":[{}]}}"##
+        )
+    );
 }
 
 #[test]

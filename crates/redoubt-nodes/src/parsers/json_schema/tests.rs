@@ -7,7 +7,10 @@ fn check(schema: &str, data: &str, errors: &str, text: &str) {
     let schema = Schema::compile(serde_json::from_str(schema).expect("schema")).expect("compiles");
     let errs = schema.validate(&serde_json::from_str(data).expect("data"));
     let got: Vec<Json> = errs.iter().map(SchemaError::to_json).collect();
-    assert_eq!(Json::Array(got), serde_json::from_str::<Json>(errors).expect("errors"));
+    assert_eq!(
+        Json::Array(got),
+        serde_json::from_str::<Json>(errors).expect("errors")
+    );
     assert_eq!(errors_text(&errs), text);
 }
 
@@ -17,7 +20,6 @@ fn rejected(schema: &str) -> String {
         Err(e) => e,
     }
 }
-
 
 #[test]
 fn upstream_invalid_object() {
@@ -111,12 +113,7 @@ fn string_limits_and_pattern() {
 
 #[test]
 fn string_length_counts_code_points() {
-    check(
-        r#"{"maxLength":2}"#,
-        r#""😀😀""#,
-        r#"[]"#,
-        r#""#,
-    );
+    check(r#"{"maxLength":2}"#, r#""😀😀""#, r#"[]"#, r#""#);
 }
 
 #[test]
@@ -241,12 +238,7 @@ fn const_value() {
 
 #[test]
 fn enum_objects() {
-    check(
-        r#"{"enum":[{"a":1},[1]]}"#,
-        r#"{"a":1}"#,
-        r#"[]"#,
-        r#""#,
-    );
+    check(r#"{"enum":[{"a":1},[1]]}"#, r#"{"a":1}"#, r#"[]"#, r#""#);
 }
 
 #[test]
@@ -321,27 +313,31 @@ fn nested_path_escaping() {
 
 #[test]
 fn boolean_true() {
-    check(
-        r#"true"#,
-        r#"1"#,
-        r#"[]"#,
-        r#""#,
-    );
+    check(r#"true"#, r#"1"#, r#"[]"#, r#""#);
 }
 
 #[test]
 fn rejects_garbage_string() {
-    assert_eq!(rejected(r#""garbage""#), r#"schema must be object or boolean"#);
+    assert_eq!(
+        rejected(r#""garbage""#),
+        r#"schema must be object or boolean"#
+    );
 }
 
 #[test]
 fn rejects_unknown_keyword() {
-    assert_eq!(rejected(r#"{"foo":1}"#), r#"strict mode: unknown keyword: "foo""#);
+    assert_eq!(
+        rejected(r#"{"foo":1}"#),
+        r#"strict mode: unknown keyword: "foo""#
+    );
 }
 
 #[test]
 fn rejects_format() {
-    assert_eq!(rejected(r#"{"type":"string","format":"email"}"#), r##"unknown format "email" ignored in schema at path "#""##);
+    assert_eq!(
+        rejected(r#"{"type":"string","format":"email"}"#),
+        r##"unknown format "email" ignored in schema at path "#""##
+    );
 }
 
 #[test]
@@ -351,5 +347,8 @@ fn rejects_bad_type() {
 
 #[test]
 fn rejects_bad_ref() {
-    assert_eq!(rejected(r##"{"$ref":"#/nope"}"##), r#"can't resolve reference #/nope from id #"#);
+    assert_eq!(
+        rejected(r##"{"$ref":"#/nope"}"##),
+        r#"can't resolve reference #/nope from id #"#
+    );
 }
