@@ -7,6 +7,8 @@ use anyhow::{Context, Result, bail};
 use indexmap::IndexMap;
 use redoubt_core::context::{ContextManager, ContextStore, MemoryStore};
 use redoubt_core::engine::{DeployKind, Engine, EngineConfig, RuntimeSettings, Services};
+use redoubt_admin::assets::{self as editor, CodeEditor, CoreNodeCatalog, EditorAssets, EditorPageConfig};
+use redoubt_admin::{AdminConfig, AdminState, EditorSettings, NodeCatalog, StaticCatalog};
 use redoubt_core::http_host::HttpHostService;
 use redoubt_http::NodeRoutes;
 use redoubt_storage::context_fs::{LocalFileSystemConfig, LocalFileSystemStore};
@@ -138,6 +140,45 @@ fn runtime_settings(s: &Settings, user_dir: &Path) -> RuntimeSettings {
     }
 }
 
+/// What `GET /settings` tells the editor.
+fn editor_settings(s: &Settings, secret: &credentials::Secret, assets: Option<&EditorAssets>) -> EditorSettings {
+    let mut node_settings = serde_json::Map::new();
+    node_settings.insert("functionExternalModules".into(), false.into());
+    node_settings.insert("functionTimeout".into(), serde_json::json!(s.function_timeout));
+    node_settings.insert(
+        "tlsConfigDisableLocalFiles".into(),
+        s.raw.get("tlsConfigDisableLocalFiles").cloned().unwrap_or(false.into()),
+    );
+    EditorSettings {
+        http_node_root: s.http_node_root.clone().unwrap_or_else(|| "/".into()),
+        http_admin_root: s.http_admin_root.clone().unwrap_or_else(|| "/".into()),
+        version: env!("CARGO_PKG_VERSION").into(),
+        flow_file_pretty: s.flow_file_pretty,
+        flow_encryption_type: secret.encryption_type().as_str().into(),
+        languages: assets.map(|a| a.languages().to_vec()).unwrap_or_else(|| EditorSettings::default().languages),
+        editor_theme: s.editor_theme.clone(),
+        palette_categories: s.raw.get("paletteCategories").and_then(|v| serde_json::from_value(v.clone()).ok()),
+        diagnostics_enabled: s.diagnostics.enabled,
+        diagnostics_ui: s.diagnostics.ui,
+        node_settings,
+        api_max_length: s.api_max_length.map(|n| n as usize).unwrap_or(5 * 1024 * 1024),
+        web_socket_keep_alive_ms: s.raw.get("webSocketKeepAliveTime").and_then(|v| v.as_u64()).unwrap_or(15_000),
+    }
+}
+
+/// The editor page, from `editorTheme`.
+fn page_config(s: &Settings) -> EditorPageConfig {
+    let theme = serde_json::Value::Object(s.editor_theme.clone());
+    let text = |p: &str| theme.pointer(p).and_then(|v| v.as_str()).map(str::to_string);
+    EditorPageConfig {
+        title: text("/page/title").unwrap_or_else(|| "Node-RED".into()),
+        header_title: text("/header/title").unwrap_or_else(|| "Node-RED".into()),
+        code_editor: CodeEditor::from_setting(text("/codeEditor/lib").as_deref()),
+        runtime_version: env!("CARGO_PKG_VERSION").into(),
+        ..EditorPageConfig::default()
+    }
+}
+
 /// Runs redoubt until SIGINT or SIGTERM.
 pub(crate) async fn run(args: Args) -> Result<()> {
     let st = resolve(&args)?;
@@ -151,6 +192,7 @@ pub(crate) async fn run(args: Args) -> Result<()> {
     let secret = credentials::resolve_secret(&secret_source(s), &st.user_dir)?;
     let creds = credentials::load_credentials(&cred_path, &secret)
         .with_context(|| format!("credentials file {} was left untouched", cred_path.display()))?;
+    let creds_for_admin = creds.clone();
     let mut cred_map = serde_json::Map::new();
     for (id, c) in creds {
         cred_map.insert(id, serde_json::Value::Object(c));
@@ -164,19 +206,54 @@ pub(crate) async fn run(args: Args) -> Result<()> {
     if s.http_node_root.is_some() {
         services.insert(Arc::new(HttpHostService(Arc::new(routes.clone()))));
     }
+    let registry = redoubt_nodes::builtin_registry();
+    let node_types: Vec<String> = registry.names().map(str::to_string).collect();
     let engine = Engine::start(EngineConfig {
-        registry: redoubt_nodes::builtin_registry(),
+        registry,
         context,
         settings: runtime_settings(s, &st.user_dir),
         services,
         global_env: None,
     });
 
+    let assets = if s.disable_editor || s.http_admin_root.is_none() {
+        None
+    } else {
+        let a = EditorAssets::discover(args.editor_assets.as_deref())
+            .context("cannot serve the editor (run scripts/fetch-editor-assets.sh, or set disableEditor: true)")?;
+        tracing::info!("Editor assets  : {} (Node-RED editor {})", a.dir().display(), a.version());
+        Some(Arc::new(a))
+    };
+    let catalog: Arc<dyn NodeCatalog> = match &assets {
+        Some(a) => Arc::new(CoreNodeCatalog::new(a.clone())),
+        None => Arc::new(StaticCatalog::new(editor::PINNED_VERSION)),
+    };
+    let admin = AdminState::new(AdminConfig {
+        engine: engine.clone(),
+        flows_path: st.flows_path.clone(),
+        flows: doc.flows.clone(),
+        credentials_path: cred_path.clone(),
+        secret: secret.clone(),
+        credentials: creds_for_admin,
+        node_types,
+        settings: editor_settings(s, &secret, assets.as_deref()),
+        user_dir: st.user_dir.clone(),
+        catalog,
+    });
+    let mut extra = Vec::new();
+    if let Some(admin_root) = &s.http_admin_root {
+        let mut router = redoubt_admin::admin_router(admin.clone());
+        if let Some(a) = &assets {
+            router = router.merge(editor::assets_router(a.clone(), page_config(s)));
+        }
+        extra.push(editor::mount_at(admin_root, router));
+    }
+
     let host = s.ui_host.clone().unwrap_or_else(|| "127.0.0.1".into());
     let addr = format!("{}:{}", if host.contains(':') { format!("[{host}]") } else { host.clone() }, s.ui_port);
     let listener = tokio::net::TcpListener::bind(&addr).await.with_context(|| format!("cannot listen on {addr}"))?;
     let bound = listener.local_addr()?;
-    let app = redoubt_http::build_app(routes, s.http_node_root.as_deref(), vec![]);
+    let app = redoubt_http::build_app(routes, s.http_node_root.as_deref(), extra);
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(redoubt_http::serve(listener, app, async move {
         let _ = stop_rx.await;
@@ -185,8 +262,10 @@ pub(crate) async fn run(args: Args) -> Result<()> {
 
     if args.safe {
         tracing::warn!("Flows not started: safe mode (--safe).");
+        admin.report_safe_mode();
     } else {
-        match engine.deploy(doc.flows, cred_map, DeployKind::Full).await {
+        let result = engine.deploy(doc.flows, cred_map, DeployKind::Full).await;
+        match &result {
             Ok(report) => {
                 tracing::info!("Started flows ({} nodes).", report.started);
                 for e in &report.errors {
@@ -195,6 +274,7 @@ pub(crate) async fn run(args: Args) -> Result<()> {
             }
             Err(e) => tracing::error!("Flows not started: {e}"),
         }
+        admin.report_deploy_result(&result);
     }
 
     wait_for_signal().await?;

@@ -28,6 +28,11 @@ pub(crate) struct Args {
     #[arg(long = "safe")]
     pub(crate) safe: bool,
 
+    /// Directory of the Node-RED editor assets (holding editor-client/ and
+    /// nodes/); default: $REDOUBT_EDITOR_ASSETS, then the fetched cache.
+    #[arg(long = "editor-assets", value_name = "DIR")]
+    pub(crate) editor_assets: Option<PathBuf>,
+
     /// Enable verbose output.
     #[arg(short = 'v', long = "verbose")]
     pub(crate) verbose: bool,

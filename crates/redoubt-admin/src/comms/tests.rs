@@ -104,8 +104,6 @@ async fn debug_output_of_an_inject_debug_flow_reaches_the_editor() {
     let state = ws.wait_for("notification/runtime-state", |_| true).await;
     assert_eq!(state, json!({"state": "start"}));
     ws.send(json!({"subscribe": "debug"})).await;
-    // Let the subscription land, then press the button over HTTP.
-    tokio::time::sleep(Duration::from_millis(100)).await;
     let (s, _) = f.raw("POST", "/inject/i1", None, "").await;
     assert_eq!(s, axum::http::StatusCode::OK);
     let d = ws.wait_for("debug", |d| d["id"] == json!("d1")).await;
@@ -156,8 +154,10 @@ async fn node_warnings_go_to_the_debug_sidebar() {
     let f = Fixture::start(flows).await;
     let url = serve(&f).await;
     let mut ws = Client::connect(&url).await;
+    // A replayed retained message proves the connection is live.
+    ws.send(json!({"subscribe": "notification/#"})).await;
+    ws.wait_for("notification/runtime-deploy", |_| true).await;
     ws.send(json!({"subscribe": "debug"})).await;
-    tokio::time::sleep(Duration::from_millis(100)).await;
     let (s, _) = f.raw("POST", "/inject/fn1", None, "").await;
     assert_eq!(s, axum::http::StatusCode::OK);
     let d = ws.wait_for("debug", |d| d["level"] == json!(30)).await;
@@ -186,6 +186,13 @@ async fn idle_connections_get_a_heartbeat() {
 #[tokio::test]
 async fn a_startup_deploy_with_missing_types_is_reported_to_the_editor() {
     let f = Fixture::start(json!([])).await;
+    // Let the fixture's own deploy announce itself first.
+    for _ in 0..100 {
+        if f.get_json("/flows/state").await == json!({"state": "start"}) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     let err = redoubt_core::engine::FlowsError::MissingTypes(vec!["foo".into()]);
     f.state.report_deploy_result(&Err(err));
     let url = serve(&f).await;

@@ -128,15 +128,29 @@ pub(crate) struct ToJs<'a, 'js> {
     p: &'a Protos<'js>,
     handles: &'a mut HandleTable,
     seen: HashMap<usize, JsValue<'js>>,
+    parts: Option<Vec<(JsValue<'js>, Value)>>,
     depth: usize,
 }
 
 impl<'a, 'js> ToJs<'a, 'js> {
+    /// Also records every object and array converted, with its redoubt
+    /// handle (see [`ToJs::parts`]).
+    pub(crate) fn recording(mut self) -> Self {
+        self.parts = Some(Vec::new());
+        self
+    }
+
+    /// The objects and arrays converted, when [`ToJs::recording`].
+    pub(crate) fn parts(self) -> Vec<(JsValue<'js>, Value)> {
+        self.parts.unwrap_or_default()
+    }
+
     pub(crate) fn new(p: &'a Protos<'js>, handles: &'a mut HandleTable) -> Self {
         ToJs {
             p,
             handles,
             seen: HashMap::new(),
+            parts: None,
             depth: 0,
         }
     }
@@ -162,6 +176,9 @@ impl<'a, 'js> ToJs<'a, 'js> {
                 }
                 let arr = Array::new(ctx)?;
                 self.seen.insert(a.addr(), arr.clone().into_value());
+                if let Some(parts) = &mut self.parts {
+                    parts.push((arr.clone().into_value(), v.clone()));
+                }
                 self.enter()?;
                 for (i, item) in a.to_vec().iter().enumerate() {
                     let js = self.value(item)?;
@@ -176,6 +193,9 @@ impl<'a, 'js> ToJs<'a, 'js> {
                 }
                 let obj = Object::new(ctx)?;
                 self.seen.insert(o.addr(), obj.clone().into_value());
+                if let Some(parts) = &mut self.parts {
+                    parts.push((obj.clone().into_value(), v.clone()));
+                }
                 self.enter()?;
                 for (k, item) in o.entries() {
                     let js = self.value(&item)?;
@@ -207,6 +227,7 @@ pub(crate) struct FromJs<'a, 'js> {
     p: &'a Protos<'js>,
     handles: &'a HandleTable,
     seen: HashMap<JsValue<'js>, Value>,
+    bound: HashMap<JsValue<'js>, Value>,
     count: usize,
     depth: usize,
 }
@@ -217,6 +238,7 @@ impl<'a, 'js> FromJs<'a, 'js> {
             p,
             handles,
             seen: HashMap::new(),
+            bound: HashMap::new(),
             count: 0,
             depth: 0,
         }
@@ -226,6 +248,13 @@ impl<'a, 'js> FromJs<'a, 'js> {
     /// value), so references to it convert to the same handle.
     pub(crate) fn known(&mut self, js: JsValue<'js>, v: Value) {
         self.seen.insert(js, v);
+    }
+
+    /// Declares that `js` was made from the object or array `v` (a part of
+    /// an input message): converting it updates `v` in place and returns it,
+    /// so the message keeps its objects (and what shares them) as in Node-RED.
+    pub(crate) fn bind(&mut self, js: JsValue<'js>, v: Value) {
+        self.bound.insert(js, v);
     }
 
     /// Converts `js` into the existing object or array `into`, replacing
@@ -239,14 +268,29 @@ impl<'a, 'js> FromJs<'a, 'js> {
                     return Ok(());
                 };
                 let map = self.props(obj)?;
-                target.with_mut(|m| *m = map);
+                // Only a changed object is rewritten, so one that other nodes
+                // share is left alone unless the script changed it.
+                let unchanged = target.with(|m| {
+                    m.len() == map.len()
+                        && m.iter()
+                            .zip(map.iter())
+                            .all(|(a, b)| a.0 == b.0 && same(a.1, b.1))
+                });
+                if !unchanged {
+                    target.with_mut(|m| *m = map);
+                }
             }
             Value::Array(target) => {
                 let Some(arr) = js.clone().into_array() else {
                     return Ok(());
                 };
                 let items = self.items(&arr)?;
-                target.with_mut(|v| *v = items);
+                let unchanged = target.with(|v| {
+                    v.len() == items.len() && v.iter().zip(items.iter()).all(|(a, b)| same(a, b))
+                });
+                if !unchanged {
+                    target.with_mut(|v| *v = items);
+                }
             }
             _ => {}
         }
@@ -291,6 +335,10 @@ impl<'a, 'js> FromJs<'a, 'js> {
         if let Some(done) = self.seen.get(&key) {
             return Ok(done.clone());
         }
+        if let Some(target @ Value::Array(_)) = self.bound.get(&key).cloned() {
+            self.fill(&key, &target)?;
+            return Ok(target);
+        }
         let out = RArray::new();
         self.seen.insert(key, Value::Array(out.clone()));
         let items = self.items(&arr)?;
@@ -312,6 +360,10 @@ impl<'a, 'js> FromJs<'a, 'js> {
     fn object(&mut self, key: JsValue<'js>, obj: Object<'js>) -> Result<Value, ConvertError> {
         if let Some(done) = self.seen.get(&key) {
             return Ok(done.clone());
+        }
+        if let Some(target @ Value::Object(_)) = self.bound.get(&key).cloned() {
+            self.fill(&key, &target)?;
+            return Ok(target);
         }
         let proto = obj.get_prototype();
         let plain = proto.as_ref() == Some(&self.p.object);
@@ -378,6 +430,25 @@ pub(crate) fn js_string(s: &rquickjs::String<'_>) -> rquickjs::Result<String> {
             };
             Ok(String::from_utf16_lossy(&units))
         }
+    }
+}
+
+/// True when `a` and `b` are the same JS value: equal primitives, or the
+/// same object (so a parent whose children were updated in place is itself
+/// unchanged).
+fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Undefined, Value::Undefined) | (Value::Null, Value::Null) => true,
+        (Value::Bool(x), Value::Bool(y)) => x == y,
+        (Value::Number(x), Value::Number(y)) | (Value::Date(x), Value::Date(y)) => {
+            x.to_bits() == y.to_bits()
+        }
+        (Value::String(x), Value::String(y)) => x == y,
+        (Value::Buffer(x), Value::Buffer(y)) => x == y,
+        (Value::Handle(x), Value::Handle(y)) => Arc::ptr_eq(&x.0, &y.0),
+        (Value::Object(x), Value::Object(y)) => x.ptr_eq(y),
+        (Value::Array(x), Value::Array(y)) => x.ptr_eq(y),
+        _ => false,
     }
 }
 

@@ -118,23 +118,21 @@ impl Turn<'_> {
         id: u64,
         known: &Known<'js>,
     ) -> Option<RObject> {
-        let orig = self.inflight.shift_remove(&id)?;
-        if let Some(obj) = take(rd, id)
+        let entry = self.inflight.shift_remove(&id)?;
+        if let Some((obj, parts)) = take(rd, id)
             && let Ok(p) = Protos::from_rd(ctx, rd)
         {
             let handles = self.sh.handles.lock();
             let mut conv = FromJs::new(&p, &handles);
-            for (js, v) in known {
-                conv.known(js.clone(), v.clone());
-            }
-            if let Err(e) = conv.fill(&obj.into_value(), &Value::Object(orig.clone())) {
+            seed(&mut conv, known, parts.as_ref(), &entry.parts);
+            if let Err(e) = conv.fill(&obj, &Value::Object(entry.obj.clone())) {
                 self.sh.sink.log(
                     LogLevel::Warn,
                     &format!("Could not read back the message: {e}"),
                 );
             }
         }
-        Some(orig)
+        Some(entry.obj)
     }
 
     /// A message sent without cloning: the input message object itself when
@@ -151,14 +149,20 @@ impl Turn<'_> {
         let p = Protos::from_rd(ctx, rd).map_err(|e| e.to_string())?;
         let handles = self.sh.handles.lock();
         let mut conv = FromJs::new(&p, &handles);
-        for (js, v) in known {
-            conv.known(js.clone(), v.clone());
-        }
-        if let (Some(orig), Some(o)) = (self.inflight.get(&bound), obj.as_object()) {
-            conv.fill(&o.clone().into_value(), &Value::Object(orig.clone()))
+        if let Some(entry) = self.inflight.get(&bound)
+            && obj.is_object()
+        {
+            let parts = rd
+                .get::<_, Function>("parts")
+                .and_then(|f| f.call::<_, Option<Array>>((bound as f64,)))
+                .ok()
+                .flatten();
+            seed(&mut conv, known, parts.as_ref(), &entry.parts);
+            conv.fill(&obj, &Value::Object(entry.obj.clone()))
                 .map_err(|e| e.to_string())?;
-            return Ok(Msg::from_object_raw(orig.clone()));
+            return Ok(Msg::from_object_raw(entry.obj.clone()));
         }
+        seed(&mut conv, known, None, &[]);
         match conv.value(obj).map_err(|e| e.to_string())? {
             Value::Object(o) => Ok(Msg::from_object_raw(o)),
             _ => Ok(Msg::from_object_raw(RObject::new())),
@@ -166,10 +170,34 @@ impl Turn<'_> {
     }
 }
 
-/// Removes input message `id` from the prelude's table, returning its object.
-pub(crate) fn take<'js>(rd: &Object<'js>, id: u64) -> Option<Object<'js>> {
-    rd.get::<_, Function>("take")
-        .and_then(|f| f.call::<_, JsValue>((id as f64,)))
-        .ok()
-        .and_then(|v| v.into_object())
+/// Tells the converter which JS objects stand for context values (`known`)
+/// and for the objects of an input message (`parts`, updated in place).
+fn seed<'js>(
+    conv: &mut FromJs<'_, 'js>,
+    known: &Known<'js>,
+    parts_js: Option<&Array<'js>>,
+    parts: &[Value],
+) {
+    for (js, v) in known {
+        conv.known(js.clone(), v.clone());
+    }
+    if let Some(arr) = parts_js {
+        for (i, v) in parts.iter().enumerate() {
+            if let Ok(js) = arr.get::<JsValue>(i) {
+                conv.bind(js, v.clone());
+            }
+        }
+    }
+}
+
+/// Removes input message `id` from the prelude's table, returning the
+/// message and the JS counterparts of its objects.
+pub(crate) fn take<'js>(rd: &Object<'js>, id: u64) -> Option<(JsValue<'js>, Option<Array<'js>>)> {
+    let pair: Array = rd
+        .get::<_, Function>("take")
+        .and_then(|f| f.call::<_, Option<Array>>((id as f64,)))
+        .ok()??;
+    let msg: JsValue = pair.get(0).ok()?;
+    let parts: Option<Array> = pair.get(1).ok().flatten();
+    Some((msg, parts))
 }

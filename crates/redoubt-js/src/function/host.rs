@@ -201,6 +201,21 @@ pub(crate) fn to_js<'js>(ctx: &Ctx<'js>, sh: &Shared, v: &Value) -> rquickjs::Re
         .map_err(|e| throw(ctx, e))
 }
 
+/// Converts a redoubt value for the script, with every object and array
+/// converted and its JS counterpart.
+#[allow(clippy::type_complexity)]
+pub(crate) fn to_js_parts<'js>(
+    ctx: &Ctx<'js>,
+    sh: &Shared,
+    v: &Value,
+) -> rquickjs::Result<(JsValue<'js>, Vec<(JsValue<'js>, Value)>)> {
+    let p = protos(ctx)?;
+    let mut handles = sh.handles.lock();
+    let mut conv = ToJs::new(&p, &mut handles).recording();
+    let js = conv.value(v).map_err(|e| throw(ctx, e))?;
+    Ok((js, conv.parts()))
+}
+
 /// A message from a converted value: objects as they are, anything else
 /// (a Date or Uint8Array sent as a message) as an empty object.
 fn as_msg(v: Value) -> Msg {

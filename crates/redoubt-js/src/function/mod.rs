@@ -19,11 +19,12 @@
 //! is no `URL`/`URLSearchParams`; QuickJS's error texts differ from V8's
 //! (`cannot read property 'x' of undefined`); the timeout also bounds
 //! promise continuations and timer callbacks (Node-RED's only bounds the
-//! synchronous part). Values are converted, not shared: a context value the
-//! script reads or stores, and the input message, are written back when the
-//! turn (or the message) ends, so changes made then are seen as in Node-RED,
-//! but changes made to a context value from a later timer or promise turn
-//! are not, and objects nested in the input message are replaced by copies.
+//! synchronous part). Values are converted, not shared: the input message
+//! (with the objects inside it) and the context values the script reads or
+//! stores are written back in place when the message is done or the turn
+//! ends, so their holders see the script's changes as in Node-RED; changes
+//! to a context value made in a later timer or promise turn are not seen,
+//! and a new message built around parts of the input message gets copies.
 
 mod compile;
 mod convert;

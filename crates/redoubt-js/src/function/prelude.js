@@ -19,6 +19,7 @@
     let state = RESOLVED;
     let queued = [];
     const inflight = new Map();     // id -> msg
+    const inflightParts = new Map(); // id -> the message's objects as converted
     const inflightIds = new Map();  // msg -> id
     let live = [];
     const timers = new Map();       // id -> {fn, args}
@@ -627,11 +628,12 @@
             state = init ? RESOLVING : RESOLVED;
         },
         // Returns false when the message is dropped (On Start failed).
-        input: function (id, msg, autoDone) {
+        input: function (id, msg, autoDone, parts) {
             if (state === FAILED) {
                 return false;
             }
             inflight.set(id, msg);
+            inflightParts.set(id, parts);
             inflightIds.set(msg, id);
             if (state === RESOLVING) {
                 queued.push([id, msg, autoDone]);
@@ -640,14 +642,19 @@
             }
             return true;
         },
-        // The message of `id`, no longer in flight.
+        // [message, parts] of `id`, no longer in flight.
         take: function (id) {
             const msg = inflight.get(id);
+            const parts = inflightParts.get(id);
             inflight.delete(id);
+            inflightParts.delete(id);
             if (msg !== undefined && inflightIds.get(msg) === id) {
                 inflightIds.delete(msg);
             }
-            return msg;
+            return msg === undefined ? undefined : [msg, parts];
+        },
+        parts: function (id) {
+            return inflightParts.get(id);
         },
         bound: [],
         takeBound: function () {

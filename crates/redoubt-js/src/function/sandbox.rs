@@ -16,7 +16,7 @@ use redoubt_core::Msg;
 use redoubt_core::engine::LogLevel;
 use redoubt_core::node::NodeError;
 use redoubt_core::value::{Object as RObject, format_number};
-use rquickjs::{CatchResultExt, CaughtError, Context, Ctx, Function, Object, Runtime};
+use rquickjs::{Array, CatchResultExt, CaughtError, Context, Ctx, Function, Object, Runtime};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -96,8 +96,16 @@ pub struct Sandbox {
     pub(crate) limits: Arc<Limits>,
     timeout: Option<Duration>,
     auto_done: bool,
-    inflight: IndexMap<u64, RObject>,
+    inflight: IndexMap<u64, Inflight>,
     closing: bool,
+}
+
+/// An input message whose `done()` is pending: the object the engine holds
+/// and the objects and arrays inside it, as the prelude's `parts(id)` holds
+/// their JS counterparts at the same indices.
+pub(crate) struct Inflight {
+    pub(crate) obj: RObject,
+    pub(crate) parts: Vec<redoubt_core::Value>,
 }
 
 impl Sandbox {
@@ -214,7 +222,7 @@ pub(crate) struct Turn<'a> {
     pub(crate) sh: &'a Shared,
     limits: &'a Limits,
     timeout: Option<Duration>,
-    pub(crate) inflight: &'a mut IndexMap<u64, RObject>,
+    pub(crate) inflight: &'a mut IndexMap<u64, Inflight>,
     pub(crate) closing: bool,
 }
 
@@ -243,42 +251,7 @@ impl Turn<'_> {
     fn call<'js>(&mut self, ctx: &Ctx<'js>, rd: &Object<'js>, call: Call, auto_done: bool) {
         let limit = self.limit();
         match call {
-            Call::Input(id, msg) => {
-                if self.inflight.len() >= MAX_INFLIGHT
-                    && let Some((old, _)) = self.inflight.shift_remove_index(0)
-                {
-                    super::flush::take(rd, old);
-                    self.sh.sink.discard(old);
-                }
-                let js = match host::to_js(ctx, self.sh, &msg.to_value()) {
-                    Ok(js) => js,
-                    Err(e) => {
-                        let err =
-                            describe(ctx, Err::<(), _>(e), false, || self.timeout_error(limit));
-                        self.sh.sink.done(id, Err(err));
-                        return;
-                    }
-                };
-                self.inflight.insert(id, msg.object().clone());
-                self.limits.arm(limit);
-                let r = rd
-                    .get::<_, Function>("input")
-                    .and_then(|f| f.call::<_, bool>((id as f64, js, auto_done)));
-                let fired = self.limits.disarm();
-                match r {
-                    Ok(true) => {}
-                    Ok(false) => {
-                        self.inflight.shift_remove(&id);
-                        self.sh.sink.discard(id);
-                    }
-                    Err(e) => {
-                        let err =
-                            describe(ctx, Err::<(), _>(e), fired, || self.timeout_error(limit));
-                        self.write_back(ctx, rd, id, &Vec::new());
-                        self.sh.sink.done(id, Err(err));
-                    }
-                }
-            }
+            Call::Input(id, msg) => self.input(ctx, rd, id, msg, auto_done, limit),
             Call::Fire(id) => {
                 self.limits.arm(limit);
                 let r = rd
@@ -313,6 +286,61 @@ impl Turn<'_> {
                     let err = describe(ctx, Err::<(), _>(e), fired, || self.timeout_error(limit));
                     self.report(err, None);
                 }
+            }
+        }
+    }
+
+    /// Hands input message `id` to the prelude with the JS counterparts of
+    /// its objects, so they can be written back in place.
+    fn input<'js>(
+        &mut self,
+        ctx: &Ctx<'js>,
+        rd: &Object<'js>,
+        id: u64,
+        msg: Msg,
+        auto_done: bool,
+        limit: Option<Duration>,
+    ) {
+        if self.inflight.len() >= MAX_INFLIGHT
+            && let Some((old, _)) = self.inflight.shift_remove_index(0)
+        {
+            super::flush::take(rd, old);
+            self.sh.sink.discard(old);
+        }
+        let converted = host::to_js_parts(ctx, self.sh, &msg.to_value()).and_then(|(js, parts)| {
+            let arr = Array::new(ctx.clone())?;
+            let mut values = Vec::with_capacity(parts.len());
+            for (i, (j, v)) in parts.into_iter().enumerate() {
+                arr.set(i, j)?;
+                values.push(v);
+            }
+            Ok((js, arr, values))
+        });
+        let (js, arr, parts) = match converted {
+            Ok(x) => x,
+            Err(e) => {
+                let err = describe(ctx, Err::<(), _>(e), false, || self.timeout_error(limit));
+                self.sh.sink.done(id, Err(err));
+                return;
+            }
+        };
+        let obj = msg.object().clone();
+        self.inflight.insert(id, Inflight { obj, parts });
+        self.limits.arm(limit);
+        let r = rd
+            .get::<_, Function>("input")
+            .and_then(|f| f.call::<_, bool>((id as f64, js, auto_done, arr)));
+        let fired = self.limits.disarm();
+        match r {
+            Ok(true) => {}
+            Ok(false) => {
+                self.inflight.shift_remove(&id);
+                self.sh.sink.discard(id);
+            }
+            Err(e) => {
+                let err = describe(ctx, Err::<(), _>(e), fired, || self.timeout_error(limit));
+                self.write_back(ctx, rd, id, &Vec::new());
+                self.sh.sink.done(id, Err(err));
             }
         }
     }

@@ -769,8 +769,14 @@ fn deep_recursion_is_a_range_error_not_a_crash() {
     let mut t = run("function f(n) { return f(n + 1) + 1; }\nreturn {payload: f(0)};");
     t.input(1, json!({}));
     let evs = t.take();
-    let Some(Err(e)) = done_of(&evs, 1) else { panic!("{evs:?}") };
-    assert!(e.message.contains("RangeError") || e.message.contains("stack"), "{}", e.message);
+    let Some(Err(e)) = done_of(&evs, 1) else {
+        panic!("{evs:?}")
+    };
+    assert!(
+        e.message.contains("RangeError") || e.message.contains("stack"),
+        "{}",
+        e.message
+    );
 }
 
 #[test]
@@ -787,34 +793,81 @@ fn sandbox_start_cost() {
 /// should handle node.on()
 #[test]
 fn close_listeners_run_when_the_node_stops() {
-    let mut t = run("node.on('close', function () { node.log('closed'); });\ntry { node.on('input', function () {}); } catch (e) { node.warn(e.message); }\nreturn null;");
+    let mut t = run(
+        "node.on('close', function () { node.log('closed'); });\ntry { node.on('input', function () {}); } catch (e) { node.warn(e.message); }\nreturn null;",
+    );
     t.input(1, json!({}));
     let evs = t.take();
-    assert!(matches!(&evs[0], Ev::Log(LogLevel::Warn, s) if s == "Cannot add listener to 'input' event within Function"), "{evs:?}");
+    assert!(
+        matches!(&evs[0], Ev::Log(LogLevel::Warn, s) if s == "Cannot add listener to 'input' event within Function"),
+        "{evs:?}"
+    );
     t.sb.close(false);
     let evs = t.take();
-    assert!(matches!(&evs[0], Ev::Log(LogLevel::Info, s) if s == "closed"), "{evs:?}");
+    assert!(
+        matches!(&evs[0], Ev::Log(LogLevel::Info, s) if s == "closed"),
+        "{evs:?}"
+    );
 }
 
 /// init function: should allow accessing node.id and node.name and node.outputCount and sending message
 #[test]
 fn on_start_can_send_with_a_fresh_msgid() {
     let mut s = spec("return msg;");
-    s.initialize = "node.send({topic: node.name, payload: node.id, outputCount: node.outputCount});".into();
+    s.initialize =
+        "node.send({topic: node.name, payload: node.id, outputCount: node.outputCount});".into();
     let t = start(s);
     let sent = t.sends();
     assert_eq!(sent.len(), 1);
     let m = &sent[0].1;
-    assert_eq!((&m["topic"], &m["payload"], &m["outputCount"]), (&json!("fn name"), &json!("n1"), &json!(1)));
+    assert_eq!(
+        (&m["topic"], &m["payload"], &m["outputCount"]),
+        (&json!("fn name"), &json!("n1"), &json!(1))
+    );
     assert_eq!(m["_msgid"].as_str().map(str::len), Some(16));
 }
 
 #[test]
 fn a_proto_key_stays_an_own_property() {
-    let mut t = run("msg.own = Object.keys(msg.payload); msg.inherited = msg.payload.x === undefined; return msg;");
+    let mut t = run(
+        "msg.own = Object.keys(msg.payload); msg.inherited = msg.payload.x === undefined; return msg;",
+    );
     let m = Msg::from_json(&json!({"payload": {"__proto__": {"x": 1}, "a": 2}}));
     t.sb.input(1, m.clone());
     t.take();
     assert_eq!(m.to_json()["own"], json!(["__proto__", "a"]));
     assert_eq!(m.to_json()["inherited"], json!(true));
+}
+
+/// A message part shared with context (set by reference by a change node)
+/// stays shared: the script's change shows in context, as in Node-RED.
+#[test]
+fn objects_inside_the_message_keep_their_identity() {
+    let mut t = run("msg.payload.mutated = 'by function'; return msg;");
+    let shared = Object::new();
+    shared.insert("orig", Value::from(1.0));
+    let untouched = Object::new();
+    t.rec
+        .context
+        .set(
+            Scope::Flow,
+            "obj",
+            Some(Value::Object(shared.clone())),
+            None,
+        )
+        .ok();
+    let m = Msg::new();
+    m.set("payload", Value::Object(shared.clone()));
+    m.set("other", Value::Object(untouched.clone()));
+    t.sb.input(1, m);
+    let evs = t.take();
+    let Ev::Send(0, out) = &evs[0] else {
+        panic!("{evs:?}")
+    };
+    assert_eq!(
+        to_serde(&Value::Object(shared.clone())),
+        json!({"orig": 1, "mutated": "by function"})
+    );
+    assert!(matches!(out.get("payload"), Some(Value::Object(p)) if p.ptr_eq(&shared)));
+    assert!(matches!(out.get("other"), Some(Value::Object(o)) if o.ptr_eq(&untouched)));
 }

@@ -398,7 +398,11 @@ async fn stopping_interrupts_a_script_without_timeout() {
     let cx = h.engine.context().clone();
     let started = std::time::Instant::now();
     h.stop().await;
-    assert!(started.elapsed() < Duration::from_secs(2), "stop took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "stop took {:?}",
+        started.elapsed()
+    );
     let stopped = cx.get(None, "global", "stopped").ok().flatten();
     assert!(matches!(stopped, Some(redoubt_core::Value::Bool(true))));
 }

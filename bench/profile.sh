@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# Where does redoubt spend its time? Profiles the release binary on two workloads:
+#   http   GET /hello on http-change.json under wrk -t2 -c50 (10 s)
+#   chain  messages through the 10 change nodes of chain.json (burst, 200,000 msgs)
+#
+#   bench/profile.sh                 both, with perf (cpu-clock sampling, DWARF call graphs)
+#   bench/profile.sh http            one of them
+#   PROFILER=callgrind bench/profile.sh chain    valgrind --tool=callgrind instead
+#                                    (exact instruction counts; ~50x slower, so less load)
+#
+# Output: bench/.cache/profile/<workload>.{perf.data,callgrind.out} and a text summary
+# (<workload>.top.txt: self time per function, then inclusive time) printed at the end.
+# Needs: perf or valgrind, wrk, curl, a release build (cargo build --release -p redoubt).
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(dirname "$HERE")
+FLOWS=${BENCH_FLOWS:-$ROOT/../shared/bench/flows}
+OUT=${BENCH_CACHE:-$HERE/.cache}/profile
+REDOUBT=${REDOUBT:-${CARGO_TARGET_DIR:-$ROOT/target}/release/redoubt}
+PROFILER=${PROFILER:-perf}
+PORT=${BENCH_PORT:-27890}
+SECONDS_HTTP=${PROFILE_SECONDS:-10}
+CHAIN_N=${PROFILE_CHAIN_N:-200000}
+mkdir -p "$OUT"
+[ -x "$REDOUBT" ] || { echo "no $REDOUBT: cargo build --release -p redoubt" >&2; exit 1; }
+command -v "$( [ "$PROFILER" = perf ] && echo perf || echo valgrind )" >/dev/null ||
+    { echo "$PROFILER is not installed (apt-get install linux-perf / valgrind)" >&2; exit 1; }
+
+pid=
+cleanup() { [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; pid=; }
+trap cleanup EXIT
+
+wait_for() { # path [seconds]
+    local end=$((SECONDS + ${2:-60}))
+    until curl -fs -o /dev/null "http://127.0.0.1:$PORT$1"; do
+        [ $SECONDS -lt $end ] || { echo "redoubt not serving $1" >&2; exit 1; }
+        sleep 0.05
+    done
+}
+
+start() { # workload flow
+    local ud
+    ud=$(mktemp -d "$OUT/ud-$1.XXXX")
+    cp "$FLOWS/$2.json" "$ud/flows.json"
+    local cmd=("$REDOUBT" -u "$ud" -s "$HERE/settings.js" -p "$PORT" "$ud/flows.json")
+    if [ "$PROFILER" = callgrind ]; then
+        valgrind --tool=callgrind --callgrind-out-file="$OUT/$1.callgrind.out" \
+            "${cmd[@]}" >"$ud/log" 2>&1 &
+    else
+        "${cmd[@]}" >"$ud/log" 2>&1 &
+    fi
+    pid=$!
+}
+
+drive() { # workload
+    case $1 in
+    http)
+        local secs=$SECONDS_HTTP conns=50
+        [ "$PROFILER" = callgrind ] && conns=10
+        wrk -t2 -c$conns -d${secs}s --latency "http://127.0.0.1:$PORT/hello" | grep -E "Requests/sec|99%"
+        ;;
+    chain)
+        local n=$CHAIN_N
+        [ "$PROFILER" = callgrind ] && n=$((CHAIN_N / 10))
+        curl -fs "http://127.0.0.1:$PORT/start-burst?n=$n&batch=10000" >/dev/null
+        until curl -fs "http://127.0.0.1:$PORT/stats" | python3 -c \
+            "import json,sys; s=json.load(sys.stdin); sys.exit(0 if s.get('count',0)>=s['n'] and s.get('last') else 1)"; do
+            sleep 0.2
+        done
+        curl -fs "http://127.0.0.1:$PORT/stats" | python3 -c \
+            "import json,sys; s=json.load(sys.stdin); print('%d msgs in %d ms: %.0f msgs/s' % (s['n'], s['last']-s['t0'], s['n']*1000/max(1,s['last']-s['t0'])))"
+        ;;
+    esac
+}
+
+profile() { # workload flow ready-path
+    echo "== $1 ($PROFILER)"
+    start "$1" "$2"
+    wait_for "$3" 120
+    local top=$OUT/$1.top.txt
+    if [ "$PROFILER" = perf ]; then
+        drive "$1" >/dev/null # warm-up (allocator, caches), not recorded
+        perf record -q -e cpu-clock -F 499 --call-graph dwarf,16384 -p "$pid" -o "$OUT/$1.perf.data" &
+        local perf_pid=$!
+        sleep 0.5
+        drive "$1"
+        kill -INT $perf_pid
+        wait $perf_pid 2>/dev/null || true
+        cleanup
+        {
+            echo "# self time (top functions)"
+            perf report -i "$OUT/$1.perf.data" --stdio --no-children --sort symbol -g none \
+                --percent-limit 0.7 2>/dev/null | grep -v '^#' | grep -v '^$'
+            echo
+            echo "# inclusive time (callers included)"
+            perf report -i "$OUT/$1.perf.data" --stdio --children --sort symbol -g none \
+                --percent-limit 4 2>/dev/null | grep -v '^#' | grep -v '^$'
+        } >"$top"
+    else
+        drive "$1"
+        cleanup
+        {
+            echo "# self cost (instructions)"
+            callgrind_annotate --inclusive=no "$OUT/$1.callgrind.out" 2>/dev/null | sed -n '1,60p'
+            echo
+            echo "# inclusive cost"
+            callgrind_annotate --inclusive=yes "$OUT/$1.callgrind.out" 2>/dev/null | sed -n '1,60p'
+        } >"$top"
+    fi
+    cat "$top"
+}
+
+want=${1:-all}
+[ "$want" = all ] || [ "$want" = http ] && profile http http-change /hello
+[ "$want" = all ] || [ "$want" = chain ] && profile chain chain /stats
+exit 0
