@@ -120,11 +120,35 @@ impl Inject {
         }
     }
 
+    /// Properties sent with the editor's inject button (`__user_inject_props__`).
+    fn user_props(msg: &Msg) -> Result<Option<Vec<Prop>>, NodeError> {
+        let Some(v) = msg.remove("__user_inject_props__") else { return Ok(None) };
+        let redoubt_core::Value::Array(items) = v else { return Ok(None) };
+        let mut props = Vec::new();
+        for (i, item) in items.to_vec().iter().enumerate() {
+            let Some(o) = item.as_object() else { continue };
+            let path = o.get("p").map(|v| v.to_js_string()).unwrap_or_default();
+            if path.is_empty() {
+                continue;
+            }
+            let v = o.get("v").filter(|v| !v.is_nullish()).map(|v| v.to_js_string()).unwrap_or_default();
+            let vt = o.get("vt").filter(|v| !v.is_nullish()).map(|v| v.to_js_string()).unwrap_or_else(|| "str".into());
+            if vt == "jsonata" && v.is_empty() {
+                continue;
+            }
+            let value = TypedValue::compile(&vt, &v, &format!("__user_inject_props__[{i}]"))
+                .map_err(|e| NodeError::new(e.message))?;
+            props.push(Prop { path, value });
+        }
+        Ok(Some(props))
+    }
+
     fn fire(&self, msg: Msg, cx: &mut NodeCtx<'_>) -> Result<(), NodeError> {
         let mut errors = Vec::new();
         let info = cx.info().clone();
         let ctx = cx.context();
-        for p in &self.props {
+        let user = Self::user_props(&msg)?;
+        for p in user.as_deref().unwrap_or(&self.props) {
             match p.value.evaluate(Some(&msg), &info, &ctx) {
                 Ok(v) => {
                     if let Err(e) = msg.set_path(&p.path, v) {
@@ -202,6 +226,19 @@ mod tests {
         assert!(h.nothing("h", Duration::from_millis(1900)).await);
         assert_eq!(h.recv_json("h").await["payload"], json!("x"));
         assert_eq!(h.recv_json("h").await["payload"], json!("x"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn button_props_replace_the_configured_ones() {
+        let mut h = Harness::start(json!([
+            {"id":"i","type":"inject","props":[{"p":"payload","v":"cfg","vt":"str"}],"wires":[["h"]]},
+            {"id":"h","type":"helper"}
+        ]))
+        .await;
+        h.send_json("i", json!({"__user_inject_props__": [{"p":"payload","v":"7","vt":"num"}]})).await;
+        let m = h.recv_json("h").await;
+        assert_eq!(m["payload"], json!(7));
+        assert!(m.get("__user_inject_props__").is_none());
     }
 
     #[tokio::test(start_paused = true)]
