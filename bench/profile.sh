@@ -28,7 +28,12 @@ command -v "$( [ "$PROFILER" = perf ] && echo perf || echo valgrind )" >/dev/nul
     { echo "$PROFILER is not installed (apt-get install linux-perf / valgrind)" >&2; exit 1; }
 
 pid=
-cleanup() { [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; pid=; }
+ud=
+cleanup() {
+    if [ -n "$pid" ]; then kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
+    if [ -n "$ud" ]; then rm -rf "$ud"; fi
+    pid= ud=
+}
 trap cleanup EXIT
 
 wait_for() { # path [seconds]
@@ -40,7 +45,6 @@ wait_for() { # path [seconds]
 }
 
 start() { # workload flow
-    local ud
     ud=$(mktemp -d "$OUT/ud-$1.XXXX")
     cp "$FLOWS/$2.json" "$ud/flows.json"
     local cmd=("$REDOUBT" -u "$ud" -s "$HERE/settings.js" -p "$PORT" "$ud/flows.json")
@@ -94,8 +98,11 @@ profile() { # workload flow ready-path
                 --percent-limit 0.7 2>/dev/null | grep -v '^#' | grep -v '^$'
             echo
             echo "# inclusive time (callers included)"
+            echo "# (runtime plumbing frames: tokio task/thread entry, inlined wrappers are left out)"
             perf report -i "$OUT/$1.perf.data" --stdio --children --sort symbol -g none \
-                --percent-limit 4 2>/dev/null | grep -v '^#' | grep -v '^$'
+                --percent-limit 3 2>/dev/null | grep -v '^#' | grep -v '^$' |
+                grep -v -E '\(inlined\)|catch_unwind|call_once|do_call|poll_future|poll_inner|with_mut|std::sys|start_thread|clone3|tokio::runtime::(task|context|blocking::pool|scheduler::multi_thread::worker::(run|Context::run))|BlockingTask|entry_SYSCALL|do_syscall' |
+                cut -c1-160
         } >"$top"
     else
         drive "$1"

@@ -35,7 +35,10 @@ fn plain(status: StatusCode, body: &str, ctype: &str) -> Response {
 
 /// Express's default 404 page.
 fn not_found(method: &str, path: &str) -> Response {
-    let esc = path.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+    let esc = path
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
     let body = format!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>Error</title>\n</head>\n<body>\n<pre>Cannot {method} {esc}</pre>\n</body>\n</html>\n"
     );
@@ -44,7 +47,11 @@ fn not_found(method: &str, path: &str) -> Response {
 
 /// The fallback handler that serves node routes.
 pub async fn node_handler(state: NodeAppState, req: Request) -> Response {
-    let remote = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()).unwrap_or_default();
+    let remote = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_default();
     let method = req.method().as_str().to_string();
     let full_path = req.uri().path().to_string();
     let Some(path) = strip_root(&full_path, &state.root) else {
@@ -56,12 +63,23 @@ pub async fn node_handler(state: NodeAppState, req: Request) -> Response {
     let (parts, body) = req.into_parts();
     let bytes = match http_body_util::Limited::new(body, MAX_BODY).collect().await {
         Ok(b) => b.to_bytes(),
-        Err(_) => return plain(StatusCode::PAYLOAD_TOO_LARGE, "Payload Too Large", "text/plain; charset=utf-8"),
+        Err(_) => {
+            return plain(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Payload Too Large",
+                "text/plain; charset=utf-8",
+            );
+        }
     };
     let headers: Vec<(String, String)> = parts
         .headers
         .iter()
-        .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .map(|(k, v)| {
+            (
+                k.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
         .collect();
     let query = parts.uri.query().unwrap_or("").to_string();
     let url = match parts.uri.query() {
@@ -99,7 +117,11 @@ pub async fn node_handler(state: NodeAppState, req: Request) -> Response {
                 }
                 Err(e) => {
                     tracing::warn!("Multipart upload on {full_path} rejected: {e}.");
-                    return plain(StatusCode::BAD_REQUEST, "Bad Request", "text/plain; charset=utf-8");
+                    return plain(
+                        StatusCode::BAD_REQUEST,
+                        "Bad Request",
+                        "text/plain; charset=utf-8",
+                    );
                 }
             }
         }
@@ -111,7 +133,10 @@ pub async fn node_handler(state: NodeAppState, req: Request) -> Response {
             let mut r = Response::new(Body::from(reply.body));
             *r.status_mut() = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::OK);
             for (k, v) in reply.headers {
-                if let (Ok(name), Ok(val)) = (http::HeaderName::from_bytes(k.as_bytes()), HeaderValue::from_str(&v)) {
+                if let (Ok(name), Ok(val)) = (
+                    http::HeaderName::from_bytes(k.as_bytes()),
+                    HeaderValue::from_str(&v),
+                ) {
                     r.headers_mut().append(name, val);
                 }
             }
@@ -121,7 +146,11 @@ pub async fn node_handler(state: NodeAppState, req: Request) -> Response {
             r
         }
         // Every reference to the response was dropped: nothing can answer any more.
-        Err(_) => plain(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error", "text/plain; charset=utf-8"),
+        Err(_) => plain(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Internal Server Error",
+            "text/plain; charset=utf-8",
+        ),
     }
 }
 
@@ -139,7 +168,10 @@ fn strip_root<'a>(path: &'a str, root: &str) -> Option<&'a str> {
     }
 }
 
-async fn parse_multipart(body: Bytes, boundary: String) -> Result<(Vec<(String, String)>, Vec<UploadedFile>), multer::Error> {
+async fn parse_multipart(
+    body: Bytes,
+    boundary: String,
+) -> Result<(Vec<(String, String)>, Vec<UploadedFile>), multer::Error> {
     let stream = futures::stream::once(async move { Ok::<Bytes, std::io::Error>(body) });
     let mut mp = multer::Multipart::new(stream, boundary);
     let mut fields = Vec::new();
@@ -148,9 +180,17 @@ async fn parse_multipart(body: Bytes, boundary: String) -> Result<(Vec<(String, 
         let name = field.name().unwrap_or("").to_string();
         match field.file_name().map(str::to_string) {
             Some(file_name) => {
-                let mimetype = field.content_type().map(|m| m.to_string()).unwrap_or_default();
+                let mimetype = field
+                    .content_type()
+                    .map(|m| m.to_string())
+                    .unwrap_or_default();
                 let data = field.bytes().await?;
-                files.push(UploadedFile { fieldname: name, originalname: file_name, mimetype, buffer: data });
+                files.push(UploadedFile {
+                    fieldname: name,
+                    originalname: file_name,
+                    mimetype,
+                    buffer: data,
+                });
             }
             None => fields.push((name, field.text().await?)),
         }

@@ -33,7 +33,10 @@ impl Pattern {
                 if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
                     return Err(format!("invalid route parameter {seg:?} in {path:?}"));
                 }
-                parts.push(Part::Param { name: name.to_string(), optional });
+                parts.push(Part::Param {
+                    name: name.to_string(),
+                    optional,
+                });
             } else {
                 parts.push(Part::Lit(seg.to_ascii_lowercase()));
             }
@@ -43,8 +46,16 @@ impl Pattern {
 
     /// Matches a request path (still percent-encoded); returns decoded params.
     pub(crate) fn matches(&self, path: &str) -> Option<Vec<(String, String)>> {
-        let trimmed = if path.len() > 1 { path.trim_end_matches('/') } else { path };
-        let segs: Vec<&str> = if trimmed.is_empty() || trimmed == "/" { vec![] } else { trimmed.split('/').skip(1).collect() };
+        let trimmed = if path.len() > 1 {
+            path.trim_end_matches('/')
+        } else {
+            path
+        };
+        let segs: Vec<&str> = if trimmed.is_empty() || trimmed == "/" {
+            vec![]
+        } else {
+            trimmed.split('/').skip(1).collect()
+        };
         let mut params = Vec::new();
         let mut i = 0;
         for (pi, part) in self.parts.iter().enumerate() {
@@ -91,10 +102,18 @@ mod tests {
         let p = Pattern::compile("/t/:id/:name").expect("compile");
         assert_eq!(
             p.matches("/t/42/bob%20smith/"),
-            Some(vec![("id".into(), "42".into()), ("name".into(), "bob smith".into())])
+            Some(vec![
+                ("id".into(), "42".into()),
+                ("name".into(), "bob smith".into())
+            ])
         );
         assert_eq!(p.matches("/t/42"), None);
-        assert!(Pattern::compile("/Hello").expect("compile").matches("/hello").is_some());
+        assert!(
+            Pattern::compile("/Hello")
+                .expect("compile")
+                .matches("/hello")
+                .is_some()
+        );
     }
 
     #[test]
@@ -103,7 +122,10 @@ mod tests {
         assert!(p.matches("/a").is_some());
         assert!(p.matches("/a/x").is_some());
         let s = Pattern::compile("/files/*").expect("compile");
-        assert_eq!(s.matches("/files/x/y"), Some(vec![("0".into(), "x/y".into())]));
+        assert_eq!(
+            s.matches("/files/x/y"),
+            Some(vec![("0".into(), "x/y".into())])
+        );
         assert!(Pattern::compile("/a/:").is_err());
     }
 }

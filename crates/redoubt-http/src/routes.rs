@@ -6,6 +6,9 @@ use redoubt_core::http_host::{HttpHost, RequestHandler, RouteGuard, RouteSpec};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+/// Decoded route parameters, in pattern order.
+pub(crate) type Params = Vec<(String, String)>;
+
 pub(crate) struct Route {
     pub(crate) id: u64,
     pub(crate) method: String,
@@ -42,10 +45,15 @@ impl NodeRoutes {
 
     /// The first route matching method and path, with its params. A route
     /// for `GET` also answers `HEAD`, as in Express.
-    pub(crate) fn find(&self, method: &str, path: &str) -> Option<(Arc<Route>, Vec<(String, String)>)> {
+    pub(crate) fn find(
+        &self,
+        method: &str,
+        path: &str,
+    ) -> Option<(Arc<Route>, Params)> {
         let routes = self.routes.read();
         for r in routes.iter() {
-            let m = r.method.eq_ignore_ascii_case(method) || (method == "HEAD" && r.method == "get");
+            let m =
+                r.method.eq_ignore_ascii_case(method) || (method == "HEAD" && r.method == "get");
             if !m {
                 continue;
             }
@@ -58,11 +66,24 @@ impl NodeRoutes {
 }
 
 impl HttpHost for NodeRoutes {
-    fn add_route(&self, spec: RouteSpec, handler: RequestHandler) -> Result<Box<dyn RouteGuard>, String> {
+    fn add_route(
+        &self,
+        spec: RouteSpec,
+        handler: RequestHandler,
+    ) -> Result<Box<dyn RouteGuard>, String> {
         let pattern = Pattern::compile(&spec.path)?;
         let id = self.next.fetch_add(1, Ordering::Relaxed);
-        let route = Route { id, method: spec.method.to_ascii_lowercase(), pattern, upload: spec.upload, handler };
+        let route = Route {
+            id,
+            method: spec.method.to_ascii_lowercase(),
+            pattern,
+            upload: spec.upload,
+            handler,
+        };
         self.routes.write().push(Arc::new(route));
-        Ok(Box::new(Guard { id, routes: self.routes.clone() }))
+        Ok(Box::new(Guard {
+            id,
+            routes: self.routes.clone(),
+        }))
     }
 }

@@ -10,11 +10,15 @@
 //! let m = h.recv("h1").await;
 //! ```
 
+use indexmap::IndexMap;
 use redoubt_core::Msg;
 use redoubt_core::context::{ContextManager, ContextStore, MemoryStore};
-use redoubt_core::engine::{DeployKind, Engine, EngineConfig, RuntimeEvent, RuntimeSettings, Services};
-use redoubt_core::node::{BuildCtx, ConfigError, Node, NodeConfig, NodeCtx, NodeError, NodeType, Registry};
-use indexmap::IndexMap;
+use redoubt_core::engine::{
+    DeployKind, Engine, EngineConfig, RuntimeEvent, RuntimeSettings, Services,
+};
+use redoubt_core::node::{
+    BuildCtx, ConfigError, Node, NodeConfig, NodeCtx, NodeError, NodeType, Registry,
+};
 use serde_json::{Value as Json, json};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -49,6 +53,9 @@ pub struct Harness {
     events: broadcast::Receiver<RuntimeEvent>,
 }
 
+/// Adds node types to the harness registry.
+pub type RegistryHook = Box<dyn FnOnce(&mut Registry)>;
+
 /// Options for [`Harness::start_with`].
 #[derive(Default)]
 pub struct HarnessOptions {
@@ -57,7 +64,7 @@ pub struct HarnessOptions {
     /// Services for nodes.
     pub services: Services,
     /// Extra node types.
-    pub extra: Vec<Box<dyn FnOnce(&mut Registry)>>,
+    pub extra: Vec<RegistryHook>,
     /// Env lookup (default: none but what tests set).
     pub env: Vec<(String, String)>,
     /// Credentials by node id.
@@ -98,7 +105,11 @@ impl Harness {
         let mut has_tab = false;
         for n in nodes.iter_mut() {
             let Some(o) = n.as_object_mut() else { continue };
-            let ty = o.get("type").and_then(Json::as_str).unwrap_or("").to_string();
+            let ty = o
+                .get("type")
+                .and_then(Json::as_str)
+                .unwrap_or("")
+                .to_string();
             if ty == "tab" {
                 has_tab = true;
                 continue;
@@ -118,10 +129,18 @@ impl Harness {
         if !has_tab {
             nodes.insert(0, json!({"id":"t1","type":"tab","label":"Flow 1"}));
         }
-        if let Err(e) = engine.deploy(nodes, opts.credentials, DeployKind::Full).await {
+        if let Err(e) = engine
+            .deploy(nodes, opts.credentials, DeployKind::Full)
+            .await
+        {
             panic!("deploy failed: {e}");
         }
-        Harness { engine, rx, buffered: HashMap::new(), events }
+        Harness {
+            engine,
+            rx,
+            buffered: HashMap::new(),
+            events,
+        }
     }
 
     /// Sends `msg` to node `id`'s input.
@@ -149,7 +168,9 @@ impl Harness {
         }
         let deadline = tokio::time::Instant::now() + wait;
         loop {
-            let r = tokio::time::timeout_at(deadline, self.rx.recv()).await.ok()??;
+            let r = tokio::time::timeout_at(deadline, self.rx.recv())
+                .await
+                .ok()??;
             if r.0 == id {
                 return Some(r.1);
             }

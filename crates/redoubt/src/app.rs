@@ -5,10 +5,12 @@ use crate::cli::{self, Args};
 use crate::settings::{self, ContextStore as StoreSetting, CredentialSecret, Settings};
 use anyhow::{Context, Result, bail};
 use indexmap::IndexMap;
+use redoubt_admin::assets::{
+    self as editor, CodeEditor, CoreNodeCatalog, EditorAssets, EditorPageConfig,
+};
+use redoubt_admin::{AdminConfig, AdminState, EditorSettings, NodeCatalog, StaticCatalog};
 use redoubt_core::context::{ContextManager, ContextStore, MemoryStore};
 use redoubt_core::engine::{DeployKind, Engine, EngineConfig, RuntimeSettings, Services};
-use redoubt_admin::assets::{self as editor, CodeEditor, CoreNodeCatalog, EditorAssets, EditorPageConfig};
-use redoubt_admin::{AdminConfig, AdminState, EditorSettings, NodeCatalog, StaticCatalog};
 use redoubt_core::http_host::HttpHostService;
 use redoubt_http::NodeRoutes;
 use redoubt_storage::context_fs::{LocalFileSystemConfig, LocalFileSystemStore};
@@ -25,7 +27,9 @@ pub(crate) struct Startup {
 }
 
 fn home_dir() -> Option<PathBuf> {
-    std::env::var_os("HOME").filter(|h| !h.is_empty()).map(PathBuf::from)
+    std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .map(PathBuf::from)
 }
 
 /// Creates the user directory with mode 0700 when missing.
@@ -33,7 +37,8 @@ fn ensure_user_dir(dir: &Path) -> Result<()> {
     if dir.is_dir() {
         return Ok(());
     }
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create user directory {}", dir.display()))?;
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create user directory {}", dir.display()))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -47,7 +52,9 @@ fn ensure_user_dir(dir: &Path) -> Result<()> {
 pub(crate) fn resolve(args: &Args) -> Result<Startup> {
     let user_dir = match &args.user_dir {
         Some(d) => d.clone(),
-        None => home_dir().map(|h| h.join(".redoubt")).context("no user directory: set -u DIR or HOME")?,
+        None => home_dir()
+            .map(|h| h.join(".redoubt"))
+            .context("no user directory: set -u DIR or HOME")?,
     };
     ensure_user_dir(&user_dir)?;
     let settings_path = match &args.settings {
@@ -55,7 +62,8 @@ pub(crate) fn resolve(args: &Args) -> Result<Startup> {
         None => {
             let p = user_dir.join("settings.js");
             if !p.exists() {
-                settings::write_default(&p).with_context(|| format!("cannot write default settings {}", p.display()))?;
+                settings::write_default(&p)
+                    .with_context(|| format!("cannot write default settings {}", p.display()))?;
                 tracing::info!("Created default settings file {}.", p.display());
             }
             p
@@ -64,21 +72,36 @@ pub(crate) fn resolve(args: &Args) -> Result<Startup> {
     if !settings_path.exists() {
         bail!("settings file {} does not exist", settings_path.display());
     }
-    let defines = args.define.iter().map(|d| cli::parse_define(d)).collect::<Result<Vec<_>, _>>().map_err(anyhow::Error::msg)?;
-    let mut settings =
-        settings::load(&settings_path, &defines).with_context(|| format!("in settings file {}", settings_path.display()))?;
+    let defines = args
+        .define
+        .iter()
+        .map(|d| cli::parse_define(d))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(anyhow::Error::msg)?;
+    let mut settings = settings::load(&settings_path, &defines)
+        .with_context(|| format!("in settings file {}", settings_path.display()))?;
     if let Some(p) = args.port {
         settings.ui_port = p;
     }
     let flow_file = match &args.flows_file {
         Some(f) => f.to_string_lossy().into_owned(),
-        None => settings.flow_file.clone().unwrap_or_else(|| "flows.json".into()),
+        None => settings
+            .flow_file
+            .clone()
+            .unwrap_or_else(|| "flows.json".into()),
     };
     let flows_path = flows_file::resolve_flows_path(&flow_file, &user_dir);
-    Ok(Startup { user_dir, settings, flows_path })
+    Ok(Startup {
+        user_dir,
+        settings,
+        flows_path,
+    })
 }
 
-fn context_manager(s: &Settings, user_dir: &Path) -> Result<(ContextManager, Vec<Arc<LocalFileSystemStore>>)> {
+fn context_manager(
+    s: &Settings,
+    user_dir: &Path,
+) -> Result<(ContextManager, Vec<Arc<LocalFileSystemStore>>)> {
     let mut stores: IndexMap<String, Arc<dyn ContextStore>> = IndexMap::new();
     let mut fs_stores = Vec::new();
     for (name, st) in &s.context_storage.stores {
@@ -91,10 +114,12 @@ fn context_manager(s: &Settings, user_dir: &Path) -> Result<(ContextManager, Vec
                 cfg.dir = c.dir.as_ref().map(PathBuf::from);
                 cfg.base = c.base.clone();
                 cfg.cache = c.cache;
-                cfg.flush_interval = std::time::Duration::from_secs_f64(c.flush_interval_secs.max(0.0));
+                cfg.flush_interval =
+                    std::time::Duration::from_secs_f64(c.flush_interval_secs.max(0.0));
                 cfg.store_name = name.clone();
                 let store = Arc::new(
-                    LocalFileSystemStore::open(&cfg).with_context(|| format!("cannot open context store {name:?}"))?,
+                    LocalFileSystemStore::open(&cfg)
+                        .with_context(|| format!("cannot open context store {name:?}"))?,
                 );
                 fs_stores.push(store.clone());
                 stores.insert(name.clone(), store);
@@ -107,7 +132,11 @@ fn context_manager(s: &Settings, user_dir: &Path) -> Result<(ContextManager, Vec
     let default = match &s.context_storage.default_store {
         Some(d) if stores.contains_key(d) => d.clone(),
         Some(d) => bail!("contextStorage: default store {d:?} is not configured"),
-        None => stores.keys().next().cloned().unwrap_or_else(|| "memory".into()),
+        None => stores
+            .keys()
+            .next()
+            .cloned()
+            .unwrap_or_else(|| "memory".into()),
     };
     Ok((ContextManager::new(stores, default), fs_stores))
 }
@@ -134,20 +163,34 @@ fn runtime_settings(s: &Settings, user_dir: &Path) -> RuntimeSettings {
         debug_max_length: s.debug_max_length as usize,
         exec_enabled: s.exec_enabled,
         user_dir: user_dir.to_path_buf(),
-        file_working_directory: s.raw.get("fileWorkingDirectory").and_then(|v| v.as_str()).map(PathBuf::from),
+        file_working_directory: s
+            .raw
+            .get("fileWorkingDirectory")
+            .and_then(|v| v.as_str())
+            .map(PathBuf::from),
         function_global_context: fgc,
         raw: s.raw.clone(),
     }
 }
 
 /// What `GET /settings` tells the editor.
-fn editor_settings(s: &Settings, secret: &credentials::Secret, assets: Option<&EditorAssets>) -> EditorSettings {
+fn editor_settings(
+    s: &Settings,
+    secret: &credentials::Secret,
+    assets: Option<&EditorAssets>,
+) -> EditorSettings {
     let mut node_settings = serde_json::Map::new();
     node_settings.insert("functionExternalModules".into(), false.into());
-    node_settings.insert("functionTimeout".into(), serde_json::json!(s.function_timeout));
+    node_settings.insert(
+        "functionTimeout".into(),
+        serde_json::json!(s.function_timeout),
+    );
     node_settings.insert(
         "tlsConfigDisableLocalFiles".into(),
-        s.raw.get("tlsConfigDisableLocalFiles").cloned().unwrap_or(false.into()),
+        s.raw
+            .get("tlsConfigDisableLocalFiles")
+            .cloned()
+            .unwrap_or(false.into()),
     );
     EditorSettings {
         http_node_root: s.http_node_root.clone().unwrap_or_else(|| "/".into()),
@@ -155,21 +198,38 @@ fn editor_settings(s: &Settings, secret: &credentials::Secret, assets: Option<&E
         version: env!("CARGO_PKG_VERSION").into(),
         flow_file_pretty: s.flow_file_pretty,
         flow_encryption_type: secret.encryption_type().as_str().into(),
-        languages: assets.map(|a| a.languages().to_vec()).unwrap_or_else(|| EditorSettings::default().languages),
+        languages: assets
+            .map(|a| a.languages().to_vec())
+            .unwrap_or_else(|| EditorSettings::default().languages),
         editor_theme: s.editor_theme.clone(),
-        palette_categories: s.raw.get("paletteCategories").and_then(|v| serde_json::from_value(v.clone()).ok()),
+        palette_categories: s
+            .raw
+            .get("paletteCategories")
+            .and_then(|v| serde_json::from_value(v.clone()).ok()),
         diagnostics_enabled: s.diagnostics.enabled,
         diagnostics_ui: s.diagnostics.ui,
         node_settings,
-        api_max_length: s.api_max_length.map(|n| n as usize).unwrap_or(5 * 1024 * 1024),
-        web_socket_keep_alive_ms: s.raw.get("webSocketKeepAliveTime").and_then(|v| v.as_u64()).unwrap_or(15_000),
+        api_max_length: s
+            .api_max_length
+            .map(|n| n as usize)
+            .unwrap_or(5 * 1024 * 1024),
+        web_socket_keep_alive_ms: s
+            .raw
+            .get("webSocketKeepAliveTime")
+            .and_then(|v| v.as_u64())
+            .unwrap_or(15_000),
     }
 }
 
 /// The editor page, from `editorTheme`.
 fn page_config(s: &Settings) -> EditorPageConfig {
     let theme = serde_json::Value::Object(s.editor_theme.clone());
-    let text = |p: &str| theme.pointer(p).and_then(|v| v.as_str()).map(str::to_string);
+    let text = |p: &str| {
+        theme
+            .pointer(p)
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+    };
     EditorPageConfig {
         title: text("/page/title").unwrap_or_else(|| "Node-RED".into()),
         header_title: text("/header/title").unwrap_or_else(|| "Node-RED".into()),
@@ -181,6 +241,8 @@ fn page_config(s: &Settings) -> EditorPageConfig {
 
 /// Runs redoubt until SIGINT or SIGTERM.
 pub(crate) async fn run(args: Args) -> Result<()> {
+    // Install the handlers first, so a signal during startup is not fatal.
+    let signals = Signals::install()?;
     let st = resolve(&args)?;
     let s = &st.settings;
     tracing::info!("redoubt version {}.", env!("CARGO_PKG_VERSION"));
@@ -190,8 +252,12 @@ pub(crate) async fn run(args: Args) -> Result<()> {
     let doc = flows_file::load_flows(&st.flows_path)?;
     let cred_path = flows_file::credentials_path(&st.flows_path, &st.user_dir);
     let secret = credentials::resolve_secret(&secret_source(s), &st.user_dir)?;
-    let creds = credentials::load_credentials(&cred_path, &secret)
-        .with_context(|| format!("credentials file {} was left untouched", cred_path.display()))?;
+    let creds = credentials::load_credentials(&cred_path, &secret).with_context(|| {
+        format!(
+            "credentials file {} was left untouched",
+            cred_path.display()
+        )
+    })?;
     let creds_for_admin = creds.clone();
     let mut cred_map = serde_json::Map::new();
     for (id, c) in creds {
@@ -199,7 +265,10 @@ pub(crate) async fn run(args: Args) -> Result<()> {
     }
 
     let (context, fs_stores) = context_manager(s, &st.user_dir)?;
-    let flushers: Vec<_> = fs_stores.iter().map(|f| f.spawn_flusher(f.flush_interval())).collect();
+    let flushers: Vec<_> = fs_stores
+        .iter()
+        .map(|f| f.spawn_flusher(f.flush_interval()))
+        .collect();
 
     let routes = NodeRoutes::new();
     let mut services = Services::new();
@@ -221,7 +290,11 @@ pub(crate) async fn run(args: Args) -> Result<()> {
     } else {
         let a = EditorAssets::discover(args.editor_assets.as_deref())
             .context("cannot serve the editor (run scripts/fetch-editor-assets.sh, or set disableEditor: true)")?;
-        tracing::info!("Editor assets  : {} (Node-RED editor {})", a.dir().display(), a.version());
+        tracing::info!(
+            "Editor assets  : {} (Node-RED editor {})",
+            a.dir().display(),
+            a.version()
+        );
         Some(Arc::new(a))
     };
     let catalog: Arc<dyn NodeCatalog> = match &assets {
@@ -250,8 +323,18 @@ pub(crate) async fn run(args: Args) -> Result<()> {
     }
 
     let host = s.ui_host.clone().unwrap_or_else(|| "127.0.0.1".into());
-    let addr = format!("{}:{}", if host.contains(':') { format!("[{host}]") } else { host.clone() }, s.ui_port);
-    let listener = tokio::net::TcpListener::bind(&addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+    let addr = format!(
+        "{}:{}",
+        if host.contains(':') {
+            format!("[{host}]")
+        } else {
+            host.clone()
+        },
+        s.ui_port
+    );
+    let listener = tokio::net::TcpListener::bind(&addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))?;
     let bound = listener.local_addr()?;
     let app = redoubt_http::build_app(routes, s.http_node_root.as_deref(), extra);
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
@@ -277,7 +360,7 @@ pub(crate) async fn run(args: Args) -> Result<()> {
         admin.report_deploy_result(&result);
     }
 
-    wait_for_signal().await?;
+    signals.wait().await;
     tracing::info!("Stopping flows.");
     let _ = stop_tx.send(());
     engine.stop().await;
@@ -298,18 +381,35 @@ pub(crate) async fn run(args: Args) -> Result<()> {
     Ok(())
 }
 
-async fn wait_for_signal() -> Result<()> {
+/// SIGINT and SIGTERM, installed once at startup.
+struct Signals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut term = signal(SignalKind::terminate()).context("cannot install SIGTERM handler")?;
-        let mut int = signal(SignalKind::interrupt()).context("cannot install SIGINT handler")?;
-        tokio::select! {
-            _ = term.recv() => {}
-            _ = int.recv() => {}
+    term: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    int: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn install() -> Result<Signals> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(Signals {
+                term: signal(SignalKind::terminate()).context("cannot install SIGTERM handler")?,
+                int: signal(SignalKind::interrupt()).context("cannot install SIGINT handler")?,
+            })
         }
+        #[cfg(not(unix))]
+        Ok(Signals {})
     }
-    #[cfg(not(unix))]
-    tokio::signal::ctrl_c().await.context("cannot wait for Ctrl-C")?;
-    Ok(())
+
+    async fn wait(mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.int.recv() => {}
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }

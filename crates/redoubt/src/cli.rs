@@ -44,11 +44,14 @@ pub(crate) struct Args {
 
 /// Splits `key=value`; the value is JSON when it parses as JSON, else a string.
 pub(crate) fn parse_define(d: &str) -> Result<(String, serde_json::Value), String> {
-    let (k, v) = d.split_once('=').ok_or_else(|| format!("-D {d:?}: expected key=value"))?;
+    let (k, v) = d
+        .split_once('=')
+        .ok_or_else(|| format!("-D {d:?}: expected key=value"))?;
     if k.is_empty() {
         return Err(format!("-D {d:?}: empty key"));
     }
-    let value = serde_json::from_str(v).unwrap_or_else(|_| serde_json::Value::String(v.to_string()));
+    let value =
+        serde_json::from_str(v).unwrap_or_else(|_| serde_json::Value::String(v.to_string()));
     Ok((k.to_string(), value))
 }
 
@@ -58,14 +61,22 @@ mod tests {
 
     #[test]
     fn defines_parse_json_or_text() {
-        assert_eq!(parse_define("a.b=5").expect("ok"), ("a.b".into(), serde_json::json!(5)));
-        assert_eq!(parse_define("x=hello").expect("ok"), ("x".into(), serde_json::json!("hello")));
+        assert_eq!(
+            parse_define("a.b=5").expect("ok"),
+            ("a.b".into(), serde_json::json!(5))
+        );
+        assert_eq!(
+            parse_define("x=hello").expect("ok"),
+            ("x".into(), serde_json::json!("hello"))
+        );
         assert!(parse_define("novalue").is_err());
     }
 
     #[test]
     fn command_line_matches_node_red() {
-        let a = Args::parse_from(["redoubt", "-p", "1881", "-u", "/tmp/u", "-D", "x=1", "--safe", "my.json"]);
+        let a = Args::parse_from([
+            "redoubt", "-p", "1881", "-u", "/tmp/u", "-D", "x=1", "--safe", "my.json",
+        ]);
         assert_eq!(a.port, Some(1881));
         assert_eq!(a.user_dir, Some(PathBuf::from("/tmp/u")));
         assert!(a.safe);

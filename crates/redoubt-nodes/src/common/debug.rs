@@ -5,7 +5,9 @@
 use redoubt_core::Msg;
 use redoubt_core::engine::RuntimeEvent;
 use redoubt_core::expr::jsonata::{JsonataEnv, JsonataExpr};
-use redoubt_core::node::{BuildCtx, ConfigError, Node, NodeConfig, NodeCtx, NodeError, NodeEvent, NodeType, Status};
+use redoubt_core::node::{
+    BuildCtx, ConfigError, Node, NodeConfig, NodeCtx, NodeError, NodeEvent, NodeType, Status,
+};
 use redoubt_core::propex;
 use redoubt_core::value::{Object, Value};
 
@@ -44,11 +46,15 @@ impl NodeType for DebugType {
         let target = if complete == "true" || target_type == "full" {
             Target::Full
         } else if target_type == "jsonata" {
-            Target::Jsonata(
-                JsonataExpr::compile(&complete).map_err(|e| ConfigError::field("complete", format!("invalid JSONata {complete:?}: {e}")))?,
-            )
+            Target::Jsonata(JsonataExpr::compile(&complete).map_err(|e| {
+                ConfigError::field("complete", format!("invalid JSONata {complete:?}: {e}"))
+            })?)
         } else {
-            let p = if complete.is_empty() || complete == "false" { "payload".to_string() } else { complete.clone() };
+            let p = if complete.is_empty() || complete == "false" {
+                "payload".to_string()
+            } else {
+                complete.clone()
+            };
             let p = propex::strip_msg(&p).to_string();
             propex::parse(&p).map_err(|e| ConfigError::field("complete", e.to_string()))?;
             Target::Prop(p)
@@ -60,17 +66,23 @@ impl NodeType for DebugType {
                 "msg" => StatusSrc::Prop(propex::strip_msg(&cfg.str("statusVal")).to_string()),
                 "jsonata" => {
                     let e = cfg.str("statusVal");
-                    StatusSrc::Jsonata(
-                        JsonataExpr::compile(&e).map_err(|x| ConfigError::field("statusVal", format!("invalid JSONata {e:?}: {x}")))?,
-                    )
+                    StatusSrc::Jsonata(JsonataExpr::compile(&e).map_err(|x| {
+                        ConfigError::field("statusVal", format!("invalid JSONata {e:?}: {x}"))
+                    })?)
                 }
                 _ => StatusSrc::Auto,
             }
         };
-        let active = cfg.get("active").map(|_| cfg.bool("active")).unwrap_or(true);
+        let active = cfg
+            .get("active")
+            .map(|_| cfg.bool("active"))
+            .unwrap_or(true);
         Ok(Box::new(Debug {
             active,
-            sidebar: cfg.get("tosidebar").map(|_| cfg.bool("tosidebar")).unwrap_or(true),
+            sidebar: cfg
+                .get("tosidebar")
+                .map(|_| cfg.bool("tosidebar"))
+                .unwrap_or(true),
             console: cfg.bool("console"),
             target,
             status,
@@ -82,23 +94,28 @@ impl NodeType for DebugType {
 fn summary(v: &Value) -> String {
     let s = match v {
         Value::String(s) => s.to_string(),
-        Value::Object(_) | Value::Array(_) => redoubt_core::value::to_json(v).unwrap_or_else(|_| "[circular]".into()),
+        Value::Object(_) | Value::Array(_) => {
+            redoubt_core::value::to_json(v).unwrap_or_else(|_| "[circular]".into())
+        }
         Value::Buffer(b) => format!("buffer[{}]", b.len()),
         other => other.to_js_string(),
     };
-    if s.chars().count() > 32 { format!("{}...", s.chars().take(32).collect::<String>()) } else { s }
+    if s.chars().count() > 32 {
+        format!("{}...", s.chars().take(32).collect::<String>())
+    } else {
+        s
+    }
 }
 
 impl Node for Debug {
     /// The admin API's `POST /debug/:id/enable|disable` arrives as a
     /// `Value::Bool` event.
     fn on_event(&mut self, ev: NodeEvent, _cx: &mut NodeCtx<'_>) -> Result<(), NodeError> {
-        if let NodeEvent::Custom(b) = ev {
-            if let Ok(v) = b.downcast::<Value>() {
-                if let Value::Bool(active) = *v {
-                    self.active = active;
-                }
-            }
+        if let NodeEvent::Custom(b) = ev
+            && let Ok(v) = b.downcast::<Value>()
+            && let Value::Bool(active) = *v
+        {
+            self.active = active;
         }
         Ok(())
     }
@@ -108,14 +125,24 @@ impl Node for Debug {
         let (value, property) = match &self.target {
             Target::Full => (msg.to_value(), "msg".to_string()),
             Target::Prop(p) => (msg.get_path(p)?.unwrap_or_default(), p.clone()),
-            Target::Jsonata(e) => (e.eval_msg(Some(&msg), &env).map_err(|e| NodeError::new(e.message))?, e.source().to_string()),
+            Target::Jsonata(e) => (
+                e.eval_msg(Some(&msg), &env)
+                    .map_err(|e| NodeError::new(e.message))?,
+                e.source().to_string(),
+            ),
         };
         match &self.status {
             StatusSrc::None => {}
             StatusSrc::Auto => cx.status(Status::new("grey", "dot", summary(&value))),
-            StatusSrc::Prop(p) => cx.status(Status::new("grey", "dot", summary(&msg.get_path(p)?.unwrap_or_default()))),
+            StatusSrc::Prop(p) => cx.status(Status::new(
+                "grey",
+                "dot",
+                summary(&msg.get_path(p)?.unwrap_or_default()),
+            )),
             StatusSrc::Jsonata(e) => {
-                let v = e.eval_msg(Some(&msg), &env).map_err(|e| NodeError::new(e.message))?;
+                let v = e
+                    .eval_msg(Some(&msg), &env)
+                    .map_err(|e| NodeError::new(e.message))?;
                 cx.status(Status::new("grey", "dot", summary(&v)));
             }
         }

@@ -6,7 +6,9 @@
 use croner::Cron;
 use croner::parser::{CronParser, Seconds};
 use redoubt_core::Msg;
-use redoubt_core::node::{BuildCtx, ConfigError, Node, NodeConfig, NodeCtx, NodeError, NodeEvent, NodeType};
+use redoubt_core::node::{
+    BuildCtx, ConfigError, Node, NodeConfig, NodeCtx, NodeError, NodeEvent, NodeType,
+};
 use redoubt_core::typed::TypedValue;
 use serde_json::Value as Json;
 use std::time::Duration;
@@ -36,7 +38,11 @@ fn prop_list(cfg: &NodeConfig) -> Vec<(String, String, String)> {
             .map(|p| {
                 let path = p.get("p").and_then(Json::as_str).unwrap_or("").to_string();
                 let has_v = p.get("v").is_some();
-                let vt = p.get("vt").and_then(Json::as_str).unwrap_or("str").to_string();
+                let vt = p
+                    .get("vt")
+                    .and_then(Json::as_str)
+                    .unwrap_or("str")
+                    .to_string();
                 let v = match p.get("v") {
                     Some(Json::String(s)) => s.clone(),
                     Some(Json::Null) | None => String::new(),
@@ -52,14 +58,22 @@ fn prop_list(cfg: &NodeConfig) -> Vec<(String, String, String)> {
             })
             .collect(),
         _ => vec![
-            ("payload".into(), legacy_payload.0, non_empty(&legacy_payload.1)),
+            (
+                "payload".into(),
+                legacy_payload.0,
+                non_empty(&legacy_payload.1),
+            ),
             ("topic".into(), cfg.str("topic"), "str".into()),
         ],
     }
 }
 
 fn non_empty(t: &str) -> String {
-    if t.is_empty() { "str".into() } else { t.to_string() }
+    if t.is_empty() {
+        "str".into()
+    } else {
+        t.to_string()
+    }
 }
 
 impl NodeType for InjectType {
@@ -82,7 +96,10 @@ impl NodeType for InjectType {
         }
         let repeat = match cfg.num("repeat")? {
             Some(r) if r > 2_147_483.0 => {
-                return Err(ConfigError::field("repeat", format!("interval too large: {r} seconds (max 2147483)")));
+                return Err(ConfigError::field(
+                    "repeat",
+                    format!("interval too large: {r} seconds (max 2147483)"),
+                ));
             }
             Some(r) if r > 0.0 => Some(Duration::from_secs_f64(r)),
             _ => None,
@@ -90,7 +107,9 @@ impl NodeType for InjectType {
         let crontab = cfg.str("crontab");
         let cron = if repeat.is_none() && !crontab.trim().is_empty() {
             let parser = CronParser::builder().seconds(Seconds::Optional).build();
-            Some(parser.parse(&crontab).map_err(|e| ConfigError::field("crontab", format!("invalid schedule {crontab:?}: {e}")))?)
+            Some(parser.parse(&crontab).map_err(|e| {
+                ConfigError::field("crontab", format!("invalid schedule {crontab:?}: {e}"))
+            })?)
         } else {
             None
         };
@@ -100,7 +119,12 @@ impl NodeType for InjectType {
         } else {
             None
         };
-        Ok(Box::new(Inject { props, repeat, cron, once }))
+        Ok(Box::new(Inject {
+            props,
+            repeat,
+            cron,
+            once,
+        }))
     }
 }
 
@@ -122,8 +146,12 @@ impl Inject {
 
     /// Properties sent with the editor's inject button (`__user_inject_props__`).
     fn user_props(msg: &Msg) -> Result<Option<Vec<Prop>>, NodeError> {
-        let Some(v) = msg.remove("__user_inject_props__") else { return Ok(None) };
-        let redoubt_core::Value::Array(items) = v else { return Ok(None) };
+        let Some(v) = msg.remove("__user_inject_props__") else {
+            return Ok(None);
+        };
+        let redoubt_core::Value::Array(items) = v else {
+            return Ok(None);
+        };
         let mut props = Vec::new();
         for (i, item) in items.to_vec().iter().enumerate() {
             let Some(o) = item.as_object() else { continue };
@@ -131,8 +159,16 @@ impl Inject {
             if path.is_empty() {
                 continue;
             }
-            let v = o.get("v").filter(|v| !v.is_nullish()).map(|v| v.to_js_string()).unwrap_or_default();
-            let vt = o.get("vt").filter(|v| !v.is_nullish()).map(|v| v.to_js_string()).unwrap_or_else(|| "str".into());
+            let v = o
+                .get("v")
+                .filter(|v| !v.is_nullish())
+                .map(|v| v.to_js_string())
+                .unwrap_or_default();
+            let vt = o
+                .get("vt")
+                .filter(|v| !v.is_nullish())
+                .map(|v| v.to_js_string())
+                .unwrap_or_else(|| "str".into());
             if vt == "jsonata" && v.is_empty() {
                 continue;
             }
@@ -235,7 +271,11 @@ mod tests {
             {"id":"h","type":"helper"}
         ]))
         .await;
-        h.send_json("i", json!({"__user_inject_props__": [{"p":"payload","v":"7","vt":"num"}]})).await;
+        h.send_json(
+            "i",
+            json!({"__user_inject_props__": [{"p":"payload","v":"7","vt":"num"}]}),
+        )
+        .await;
         let m = h.recv_json("h").await;
         assert_eq!(m["payload"], json!(7));
         assert!(m.get("__user_inject_props__").is_none());

@@ -7,7 +7,10 @@
 //! mode to pop it; after `timeout` seconds it reports the error "timeout".
 
 use redoubt_core::Msg;
-use redoubt_core::node::{BuildCtx, ConfigError, Node, NodeConfig, NodeCtx, NodeError, NodeEvent, NodeType, Pending, TimerId};
+use redoubt_core::node::{
+    BuildCtx, ConfigError, Node, NodeConfig, NodeCtx, NodeError, NodeEvent, NodeType, Pending,
+    TimerId,
+};
 use redoubt_core::value::{Array, Object, Value};
 use std::collections::HashMap;
 use std::time::Duration;
@@ -43,7 +46,9 @@ impl NodeType for LinkOutType {
         "link out"
     }
     fn build(&self, cfg: &NodeConfig, _cx: &BuildCtx) -> Result<Box<dyn Node>, ConfigError> {
-        Ok(Box::new(LinkOut { ret: cfg.str("mode") == "return" }))
+        Ok(Box::new(LinkOut {
+            ret: cfg.str("mode") == "return",
+        }))
     }
 }
 
@@ -73,7 +78,10 @@ impl Node for LinkOut {
         };
         let node = ev.get("node").map(|v| v.to_js_string()).unwrap_or_default();
         let event = ev.get("id").map(|v| v.to_js_string()).unwrap_or_default();
-        cx.event_to(&node, NodeEvent::Custom(Box::new(LinkReturn { event, msg })));
+        cx.event_to(
+            &node,
+            NodeEvent::Custom(Box::new(LinkReturn { event, msg })),
+        );
         Ok(())
     }
 }
@@ -94,11 +102,17 @@ impl NodeType for LinkCallType {
     fn build(&self, cfg: &NodeConfig, _cx: &BuildCtx) -> Result<Box<dyn Node>, ConfigError> {
         let target = match cfg.get("links") {
             Some(serde_json::Value::String(s)) => s.clone(),
-            Some(serde_json::Value::Array(a)) => a.first().and_then(|v| v.as_str()).unwrap_or("").to_string(),
+            Some(serde_json::Value::Array(a)) => {
+                a.first().and_then(|v| v.as_str()).unwrap_or("").to_string()
+            }
             _ => String::new(),
         };
         let t = cfg.str("timeout");
-        let secs = if t.trim().is_empty() { 30.0 } else { t.trim().parse::<f64>().unwrap_or(30.0) };
+        let secs = if t.trim().is_empty() {
+            30.0
+        } else {
+            t.trim().parse::<f64>().unwrap_or(30.0)
+        };
         Ok(Box::new(LinkCall {
             dynamic: cfg.str("linkType") == "dynamic",
             target,
@@ -115,12 +129,19 @@ impl LinkCall {
         if !self.dynamic {
             return Ok(self.target.clone());
         }
-        let t = msg.get("target").map(|v| v.to_js_string()).unwrap_or_default();
+        let t = msg
+            .get("target")
+            .map(|v| v.to_js_string())
+            .unwrap_or_default();
         let found = cx.find_nodes("link in", &t);
         match found.len() {
             1 => Ok(found[0].clone()),
-            0 => Err(NodeError::new(format!("target link-in node '{t}' not found"))),
-            _ => Err(NodeError::new(format!("Multiple link-in nodes named '{t}' found"))),
+            0 => Err(NodeError::new(format!(
+                "target link-in node '{t}' not found"
+            ))),
+            _ => Err(NodeError::new(format!(
+                "Multiple link-in nodes named '{t}' found"
+            ))),
         }
     }
 }
@@ -145,7 +166,9 @@ impl Node for LinkCall {
         self.next += 1;
         let token = self.next;
         let timer = cx.schedule(self.timeout, token);
-        let Some(pending) = cx.defer() else { return Ok(()) };
+        let Some(pending) = cx.defer() else {
+            return Ok(());
+        };
         self.by_token.insert(token, event.clone());
         self.waiting.insert(event, (saved, pending, timer));
         cx.send_to(&target, msg);
@@ -163,11 +186,11 @@ impl Node for LinkCall {
             NodeEvent::Timer(t) => t,
         };
         {
-            if let Some(event) = self.by_token.remove(&token) {
-                if let Some((saved, pending, _)) = self.waiting.remove(&event) {
-                    cx.complete(pending, Ok(()));
-                    cx.error(NodeError::new("timeout"), Some(saved));
-                }
+            if let Some(event) = self.by_token.remove(&token)
+                && let Some((saved, pending, _)) = self.waiting.remove(&event)
+            {
+                cx.complete(pending, Ok(()));
+                cx.error(NodeError::new("timeout"), Some(saved));
             }
         }
         Ok(())
@@ -183,10 +206,10 @@ impl Node for LinkCall {
 impl LinkCall {
     fn returned(&mut self, ret: LinkReturn, cx: &mut NodeCtx<'_>) {
         let msg = ret.msg;
-        if let Some(Value::Array(a)) = msg.get("_linkSource") {
-            if a.is_empty() {
-                msg.remove("_linkSource");
-            }
+        if let Some(Value::Array(a)) = msg.get("_linkSource")
+            && a.is_empty()
+        {
+            msg.remove("_linkSource");
         }
         match self.waiting.remove(&ret.event) {
             Some((_, pending, timer)) => {

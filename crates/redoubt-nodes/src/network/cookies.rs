@@ -8,7 +8,9 @@ pub(crate) fn parse(header: &str) -> Object {
     let o = Object::new();
     for part in header.split(';') {
         let part = part.trim();
-        let Some((k, v)) = part.split_once('=') else { continue };
+        let Some((k, v)) = part.split_once('=') else {
+            continue;
+        };
         let k = k.trim();
         if k.is_empty() || o.contains_key(k) {
             continue;
@@ -28,12 +30,13 @@ fn percent_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let Ok(x) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(x);
-                i += 3;
-                continue;
-            }
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && let Ok(x) = u8::from_str_radix(&s[i + 1..i + 3], 16)
+        {
+            out.push(x);
+            i += 3;
+            continue;
         }
         out.push(b[i]);
         i += 1;
@@ -64,9 +67,10 @@ fn http_date(ms: f64) -> String {
 pub(crate) fn set_cookie(name: &str, value: &Value, opts: Option<&Object>) -> String {
     let val = match value {
         Value::String(s) => encode_component(s),
-        Value::Object(_) | Value::Array(_) => {
-            encode_component(&format!("j:{}", redoubt_core::value::to_json(value).unwrap_or_default()))
-        }
+        Value::Object(_) | Value::Array(_) => encode_component(&format!(
+            "j:{}",
+            redoubt_core::value::to_json(value).unwrap_or_default()
+        )),
         other => encode_component(&other.to_js_string()),
     };
     let mut parts = vec![format!("{name}={val}")];
@@ -75,7 +79,10 @@ pub(crate) fn set_cookie(name: &str, value: &Value, opts: Option<&Object>) -> St
         Value::Date(ms) => ms,
         other => other.to_number(),
     });
-    if let Some(max_age) = get("maxAge").map(|v| v.to_number()).filter(|n| n.is_finite()) {
+    if let Some(max_age) = get("maxAge")
+        .map(|v| v.to_number())
+        .filter(|n| n.is_finite())
+    {
         let now = chrono::Utc::now().timestamp_millis() as f64;
         expires = Some(now + max_age);
         parts.push(format!("Max-Age={}", (max_age / 1000.0).floor() as i64));
@@ -83,7 +90,9 @@ pub(crate) fn set_cookie(name: &str, value: &Value, opts: Option<&Object>) -> St
     if let Some(d) = get("domain") {
         parts.push(format!("Domain={}", d.to_js_string()));
     }
-    let path = get("path").map(|p| p.to_js_string()).unwrap_or_else(|| "/".into());
+    let path = get("path")
+        .map(|p| p.to_js_string())
+        .unwrap_or_else(|| "/".into());
     parts.push(format!("Path={path}"));
     if let Some(ms) = expires {
         parts.push(format!("Expires={}", http_date(ms)));
@@ -133,18 +142,33 @@ mod tests {
 
     #[test]
     fn set_and_clear_match_express() {
-        assert_eq!(set_cookie("plain", &Value::str("v1"), None), "plain=v1; Path=/");
+        assert_eq!(
+            set_cookie("plain", &Value::str("v1"), None),
+            "plain=v1; Path=/"
+        );
         let o = Object::new();
         o.insert("path", Value::str("/p"));
         o.insert("httpOnly", Value::Bool(true));
-        assert_eq!(set_cookie("withopts", &Value::str("v2"), Some(&o)), "withopts=v2; Path=/p; HttpOnly");
-        assert_eq!(clear_cookie("gone", None), "gone=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT");
+        assert_eq!(
+            set_cookie("withopts", &Value::str("v2"), Some(&o)),
+            "withopts=v2; Path=/p; HttpOnly"
+        );
+        assert_eq!(
+            clear_cookie("gone", None),
+            "gone=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT"
+        );
     }
 
     #[test]
     fn parse_decodes_values() {
         let o = parse("a=1; b=hello%20world; c=x=y");
-        assert_eq!(o.get("b").and_then(|v| v.as_str().map(str::to_string)), Some("hello world".into()));
-        assert_eq!(o.get("c").and_then(|v| v.as_str().map(str::to_string)), Some("x=y".into()));
+        assert_eq!(
+            o.get("b").and_then(|v| v.as_str().map(str::to_string)),
+            Some("hello world".into())
+        );
+        assert_eq!(
+            o.get("c").and_then(|v| v.as_str().map(str::to_string)),
+            Some("x=y".into())
+        );
     }
 }

@@ -4,8 +4,12 @@
 
 use super::{cookies, qs};
 use redoubt_core::Msg;
-use redoubt_core::http_host::{HttpHostService, HttpReply, IncomingRequest, ResponseHandle, RouteGuard, RouteSpec};
-use redoubt_core::node::{BuildCtx, ConfigError, Node, NodeConfig, NodeCtx, NodeError, NodeHandle, NodeType};
+use redoubt_core::http_host::{
+    HttpHostService, HttpReply, IncomingRequest, ResponseHandle, RouteGuard, RouteSpec,
+};
+use redoubt_core::node::{
+    BuildCtx, ConfigError, Node, NodeConfig, NodeCtx, NodeError, NodeHandle, NodeType,
+};
 use redoubt_core::value::{Array, Handle, Object, Value, from_json_str};
 use std::sync::Arc;
 
@@ -30,21 +34,35 @@ impl NodeType for HttpInType {
         }
         let method = cfg.str("method").to_ascii_lowercase();
         if !matches!(method.as_str(), "get" | "post" | "put" | "delete" | "patch") {
-            return Err(ConfigError::field("method", format!("unsupported method {method:?}")));
+            return Err(ConfigError::field(
+                "method",
+                format!("unsupported method {method:?}"),
+            ));
         }
         let Some(host) = cx.service::<HttpHostService>() else {
             // httpNodeRoot: false — Node-RED warns and creates no route.
-            cx.handle().warn("Cannot create http-in node when httpNodeRoot set to false");
+            cx.handle()
+                .warn("Cannot create http-in node when httpNodeRoot set to false");
             return Ok(Box::new(HttpIn { _guard: None }));
         };
         let handle = cx.handle();
         let get = method == "get";
-        let spec = RouteSpec { method, path: url.clone(), upload: cfg.bool("upload"), node_id: cfg.id.to_string() };
+        let spec = RouteSpec {
+            method,
+            path: url.clone(),
+            upload: cfg.bool("upload"),
+            node_id: cfg.id.to_string(),
+        };
         let handler = Arc::new(move |req: IncomingRequest, res: Arc<ResponseHandle>| {
             on_request(&handle, req, res, get);
         });
-        let guard = host.0.add_route(spec, handler).map_err(|e| ConfigError::field("url", format!("{url:?}: {e}")))?;
-        Ok(Box::new(HttpIn { _guard: Some(guard) }))
+        let guard = host
+            .0
+            .add_route(spec, handler)
+            .map_err(|e| ConfigError::field("url", format!("{url:?}: {e}")))?;
+        Ok(Box::new(HttpIn {
+            _guard: Some(guard),
+        }))
     }
 }
 
@@ -87,7 +105,9 @@ fn on_request(node: &NodeHandle, req: IncomingRequest, res: Arc<ResponseHandle>,
     for (k, v) in &req.headers {
         match headers.get(k) {
             // Repeated headers are joined as Node's http module does (set-cookie excepted).
-            Some(Value::String(prev)) if k != "set-cookie" => headers.insert(k.as_str(), Value::from(format!("{prev}, {v}"))),
+            Some(Value::String(prev)) if k != "set-cookie" => {
+                headers.insert(k.as_str(), Value::from(format!("{prev}, {v}")))
+            }
             _ => headers.insert(k.as_str(), Value::str(v)),
         }
     }
@@ -98,7 +118,10 @@ fn on_request(node: &NodeHandle, req: IncomingRequest, res: Arc<ResponseHandle>,
     }
     r.insert("params", Value::Object(params));
     r.insert("query", query.clone());
-    r.insert("cookies", Value::Object(req.header("cookie").map(cookies::parse).unwrap_or_default()));
+    r.insert(
+        "cookies",
+        Value::Object(req.header("cookie").map(cookies::parse).unwrap_or_default()),
+    );
     r.insert("body", body.clone());
     if !req.files.is_empty() {
         let files = Array::new();
@@ -132,14 +155,18 @@ fn parse_body(req: &IncomingRequest) -> Result<Value, String> {
         }
         return Ok(Value::Object(o));
     }
-    let ctype = req.header("content-type").unwrap_or("").to_ascii_lowercase();
+    let ctype = req
+        .header("content-type")
+        .unwrap_or("")
+        .to_ascii_lowercase();
     let mime = ctype.split(';').next().unwrap_or("").trim().to_string();
     let has_body = !req.body.is_empty();
     if mime == "application/json" {
         if !has_body {
             return Ok(Value::new_object());
         }
-        let text = std::str::from_utf8(&req.body).map_err(|e| format!("invalid UTF-8 in JSON body: {e}"))?;
+        let text = std::str::from_utf8(&req.body)
+            .map_err(|e| format!("invalid UTF-8 in JSON body: {e}"))?;
         return from_json_str(text).map_err(|e| format!("Unexpected token in JSON body: {e}"));
     }
     if mime == "application/x-www-form-urlencoded" {

@@ -44,7 +44,12 @@ impl NodeType for HttpResponseType {
             "" => None,
             t => match t.parse::<f64>() {
                 Ok(n) if (100.0..1000.0).contains(&n) => Some(n as u16),
-                _ => return Err(ConfigError::field("statusCode", format!("invalid status code {t:?}"))),
+                _ => {
+                    return Err(ConfigError::field(
+                        "statusCode",
+                        format!("invalid status code {t:?}"),
+                    ));
+                }
             },
         };
         let mut headers = Vec::new();
@@ -69,9 +74,18 @@ fn set_header(headers: &mut Vec<(String, String)>, name: &str, value: &Value) {
         v => vec![v.to_js_string()],
     };
     for mut v in values {
-        if name.eq_ignore_ascii_case("content-type") && !v.to_ascii_lowercase().contains("charset") {
-            let base = v.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-            if base.starts_with("text/") || base == "application/json" || base == "application/javascript" {
+        if name.eq_ignore_ascii_case("content-type") && !v.to_ascii_lowercase().contains("charset")
+        {
+            let base = v
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            if base.starts_with("text/")
+                || base == "application/json"
+                || base == "application/javascript"
+            {
                 v.push_str("; charset=utf-8");
             }
         }
@@ -118,11 +132,11 @@ impl HttpResponse {
         }
         if let Some(Value::Object(mh)) = msg.get("headers") {
             let mut use_msg_headers = true;
-            if let Some(mark) = mh.remove(REQUEST_NODE_HEADER) {
-                if mark.to_js_string() == headers_hash(&mh) {
-                    msg.remove("headers");
-                    use_msg_headers = false;
-                }
+            if let Some(mark) = mh.remove(REQUEST_NODE_HEADER)
+                && mark.to_js_string() == headers_hash(&mh)
+            {
+                msg.remove("headers");
+                use_msg_headers = false;
             }
             if use_msg_headers {
                 for (k, v) in mh.entries() {
@@ -136,10 +150,14 @@ impl HttpResponse {
             for (name, v) in c.entries() {
                 let line = match &v {
                     Value::Null => cookies::clear_cookie(&name, None),
-                    Value::Object(o) if o.get("value").is_some_and(|x| matches!(x, Value::Null)) => {
+                    Value::Object(o)
+                        if o.get("value").is_some_and(|x| matches!(x, Value::Null)) =>
+                    {
                         cookies::clear_cookie(&name, Some(o))
                     }
-                    Value::Object(o) => cookies::set_cookie(&name, &o.get("value").unwrap_or_default(), Some(o)),
+                    Value::Object(o) => {
+                        cookies::set_cookie(&name, &o.get("value").unwrap_or_default(), Some(o))
+                    }
                     other => cookies::set_cookie(&name, other, None),
                 };
                 headers.push(("set-cookie".into(), line));
@@ -148,7 +166,10 @@ impl HttpResponse {
         let status = self
             .status
             .or_else(|| {
-                msg.get("statusCode").map(|v| v.to_number()).filter(|n| n.is_finite() && *n >= 100.0 && *n < 1000.0).map(|n| n as u16)
+                msg.get("statusCode")
+                    .map(|v| v.to_number())
+                    .filter(|n| n.is_finite() && *n >= 100.0 && *n < 1000.0)
+                    .map(|n| n as u16)
             })
             .unwrap_or(200);
         let payload = msg.payload();
@@ -156,7 +177,10 @@ impl HttpResponse {
             Value::Object(_) | Value::Array(_) | Value::Null | Value::Date(_) => {
                 let text = to_json(&payload).map_err(|e| NodeError::new(e.to_string()))?;
                 if !has(&headers, "content-type") {
-                    headers.push(("content-type".into(), "application/json; charset=utf-8".into()));
+                    headers.push((
+                        "content-type".into(),
+                        "application/json; charset=utf-8".into(),
+                    ));
                 } else {
                     ensure_utf8_charset(&mut headers);
                 }
@@ -185,11 +209,21 @@ impl HttpResponse {
             }
         };
         if status == 204 || status == 304 {
-            headers.retain(|(k, _)| !k.eq_ignore_ascii_case("content-type") && !k.eq_ignore_ascii_case("content-length"));
-            return Ok(HttpReply { status, headers, body: bytes::Bytes::new() });
+            headers.retain(|(k, _)| {
+                !k.eq_ignore_ascii_case("content-type") && !k.eq_ignore_ascii_case("content-length")
+            });
+            return Ok(HttpReply {
+                status,
+                headers,
+                body: bytes::Bytes::new(),
+            });
         }
         headers.retain(|(k, _)| !k.eq_ignore_ascii_case("content-length"));
-        Ok(HttpReply { status, headers, body })
+        Ok(HttpReply {
+            status,
+            headers,
+            body,
+        })
     }
 }
 
@@ -198,7 +232,10 @@ mod tests {
     use super::*;
 
     fn node() -> HttpResponse {
-        HttpResponse { status: None, headers: vec![] }
+        HttpResponse {
+            status: None,
+            headers: vec![],
+        }
     }
 
     #[test]
@@ -206,11 +243,17 @@ mod tests {
         let m = Msg::from_json(&serde_json::json!({"payload": {"a": 1}}));
         let r = node().reply(&m).expect("reply");
         assert_eq!(r.body, "{\"a\":1}");
-        assert!(r.headers.contains(&("content-type".into(), "application/json; charset=utf-8".into())));
+        assert!(r.headers.contains(&(
+            "content-type".into(),
+            "application/json; charset=utf-8".into()
+        )));
         let m = Msg::from_json(&serde_json::json!({"payload": 5}));
         let r = node().reply(&m).expect("reply");
         assert_eq!(r.body, "5");
-        assert!(r.headers.contains(&("content-type".into(), "text/html; charset=utf-8".into())));
+        assert!(
+            r.headers
+                .contains(&("content-type".into(), "text/html; charset=utf-8".into()))
+        );
     }
 
     #[test]

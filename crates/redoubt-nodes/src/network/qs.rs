@@ -27,7 +27,9 @@ pub(crate) fn parse(text: &str) -> Value {
 
 /// `a[b][]` -> ("a", ["b", ""]). Up to 5 levels, like qs.
 fn split_key(k: &str) -> (String, Vec<String>) {
-    let Some(open) = k.find('[') else { return (k.to_string(), vec![]) };
+    let Some(open) = k.find('[') else {
+        return (k.to_string(), vec![]);
+    };
     if open == 0 {
         return (k.to_string(), vec![]);
     }
@@ -35,7 +37,9 @@ fn split_key(k: &str) -> (String, Vec<String>) {
     let mut rest = &k[open..];
     let mut keys = Vec::new();
     while let Some(stripped) = rest.strip_prefix('[') {
-        let Some(close) = stripped.find(']') else { break };
+        let Some(close) = stripped.find(']') else {
+            break;
+        };
         keys.push(stripped[..close].to_string());
         rest = &stripped[close + 1..];
         if keys.len() == 5 {
@@ -56,7 +60,11 @@ fn insert(obj: &Object, head: &str, keys: &[String], v: Value) {
             let child = match obj.get(head) {
                 Some(c @ (Value::Object(_) | Value::Array(_))) => c,
                 _ => {
-                    let c = if next.is_empty() { Value::Array(Array::new()) } else { Value::new_object() };
+                    let c = if next.is_empty() {
+                        Value::Array(Array::new())
+                    } else {
+                        Value::new_object()
+                    };
                     obj.insert(head, c.clone());
                     c
                 }
@@ -91,15 +99,13 @@ mod percent_encoding_lite {
         while i < bytes.len() {
             match bytes[i] {
                 b'+' => out.push(b' '),
-                b'%' if i + 2 < bytes.len() => {
-                    match u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                        Ok(b) => {
-                            out.push(b);
-                            i += 2;
-                        }
-                        Err(_) => out.push(b'%'),
+                b'%' if i + 2 < bytes.len() => match u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                    Ok(b) => {
+                        out.push(b);
+                        i += 2;
                     }
-                }
+                    Err(_) => out.push(b'%'),
+                },
                 b => out.push(b),
             }
             i += 1;

@@ -46,7 +46,10 @@ pub(super) fn get_string(map: &Map<String, Value>, key: &str) -> Result<Option<S
     }
 }
 
-pub(super) fn get_object(map: &Map<String, Value>, key: &str) -> Result<Option<Map<String, Value>>> {
+pub(super) fn get_object(
+    map: &Map<String, Value>,
+    key: &str,
+) -> Result<Option<Map<String, Value>>> {
     match present(map, key) {
         None | Some(Value::Bool(false)) => Ok(None),
         Some(Value::Object(m)) => Ok(Some(m.clone())),

@@ -41,9 +41,7 @@ fn template_is_valid_and_secure_by_default() {
     );
     assert_eq!(s.context_storage.default_store.as_deref(), Some("default"));
     assert_eq!(s.logging.level, LogLevel::Info);
-    assert!(
-        !s.exec_enabled && !s.function_external_modules && !s.allow_remote_editor_without_auth
-    );
+    assert!(!s.exec_enabled && !s.function_external_modules && !s.allow_remote_editor_without_auth);
     assert!(s.admin_auth.is_none() && s.https.is_none());
     assert_eq!(s.http_admin_root.as_deref(), Some("/"));
     assert_eq!(s.debug_max_length, 1000);
@@ -124,9 +122,8 @@ fn context_storage_shapes() {
         flush_interval_secs: 10.0,
     };
     assert_eq!(cs.stores["file"], ContextStore::LocalFileSystem(expected));
-    let s = parse(
-        json!({"contextStorage": {"a": {"module": "memory"}, "b": {"module": "memory"}}}),
-    );
+    let s =
+        parse(json!({"contextStorage": {"a": {"module": "memory"}, "b": {"module": "memory"}}}));
     assert_eq!(
         s.unwrap().context_storage.default_store.as_deref(),
         Some("a")
@@ -163,10 +160,9 @@ fn context_storage_shapes() {
 
 #[test]
 fn functions_are_rejected_by_key_unless_honoured() {
-    let err = eval_js(
-        "module.exports = { httpNodeMiddleware: function (req, res, next) { next(); } };",
-    )
-    .unwrap_err();
+    let err =
+        eval_js("module.exports = { httpNodeMiddleware: function (req, res, next) { next(); } };")
+            .unwrap_err();
     assert_eq!(key_of(&err), "httpNodeMiddleware");
     assert!(err.to_string().contains("Express middleware"), "{err}");
     let cases = [
@@ -241,8 +237,8 @@ fn scalar_settings() {
     assert_eq!(s.http_node_auth.unwrap().user, "u");
     assert_eq!((s.logging.level, s.logging.audit), (LogLevel::Debug, true));
     assert!(s.exec_enabled && s.telemetry.enabled == Some(false) && s.raw["custom"] == 1);
-    let s = parse(json!({"credentialSecret": "k", "httpAuth": {"user": "a", "pass": "b"}}))
-        .unwrap();
+    let s =
+        parse(json!({"credentialSecret": "k", "httpAuth": {"user": "a", "pass": "b"}})).unwrap();
     assert_eq!(s.credential_secret, CredentialSecret::Secret("k".into()));
     assert_eq!(s.http_admin_auth.unwrap().user, "a");
     for (settings, key) in [

@@ -22,10 +22,30 @@ fn the_editor_page_and_its_scripts_are_served() {
     let page = c.get(r.url("/")).send().expect("req");
     assert_eq!(page.status(), 200);
     let html = page.text().expect("text");
-    assert!(html.contains("red/red.min.js") || html.contains("red/red.js"), "{html}");
-    assert_eq!(c.get(r.url("/red/red.min.js")).send().expect("req").status(), 200);
-    assert_eq!(c.get(r.url("/vendor/vendor.js")).send().expect("req").status(), 200);
-    let settings: serde_json::Value = c.get(r.url("/settings")).send().expect("req").json().expect("json");
+    assert!(
+        html.contains("red/red.min.js") || html.contains("red/red.js"),
+        "{html}"
+    );
+    assert_eq!(
+        c.get(r.url("/red/red.min.js"))
+            .send()
+            .expect("req")
+            .status(),
+        200
+    );
+    assert_eq!(
+        c.get(r.url("/vendor/vendor.js"))
+            .send()
+            .expect("req")
+            .status(),
+        200
+    );
+    let settings: serde_json::Value = c
+        .get(r.url("/settings"))
+        .send()
+        .expect("req")
+        .json()
+        .expect("json");
     assert_eq!(settings["httpNodeRoot"], "/");
 }
 
@@ -33,9 +53,21 @@ fn the_editor_page_and_its_scripts_are_served() {
 fn deploy_changes_flows_json_and_the_running_flow() {
     let r = Redoubt::start(&flow("before"));
     let c = client();
-    assert_eq!(c.get(r.url("/hi")).send().expect("req").text().expect("text"), "before");
-    let current: serde_json::Value =
-        c.get(r.url("/flows")).header("Node-RED-API-Version", "v2").send().expect("req").json().expect("json");
+    assert_eq!(
+        c.get(r.url("/hi"))
+            .send()
+            .expect("req")
+            .text()
+            .expect("text"),
+        "before"
+    );
+    let current: serde_json::Value = c
+        .get(r.url("/flows"))
+        .header("Node-RED-API-Version", "v2")
+        .send()
+        .expect("req")
+        .json()
+        .expect("json");
     let rev = current["rev"].as_str().expect("rev").to_string();
     let resp = c
         .post(r.url("/flows"))
@@ -45,10 +77,19 @@ fn deploy_changes_flows_json_and_the_running_flow() {
         .send()
         .expect("req");
     assert_eq!(resp.status(), 200);
-    assert_eq!(c.get(r.url("/hi")).send().expect("req").text().expect("text"), "after");
+    assert_eq!(
+        c.get(r.url("/hi"))
+            .send()
+            .expect("req")
+            .text()
+            .expect("text"),
+        "after"
+    );
     let (_, dir) = r.stop();
-    let on_disk: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("flows.json")).expect("read")).expect("json");
+    let on_disk: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("flows.json")).expect("read"),
+    )
+    .expect("json");
     assert_eq!(on_disk, flow("after"));
 }
 
@@ -64,14 +105,32 @@ fn stale_revisions_and_invalid_flows_change_nothing() {
         .expect("req");
     assert_eq!(stale.status(), 409);
     let mut bad = flow("broken");
-    bad.as_array_mut().expect("array").push(json!({"id":"x","type":"no-such-type","z":"t","x":1,"y":1,"wires":[]}));
+    bad.as_array_mut()
+        .expect("array")
+        .push(json!({"id":"x","type":"no-such-type","z":"t","x":1,"y":1,"wires":[]}));
     let invalid = c.post(r.url("/flows")).json(&bad).send().expect("req");
     assert_eq!(invalid.status(), 400);
     let body: serde_json::Value = invalid.json().expect("json");
-    assert!(body["code"].is_string() && body["message"].as_str().unwrap_or("").contains("no-such-type"), "{body}");
-    assert_eq!(c.get(r.url("/hi")).send().expect("req").text().expect("text"), "kept");
+    assert!(
+        body["code"].is_string()
+            && body["message"]
+                .as_str()
+                .unwrap_or("")
+                .contains("no-such-type"),
+        "{body}"
+    );
+    assert_eq!(
+        c.get(r.url("/hi"))
+            .send()
+            .expect("req")
+            .text()
+            .expect("text"),
+        "kept"
+    );
     let (_, dir) = r.stop();
-    let on_disk: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("flows.json")).expect("read")).expect("json");
+    let on_disk: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("flows.json")).expect("read"),
+    )
+    .expect("json");
     assert_eq!(on_disk, flow("kept"));
 }

@@ -15,7 +15,14 @@ fn version_and_help() {
     assert!(String::from_utf8_lossy(&v.stdout).contains(env!("CARGO_PKG_VERSION")));
     let h = redoubt().arg("--help").output().expect("run");
     let text = String::from_utf8_lossy(&h.stdout);
-    for flag in ["--port", "--userDir", "--settings", "--define", "--safe", "FLOWS_FILE"] {
+    for flag in [
+        "--port",
+        "--userDir",
+        "--settings",
+        "--define",
+        "--safe",
+        "FLOWS_FILE",
+    ] {
         assert!(text.contains(flag), "help lacks {flag}");
     }
 }
@@ -26,19 +33,36 @@ fn malformed_flows_file_names_file_line_and_column_and_is_kept() {
     std::fs::write(dir.path().join("settings.js"), crate::support::SETTINGS).expect("write");
     let bad = "[\n  {\"id\": \"a\", \"type\": \"inject\",}\n]";
     std::fs::write(dir.path().join("flows.json"), bad).expect("write");
-    let out = redoubt().arg("-u").arg(dir.path()).args(["-p", "0"]).output().expect("run");
+    let out = redoubt()
+        .arg("-u")
+        .arg(dir.path())
+        .args(["-p", "0"])
+        .output()
+        .expect("run");
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("flows.json"), "{err}");
     assert!(err.contains("line 2"), "{err}");
-    assert_eq!(std::fs::read_to_string(dir.path().join("flows.json")).expect("read"), bad);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("flows.json")).expect("read"),
+        bad
+    );
 }
 
 #[test]
 fn malformed_settings_names_the_file_and_line() {
     let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(dir.path().join("settings.js"), "module.exports = {\n  uiPort: ,\n};\n").expect("write");
-    let out = redoubt().arg("-u").arg(dir.path()).args(["-p", "0"]).output().expect("run");
+    std::fs::write(
+        dir.path().join("settings.js"),
+        "module.exports = {\n  uiPort: ,\n};\n",
+    )
+    .expect("write");
+    let out = redoubt()
+        .arg("-u")
+        .arg(dir.path())
+        .args(["-p", "0"])
+        .output()
+        .expect("run");
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("settings.js"), "{err}");
@@ -48,9 +72,17 @@ fn malformed_settings_names_the_file_and_line() {
 #[test]
 fn unsupported_setting_is_a_startup_error_naming_the_key() {
     let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(dir.path().join("settings.js"), "module.exports = { httpNodeMiddleware: function(req,res,next){ next(); } };\n")
-        .expect("write");
-    let out = redoubt().arg("-u").arg(dir.path()).args(["-p", "0"]).output().expect("run");
+    std::fs::write(
+        dir.path().join("settings.js"),
+        "module.exports = { httpNodeMiddleware: function(req,res,next){ next(); } };\n",
+    )
+    .expect("write");
+    let out = redoubt()
+        .arg("-u")
+        .arg(dir.path())
+        .args(["-p", "0"])
+        .output()
+        .expect("run");
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("httpNodeMiddleware"));
 }
@@ -61,7 +93,12 @@ fn first_run_writes_settings_and_user_dir_is_private() {
     let user = base.path().join("fresh");
     let dir = tempfile::TempDir::new_in(base.path()).expect("tempdir");
     drop(dir);
-    let mut child = redoubt().arg("-u").arg(&user).args(["-p", "0"]).spawn().expect("spawn");
+    let mut child = redoubt()
+        .arg("-u")
+        .arg(&user)
+        .args(["-p", "0"])
+        .spawn()
+        .expect("spawn");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while !user.join("settings.js").exists() && std::time::Instant::now() < deadline {
         std::thread::sleep(std::time::Duration::from_millis(50));
@@ -91,6 +128,16 @@ fn unknown_node_types_are_listed_and_flows_do_not_start() {
         {"id":"b","type":"other-missing","z":"t","x":1,"y":1,"wires":[]}
     ]));
     let lines = r.lines().join("\n");
-    assert!(lines.contains("no-such-node") && lines.contains("other-missing"), "{lines}");
-    assert_eq!(crate::support::client().get(r.url("/x")).send().expect("req").status(), 404);
+    assert!(
+        lines.contains("no-such-node") && lines.contains("other-missing"),
+        "{lines}"
+    );
+    assert_eq!(
+        crate::support::client()
+            .get(r.url("/x"))
+            .send()
+            .expect("req")
+            .status(),
+        404
+    );
 }

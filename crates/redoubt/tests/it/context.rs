@@ -22,13 +22,22 @@ fn persisted_context_survives_a_restart() {
     let r = Redoubt::start(&flows());
     let c = client();
     let v = json!({"kept": [1, "two", {"three": 3}]});
-    assert_eq!(c.post(r.url("/set")).json(&v).send().expect("req").status(), 200);
+    assert_eq!(
+        c.post(r.url("/set")).json(&v).send().expect("req").status(),
+        200
+    );
     let (code, dir) = r.stop();
     assert_eq!(code, Some(0));
     let file = dir.path().join("context/global/global.json");
-    let on_disk: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&file).expect("context file")).expect("json");
+    let on_disk: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).expect("context file")).expect("json");
     assert_eq!(on_disk["saved"], v);
     let r = Redoubt::start_in(dir, &flows(), SETTINGS);
-    let got: serde_json::Value = c.get(r.url("/get")).send().expect("req").json().expect("json");
+    let got: serde_json::Value = c
+        .get(r.url("/get"))
+        .send()
+        .expect("req")
+        .json()
+        .expect("json");
     assert_eq!(got, v);
 }

@@ -59,12 +59,18 @@ fn a_runaway_function_is_interrupted_while_http_keeps_answering() {
     for _ in 0..5 {
         let t = std::time::Instant::now();
         assert_eq!(c.get(r.url("/ok")).send().expect("req").status(), 200);
-        assert!(t.elapsed() < std::time::Duration::from_millis(1500), "blocked behind the runaway script");
+        assert!(
+            t.elapsed() < std::time::Duration::from_millis(1500),
+            "blocked behind the runaway script"
+        );
     }
     let resp = spinner.join().expect("thread");
     assert_eq!(resp.status(), 500);
     let text = resp.text().expect("text");
-    assert!(text.to_lowercase().contains("timed out") || text.contains("timeout"), "{text}");
+    assert!(
+        text.to_lowercase().contains("timed out") || text.contains("timeout"),
+        "{text}"
+    );
     // The function node still works afterwards.
     assert_eq!(c.get(r.url("/ok")).send().expect("req").status(), 200);
 }

@@ -40,7 +40,11 @@ impl Redoubt {
     /// Starts redoubt in `dir` (reused across restarts) with `settings`.
     pub(crate) fn start_in(dir: tempfile::TempDir, flows: &Value, settings: &str) -> Redoubt {
         std::fs::write(dir.path().join("settings.js"), settings).expect("settings");
-        std::fs::write(dir.path().join("flows.json"), serde_json::to_string_pretty(flows).expect("json")).expect("flows");
+        std::fs::write(
+            dir.path().join("flows.json"),
+            serde_json::to_string_pretty(flows).expect("json"),
+        )
+        .expect("flows");
         Redoubt::spawn(dir, &[])
     }
 
@@ -59,7 +63,10 @@ impl Redoubt {
         let (tx, rx) = mpsc::channel();
         let out = child.stdout.take().expect("stdout");
         let err = child.stderr.take().expect("stderr");
-        for stream in [Box::new(out) as Box<dyn std::io::Read + Send>, Box::new(err)] {
+        for stream in [
+            Box::new(out) as Box<dyn std::io::Read + Send>,
+            Box::new(err),
+        ] {
             let tx = tx.clone();
             std::thread::spawn(move || {
                 for line in BufReader::new(stream).lines().map_while(Result::ok) {
@@ -76,10 +83,13 @@ impl Redoubt {
             match rx.recv_timeout(Duration::from_millis(200)) {
                 Ok(line) => {
                     startup.push(line.clone());
-                    if let Some(rest) = line.split("Server now running at http://127.0.0.1:").nth(1) {
+                    if let Some(rest) = line.split("Server now running at http://127.0.0.1:").nth(1)
+                    {
                         port = rest.trim_end_matches('/').parse().expect("port");
                     }
-                    if port != 0 && (line.contains("Started flows") || line.contains("Flows not started")) {
+                    if port != 0
+                        && (line.contains("Started flows") || line.contains("Flows not started"))
+                    {
                         break;
                     }
                 }
@@ -88,7 +98,13 @@ impl Redoubt {
             }
         }
         assert_ne!(port, 0, "redoubt did not start");
-        Redoubt { child, port, dir: Some(dir), startup, log: rx }
+        Redoubt {
+            child,
+            port,
+            dir: Some(dir),
+            startup,
+            log: rx,
+        }
     }
 
     /// `http://127.0.0.1:port` + `path`.
@@ -99,7 +115,9 @@ impl Redoubt {
     /// Sends SIGTERM and waits; returns the exit code and the user directory.
     pub(crate) fn stop(mut self) -> (Option<i32>, tempfile::TempDir) {
         let pid = self.child.id();
-        let _ = Command::new("kill").args(["-TERM", &pid.to_string()]).status();
+        let _ = Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status();
         let code = wait_with_timeout(&mut self.child, Duration::from_secs(15));
         let dir = self.dir.take().expect("user directory");
         (code, dir)
@@ -134,10 +152,15 @@ impl Drop for Redoubt {
 
 /// A blocking HTTP client with a timeout.
 pub(crate) fn client() -> reqwest::blocking::Client {
-    reqwest::blocking::Client::builder().timeout(Duration::from_secs(20)).build().expect("client")
+    reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .build()
+        .expect("client")
 }
 
 /// A path to a file in the repository.
 pub(crate) fn repo_file(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(rel)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(rel)
 }
