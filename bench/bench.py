@@ -813,7 +813,8 @@ def render(res):
     v = res.get("versions", {})
     m = res.get("machine", {})
     lines = [
-        "redoubt %s vs Node-RED %s (Node.js %s); %s" % (v.get(RD, "?"), v.get("node-red", "?"), v.get("node", "?"),
+        "redoubt %s%s vs Node-RED %s (Node.js %s); %s" % (v.get(RD, "?"), " (%s)" % v["git"] if v.get("git") else "",
+                                                         v.get("node-red", "?"), v.get("node", "?"),
                                                        "QUICK smoke run, not a measurement" if res.get("quick")
                                                        else "full run"),
         "machine: %s cores, %s, %s GiB; load at start %s; %s" % (
@@ -878,6 +879,7 @@ def versions(a):
             v[name] = text[0] if text else "?"
         except OSError:
             v[name] = "?"
+    v["git"] = os.environ.get("BENCH_GIT_REV", "")
     v["node"] = v["node"].lstrip("v")
     v[RD] = v[RD].replace("redoubt ", "")
     v["nginx"] = v["nginx"].split("/")[-1]

@@ -68,7 +68,15 @@ if [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then
     say "cargo build --release -p redoubt"
     (cd "$ROOT" && cargo build --release -p redoubt)
 fi
-REDOUBT=$TARGET/release/redoubt
+# a private copy: others may rebuild target/release while the benchmark runs
+mkdir -p "$CACHE/bin"
+cp -f "$TARGET/release/redoubt" "$CACHE/bin/redoubt"
+REDOUBT=$CACHE/bin/redoubt
+export BENCH_GIT_REV
+BENCH_GIT_REV=$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)
+if [ -n "$(cd "$ROOT" && git status --porcelain --untracked-files=no 2>/dev/null | head -1)" ]; then
+    BENCH_GIT_REV="$BENCH_GIT_REV+uncommitted changes"
+fi
 
 # 4. the driver ----------------------------------------------------------------
 exec python3 "$HERE/bench.py" \

@@ -25,6 +25,7 @@ def main():
     ap.add_argument("--bin", default=os.path.join(ROOT, "target", "debug", "redoubt"))
     ap.add_argument("--port", type=int, default=18801)
     args = ap.parse_args()
+    args.bin = os.path.abspath(args.bin)
     if not os.path.isdir(SHARED):
         print("conformance suite not found at %s" % SHARED)
         print("0 passed, 1 failed")

@@ -45,11 +45,7 @@ impl NodeRoutes {
 
     /// The first route matching method and path, with its params. A route
     /// for `GET` also answers `HEAD`, as in Express.
-    pub(crate) fn find(
-        &self,
-        method: &str,
-        path: &str,
-    ) -> Option<(Arc<Route>, Params)> {
+    pub(crate) fn find(&self, method: &str, path: &str) -> Option<(Arc<Route>, Params)> {
         let routes = self.routes.read();
         for r in routes.iter() {
             let m =

@@ -145,7 +145,7 @@ pub(crate) fn snapshot<'js>(
 /// The prelude's array of bound context values.
 fn bound_array<'js>(ctx: &Ctx<'js>) -> rquickjs::Result<Array<'js>> {
     let rd: Object = ctx.globals().get(super::sandbox::RD_GLOBAL)?;
-    rd.get("bound")
+    rd.get::<_, Function>("boundList")?.call(())
 }
 
 /// Remembers that the script holds context value `v` as `js`, so changes

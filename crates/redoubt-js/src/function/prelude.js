@@ -22,6 +22,7 @@
     const inflightParts = new Map(); // id -> the message's objects as converted
     const inflightIds = new Map();  // msg -> id
     let live = [];
+    let bound = [];
     const timers = new Map();       // id -> {fn, args}
     let timerSeq = 0;
     const closeHandlers = [];
@@ -476,8 +477,8 @@
             if (i === 0 && cloneFirst === false) {
                 m._msgid = msgid;
                 live.push(m);
-                const bound = inflightIds.get(m);
-                h.emitLive(port, live.length - 1, bound === undefined ? 0 : bound);
+                const boundId = inflightIds.get(m);
+                h.emitLive(port, live.length - 1, boundId === undefined ? 0 : boundId);
             } else {
                 h.emit(port, m, msgid);
             }
@@ -656,10 +657,13 @@
         parts: function (id) {
             return inflightParts.get(id);
         },
-        bound: [],
+        // Context values read or stored this turn (see host.rs `bind`).
+        boundList: function () {
+            return bound;
+        },
         takeBound: function () {
-            const b = rd.bound;
-            rd.bound = [];
+            const b = bound;
+            bound = [];
             return b;
         },
         takeLive: function () {
@@ -731,12 +735,13 @@
         },
     };
 
+    Object.freeze(rd);
     const builtins = {
-        __node__: {
+        __node__: Object.freeze({
             make: function (send, done) { return makeNode(send, done, "body"); },
             makeInit: function (send) { return makeNode(send, null, "init"); },
             makeFin: function () { return makeNode(null, null, "close"); },
-        },
+        }),
         __rd__: rd,
         Buffer: Buffer,
         RED: { util: REDutil },

@@ -779,17 +779,6 @@ fn deep_recursion_is_a_range_error_not_a_crash() {
     );
 }
 
-#[test]
-#[ignore = "start-up cost measurement; run by hand"]
-fn sandbox_start_cost() {
-    let n = 200u32;
-    let started = std::time::Instant::now();
-    for _ in 0..n {
-        drop(run("return msg;"));
-    }
-    eprintln!("sandbox start: {:?}", started.elapsed() / n);
-}
-
 /// should handle node.on()
 #[test]
 fn close_listeners_run_when_the_node_stops() {

@@ -406,27 +406,3 @@ async fn stopping_interrupts_a_script_without_timeout() {
     let stopped = cx.get(None, "global", "stopped").ok().flatten();
     assert!(matches!(stopped, Some(redoubt_core::Value::Bool(true))));
 }
-
-#[tokio::test]
-#[ignore = "throughput measurement; run by hand"]
-async fn throughput() {
-    let mut h = Harness::start(json!([
-        {"id":"f","type":"function","wires":[["h"]],"func":"msg.payload.n += 1; return msg;"},
-        {"id":"h","type":"helper"}
-    ]))
-    .await;
-    let n = 20_000;
-    let started = std::time::Instant::now();
-    for i in 0..n {
-        h.send_json(
-            "f",
-            json!({"payload": {"n": i, "text": "some text", "list": [1, 2, 3]}, "topic": "t"}),
-        )
-        .await;
-    }
-    for _ in 0..n {
-        h.recv("h").await;
-    }
-    let per = started.elapsed() / n;
-    eprintln!("function node: {per:?} per message");
-}
