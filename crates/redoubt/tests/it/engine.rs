@@ -41,7 +41,7 @@ fn a_runaway_function_is_interrupted_while_http_keeps_answering() {
     let r = Redoubt::start(&json!([
         {"id":"t","type":"tab","label":"T"},
         {"id":"spin-in","type":"http in","z":"t","url":"/spin","method":"get","x":1,"y":1,"wires":[["spin"]]},
-        {"id":"spin","type":"function","z":"t","func":"while (true) {}\nreturn msg;","outputs":1,"timeout":2,
+        {"id":"spin","type":"function","z":"t","func":"while (true) {}\nreturn msg;","outputs":1,"timeout":5,
          "noerr":0,"initialize":"","finalize":"","libs":[],"x":1,"y":1,"wires":[["spin-out"]]},
         {"id":"spin-out","type":"http response","z":"t","statusCode":"","headers":{},"x":1,"y":1,"wires":[]},
         {"id":"catch","type":"catch","z":"t","scope":["spin"],"uncaught":false,"x":1,"y":1,"wires":[["caught"]]},
@@ -54,16 +54,16 @@ fn a_runaway_function_is_interrupted_while_http_keeps_answering() {
     let spin_url = r.url("/spin");
     let spinner = std::thread::spawn(move || client().get(&spin_url).send().expect("req"));
     std::thread::sleep(std::time::Duration::from_millis(300));
-    // While the script spins, another endpoint answers.
+    // While the script spins, another endpoint answers: the five requests
+    // complete before the runaway script is interrupted (its timeout is 5 s).
     let c = client();
     for _ in 0..5 {
-        let t = std::time::Instant::now();
         assert_eq!(c.get(r.url("/ok")).send().expect("req").status(), 200);
-        assert!(
-            t.elapsed() < std::time::Duration::from_millis(1500),
-            "blocked behind the runaway script"
-        );
     }
+    assert!(
+        !spinner.is_finished(),
+        "the /ok requests waited for the runaway script"
+    );
     let resp = spinner.join().expect("thread");
     assert_eq!(resp.status(), 500);
     let text = resp.text().expect("text");
