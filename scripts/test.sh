@@ -10,10 +10,13 @@ echo "== editor assets (pinned npm tarballs, verified)"
 scripts/fetch-editor-assets.sh
 
 echo "== build"
-cargo build --workspace --all-targets --locked
+cargo build --workspace --all-targets --locked --features redoubt-nodes/testing
 
 echo "== unit and end-to-end tests"
 cargo nextest run --workspace --no-fail-fast
+
+echo "== micro-benchmarks, each run once (quick mode; 'cargo bench' measures)"
+cargo test --locked -p redoubt-core -p redoubt-nodes --features redoubt-nodes/testing --bench hot_paths --bench flows
 
 echo "== formatting and lints"
 cargo fmt --all -- --check
@@ -21,3 +24,4 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 echo "== conformance (../shared/conformance)"
 python3 scripts/conformance.py --bin target/debug/redoubt
+tests/editor/run.sh

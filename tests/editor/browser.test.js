@@ -12,10 +12,14 @@
 //                    on the canvas (node labels) once the editor reloads
 //   04-debug         clicking the inject node's button shows the message in
 //                    the debug sidebar
-//   05-edit-dialog   double-clicking a node opens its edit dialog; it is renamed
-//   06-deployed      Done + Deploy write the new name to flows.json on disk
+//   05-code-editor   a function node's edit dialog loads Monaco and shows the
+//                    node's code; the dialog is cancelled
+//   06-edit-dialog   double-clicking the debug node opens its edit dialog,
+//                    where it is renamed
+//   07-deployed      Done + Deploy write the new name to flows.json on disk
+//                    (read from the file) and to the running flows
 // and a last check that the whole session had no failed request, no HTTP
-// error response and no uncaught page error.
+// error response and no uncaught page error (bar KNOWN_CLIENT_ERRORS below).
 
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
@@ -69,7 +73,7 @@ let broken = false;
 /** Saves a full-page screenshot to artifacts/<name>.png. */
 async function shot(name) {
     fs.mkdirSync(ARTIFACTS, { recursive: true });
-    await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) });
+    await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), animations: 'disabled' });
 }
 
 /**
@@ -89,6 +93,8 @@ function step(name, title, fn) {
         } catch (err) {
             broken = true;
             if (page) await shot(`${name}-FAILED`).catch(() => {});
+            // A hung editor usually comes from a failed request: name them.
+            if (problems.length) err.message += `\nproblems seen so far:\n${problemText(problems)}`;
             throw err;
         }
     });
@@ -242,6 +248,9 @@ describe('the Node-RED editor in headless Chromium', () => {
         await name.waitFor({ state: 'visible' });
         assert.equal(await name.inputValue(), 'e2e debug');
         await name.fill('e2e renamed');
+        // Let the edit tray finish sliding in before the screenshot: a trial
+        // click waits until Done is visible, stable and clickable.
+        await page.locator('#node-dialog-ok').click({ trial: true });
     });
 
     step('07-deployed', 'Done and Deploy write the new name to flows.json', async () => {
@@ -256,7 +265,10 @@ describe('the Node-RED editor in headless Chromium', () => {
             deploy.click(),
         ]);
         assert.equal(posted.status(), 200, `POST /flows answered ${posted.status()}: ${await posted.text()}`);
-        // The editor marks the deploy as done (button disabled again).
+        // The editor reports the deploy as done and clears its busy state.
+        const catalog = (await api('GET', '/locales/editor?lng=en-US')).json;
+        await page.locator('.red-ui-notification', { hasText: catalog.deploy.successfulDeploy }).waitFor({ state: 'visible' });
+        await page.locator('.red-ui-deploy-button-spinner').waitFor({ state: 'hidden' });
         await page.locator('#red-ui-header-button-deploy.disabled').waitFor({ state: 'visible' });
         const onDisk = readFlowsFile(server);
         const renamed = onDisk.find((n) => n.id === 'e2e-debug');
