@@ -48,6 +48,8 @@ let page;
 let profileDir;
 /** Every failed request, HTTP error response and uncaught page error, by step. */
 const problems = [];
+/** The page's console warnings and errors, saved to artifacts/browser-console.log (not asserted). */
+const consoleLines = [];
 /** Uncaught page errors from KNOWN_CLIENT_ERRORS (reported, not failed). */
 const knownClientErrors = [];
 let currentStep = 'start';
@@ -150,6 +152,9 @@ describe('the Node-RED editor in headless Chromium', () => {
             }
         });
         page = context.pages()[0] || (await context.newPage());
+        page.on('console', (m) => {
+            if (m.type() === 'error' || m.type() === 'warning') consoleLines.push(`[${currentStep}] ${m.type()}: ${m.text()}`);
+        });
         page.on('pageerror', (err) => {
             const entry = { step: currentStep, what: `page error: ${err.stack || err.message}` };
             (isKnownClientError(err) ? knownClientErrors : problems).push(entry);
@@ -159,6 +164,8 @@ describe('the Node-RED editor in headless Chromium', () => {
     after(async () => {
         if (context) await context.close().catch(() => {});
         removeDir(profileDir);
+        fs.mkdirSync(ARTIFACTS, { recursive: true });
+        fs.writeFileSync(path.join(ARTIFACTS, 'browser-console.log'), consoleLines.map((l) => l + '\n').join(''));
         if (knownClientErrors.length) {
             fs.mkdirSync(ARTIFACTS, { recursive: true });
             fs.writeFileSync(path.join(ARTIFACTS, 'known-client-errors.txt'), problemText(knownClientErrors) + '\n');

@@ -6,7 +6,8 @@
 // 2xx: the editor's boot callbacks are success-only, so any other answer
 // leaves its loading bar stuck. Every asset the index page links and every
 // <script src> inside the node HTML must resolve too (a 404 there hangs the
-// editor, which has no onerror for it).
+// editor, which has no onerror for it). A last step deploys the way the
+// editor does and checks the revision handshake of §2.4.5.
 
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
@@ -16,6 +17,10 @@ const { STARTUP_FLOWS } = require('./lib/fixtures');
 const ws = require('./lib/ws');
 
 const LANG = 'en-US';
+/** The editor asks for its language and then for the bare language as fallback. */
+const LANGS = [LANG, 'en'];
+/** jQuery's cache buster: the editor adds `_=<timestamp>` to its JSON/HTML XHRs. */
+const bust = () => `_=${Date.now()}`;
 
 let server;
 
@@ -99,8 +104,10 @@ describe('editor boot sequence over plain HTTP', () => {
     });
 
     it('3. GET locales/{editor,node-red,jsonata,infotips}?lng= answer catalogs', async () => {
-        for (const ns of ['editor', 'node-red', 'jsonata', 'infotips']) {
-            await getJson(`/locales/${ns}?lng=${LANG}`, 'object');
+        for (const lng of LANGS) {
+            for (const ns of ['editor', 'node-red', 'jsonata', 'infotips']) {
+                await getJson(`/locales/${ns}?lng=${lng}`, 'object');
+            }
         }
         const editor = await getJson(`/locales/editor?lng=${LANG}`, 'object');
         assert.ok(editor.deploy, 'the editor catalog has no "deploy" section');
@@ -111,7 +118,7 @@ describe('editor boot sequence over plain HTTP', () => {
     });
 
     it('4. GET settings answers the fields the editor relies on', async () => {
-        settings = await getJson('/settings', 'object');
+        settings = await getJson(`/settings?${bust()}`, 'object');
         assert.equal(typeof settings.httpNodeRoot, 'string', 'settings.httpNodeRoot');
         assert.equal(typeof settings.version, 'string', 'settings.version');
         assert.ok(settings.context && Array.isArray(settings.context.stores), 'settings.context.stores');
@@ -124,7 +131,7 @@ describe('editor boot sequence over plain HTTP', () => {
     });
 
     it('5. GET settings/user answers an object', async () => {
-        await getJson('/settings/user', 'object');
+        await getJson(`/settings/user?${bust()}`, 'object');
     });
 
     it('6. GET red/keymap.json answers the key map', async () => {
@@ -146,16 +153,16 @@ describe('editor boot sequence over plain HTTP', () => {
     });
 
     it('8. GET plugins (JSON), plugins/messages and plugins (HTML) answer', async () => {
-        await getJson('/plugins', 'array');
-        await getJson(`/plugins/messages?lng=${LANG}`, 'object');
-        const html = await get2xx('/plugins', { accept: 'text/html' });
+        await getJson(`/plugins?${bust()}`, 'array');
+        for (const lng of LANGS) await getJson(`/plugins/messages?lng=${lng}&${bust()}`, 'object');
+        const html = await get2xx(`/plugins?${bust()}`, { accept: 'text/html' });
         for (const src of relativeRefs(html.text, 'script', 'src')) {
             await get2xx(`/${src}`, { accept: '*/*' });
         }
     });
 
     it('9. GET nodes (JSON), nodes/messages, icons and nodes (HTML) answer and agree; every <script src> in the node HTML resolves', async () => {
-        const sets = await getJson('/nodes', 'array');
+        const sets = await getJson(`/nodes?${bust()}`, 'array');
         assert.ok(sets.length > 0, 'no node sets');
         for (const set of sets) {
             assert.equal(typeof set.id, 'string', `node set without id: ${JSON.stringify(set)}`);
@@ -165,7 +172,7 @@ describe('editor boot sequence over plain HTTP', () => {
         for (const want of ['node-red/inject', 'node-red/debug', 'node-red/function']) {
             assert.ok(sets.some((s) => s.id === want && s.enabled), `${want} is not listed as enabled`);
         }
-        await getJson(`/nodes/messages?lng=${LANG}`, 'object');
+        for (const lng of LANGS) await getJson(`/nodes/messages?lng=${lng}&${bust()}`, 'object');
 
         const icons = await getJson('/icons', 'object');
         for (const [module, files] of Object.entries(icons)) {
@@ -176,7 +183,7 @@ describe('editor boot sequence over plain HTTP', () => {
             }
         }
 
-        const html = await get2xx('/nodes', { accept: 'text/html' });
+        const html = await get2xx(`/nodes?${bust()}`, { accept: 'text/html' });
         assert.match(html.type, /text\/html/);
         const markers = [...html.text.matchAll(/<!-- --- \[red-module:([^\]]+)\] --- -->/g)].map((m) => m[1]);
         const enabled = sets.filter((s) => s.enabled);
@@ -201,12 +208,39 @@ describe('editor boot sequence over plain HTTP', () => {
     });
 
     it('10. GET flows (v2) answers {flows, rev} with the revision the comms deploy notification carried', async () => {
-        const body = await getJson('/flows', 'object');
+        const body = await getJson(`/flows?${bust()}`, 'object');
         assert.ok(Array.isArray(body.flows), 'flows is not an array');
         assert.equal(typeof body.rev, 'string', 'rev is not a string');
         const ids = body.flows.map((n) => n.id).sort();
         assert.deepEqual(ids, STARTUP_FLOWS.map((n) => n.id).sort());
         assert.ok(deployRevision, 'no revision from notification/runtime-deploy (step 7)');
         assert.equal(body.rev, deployRevision, 'GET /flows rev differs from notification/runtime-deploy revision');
+    });
+
+    it('11. a deploy like the editor\'s (POST /flows v2 with rev) answers the new rev, which comms announces; a stale rev answers 409', async () => {
+        const current = await getJson(`/flows?${bust()}`, 'object');
+        const flows = current.flows.map((n) => (n.id === 'start-debug' ? { ...n, name: 'contract renamed' } : n));
+        const post = (rev) => fetch(server.url('/flows'), {
+            method: 'POST',
+            headers: {
+                'Content-Type': 'application/json; charset=utf-8', Accept: 'application/json',
+                'Node-RED-API-Version': 'v2', 'Node-RED-Deployment-Type': 'full',
+            },
+            body: JSON.stringify({ flows, rev }),
+        });
+        const res = await post(current.rev);
+        const text = await res.text();
+        assert.equal(res.status, 200, `POST /flows answered ${res.status}: ${text}`);
+        const { rev } = JSON.parse(text);
+        assert.equal(typeof rev, 'string');
+        assert.notEqual(rev, current.rev, 'the rev did not change although the flows did');
+        await comms.next((frame) => Array.isArray(frame) && frame.some((m) =>
+            m && m.topic === 'notification/runtime-deploy' && m.data && m.data.revision === rev));
+        const after = await getJson(`/flows?${bust()}`, 'object');
+        assert.equal(after.rev, rev, 'GET /flows rev differs from the POST /flows answer');
+        const stale = await post(current.rev);
+        const staleText = await stale.text();
+        assert.equal(stale.status, 409, `a stale rev answered ${stale.status}: ${staleText}`);
+        assert.equal(JSON.parse(staleText).code, 'version_mismatch');
     });
 });
