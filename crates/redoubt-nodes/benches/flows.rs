@@ -15,7 +15,11 @@ fn main() {
 }
 
 fn runtime() -> tokio::runtime::Runtime {
-    match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+    match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => panic!("runtime: {e}"),
     }
@@ -31,10 +35,16 @@ fn medium_payload() -> serde_json::Value {
 /// Messages per iteration, so per-message cost is the time divided by this.
 const BATCH: usize = 1000;
 
-fn run_batch(rt: &tokio::runtime::Runtime, h: &mut Harness, entry: &str, payload: &serde_json::Value) {
+fn run_batch(
+    rt: &tokio::runtime::Runtime,
+    h: &mut Harness,
+    entry: &str,
+    payload: &serde_json::Value,
+) {
     rt.block_on(async {
         for _ in 0..BATCH {
-            h.send(entry, Msg::from_json(&json!({"payload": payload}))).await;
+            h.send(entry, Msg::from_json(&json!({"payload": payload})))
+                .await;
         }
         for _ in 0..BATCH {
             h.recv("out").await;
@@ -47,9 +57,15 @@ fn chain_of_10_change_nodes_x1000(bencher: divan::Bencher) {
     let rt = runtime();
     let mut nodes = vec![];
     for i in 0..10 {
-        let next = if i == 9 { "out".to_string() } else { format!("c{}", i + 1) };
-        nodes.push(json!({"id": format!("c{i}"), "type": "change", "wires": [[next]],
-            "rules": [{"t":"set","p":"topic","pt":"msg","to":format!("hop-{i}"),"tot":"str"}]}));
+        let next = if i == 9 {
+            "out".to_string()
+        } else {
+            format!("c{}", i + 1)
+        };
+        nodes.push(
+            json!({"id": format!("c{i}"), "type": "change", "wires": [[next]],
+            "rules": [{"t":"set","p":"topic","pt":"msg","to":format!("hop-{i}"),"tot":"str"}]}),
+        );
     }
     nodes.push(json!({"id":"out","type":"helper"}));
     let mut h = rt.block_on(Harness::start(json!(nodes)));
@@ -64,7 +80,11 @@ fn function_call_x1000(bencher: divan::Bencher, size: &str) {
         {"id":"f","type":"function","func":"msg.topic = 'seen'; return msg;","outputs":1,"wires":[["out"]]},
         {"id":"out","type":"helper"}
     ])));
-    let p = if size == "small" { json!({"n": 1}) } else { medium_payload() };
+    let p = if size == "small" {
+        json!({"n": 1})
+    } else {
+        medium_payload()
+    };
     bencher.bench_local(|| run_batch(&rt, &mut h, "f", &p));
 }
 
