@@ -1,3 +1,5 @@
+//! Unit tests of the json node and its JSON schema validation.
+
 use super::v8_error;
 use crate::testing::Harness;
 use redoubt_core::Msg;

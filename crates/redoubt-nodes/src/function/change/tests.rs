@@ -1,3 +1,5 @@
+//! Unit tests of the change node, run through a real engine (`crate::testing::Harness`).
+
 use crate::testing::{Harness, HarnessOptions};
 use redoubt_core::Msg;
 use redoubt_core::value::{Value, from_json_str, to_serde};

@@ -1,3 +1,5 @@
+//! Unit tests of the template node, run through a real engine (`crate::testing::Harness`).
+
 use crate::testing::{Harness, HarnessOptions};
 use redoubt_core::value::Value;
 use serde_json::{Value as Json, json};

@@ -1,3 +1,5 @@
+//! Unit tests of the split node, run through a real engine (`crate::testing::Harness`).
+
 use crate::testing::Harness;
 use serde_json::{Value as Json, json};
 use std::time::Duration;
