@@ -193,25 +193,38 @@ impl Executor {
         (self.slots[i].info.instance == key.instance).then_some(i)
     }
 
-    fn deliver(&mut self, to: usize, msg: Msg) {
-        let Some(slot) = self.slots.get_mut(to) else {
-            return;
-        };
-        let Some(node) = slot.node.as_mut() else {
-            return;
-        };
+    /// Runs one hook of node `i` with a fresh context; `None` when the node
+    /// does not run. Returns whether the hook deferred `done()`.
+    fn hook<R>(
+        &mut self,
+        i: usize,
+        current: Option<Msg>,
+        f: impl FnOnce(&mut Box<dyn Node>, &mut NodeCtx<'_>) -> R,
+    ) -> Option<(R, bool)> {
+        let slot = self.slots.get_mut(i)?;
+        let node = slot.node.as_mut()?;
         let mut cx = NodeCtx {
             info: &slot.info,
             shared: &self.shared,
             effects: &mut self.effects,
             tasks: &mut slot.tasks,
             deferred: false,
-            current: Some(msg.clone()),
+            current,
         };
-        let r = node.on_input(msg.clone(), &mut cx);
-        let deferred = cx.deferred;
+        let r = f(node, &mut cx);
+        Some((r, cx.deferred))
+    }
+
+    fn deliver(&mut self, to: usize, msg: Msg) {
+        let input = msg.clone();
+        let Some((r, deferred)) = self.hook(to, Some(msg.clone()), |n, cx| n.on_input(input, cx))
+        else {
+            return;
+        };
         match r {
-            Ok(()) if !deferred && slot.watched => self.effects.push(Effect::Complete(msg, None)),
+            Ok(()) if !deferred && self.slots[to].watched => {
+                self.effects.push(Effect::Complete(msg, None))
+            }
             Ok(()) => {}
             Err(e) => self.effects.push(Effect::Error(e, Some(msg))),
         }
@@ -219,21 +232,7 @@ impl Executor {
     }
 
     fn event(&mut self, to: usize, ev: NodeEvent) {
-        let Some(slot) = self.slots.get_mut(to) else {
-            return;
-        };
-        let Some(node) = slot.node.as_mut() else {
-            return;
-        };
-        let mut cx = NodeCtx {
-            info: &slot.info,
-            shared: &self.shared,
-            effects: &mut self.effects,
-            tasks: &mut slot.tasks,
-            deferred: false,
-            current: None,
-        };
-        if let Err(e) = node.on_event(ev, &mut cx) {
+        if let Some((Err(e), _)) = self.hook(to, None, |n, cx| n.on_event(ev, cx)) {
             self.effects.push(Effect::Error(e, None));
         }
         self.apply(to);
@@ -668,19 +667,7 @@ impl Executor {
             .collect();
         report.started = fresh.len();
         for i in fresh {
-            let slot = &mut self.slots[i];
-            let Some(node) = slot.node.as_mut() else {
-                continue;
-            };
-            let mut cx = NodeCtx {
-                info: &slot.info,
-                shared: &self.shared,
-                effects: &mut self.effects,
-                tasks: &mut slot.tasks,
-                deferred: false,
-                current: None,
-            };
-            if let Err(e) = node.start(&mut cx) {
+            if let Some((Err(e), _)) = self.hook(i, None, |n, cx| n.start(cx)) {
                 self.effects.push(Effect::Error(e, None));
             }
             self.apply(i);
