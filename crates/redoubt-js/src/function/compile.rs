@@ -34,43 +34,11 @@ pub(crate) fn setup<'js>(
         .map_err(engine)?;
     let prelude = internal(eval(ctx, PRELUDE_JS, "<redoubt prelude>"))?;
     let rd = internal(call1(&prelude, (h, meta, bufmod)))?;
-    let label = if spec.name.is_empty() {
-        String::new()
-    } else {
-        format!(" [{}]", spec.name)
-    };
-    let body = compile(
-        ctx,
-        "func",
-        "body",
-        &format!(
-            "(async function(msg,__send__,__done__){{ var __msgid__ = msg._msgid; var node = __node__.make(__send__,__done__);\n{}\n}})",
-            spec.func
-        ),
-        &format!("Function node:{}{label}", spec.id),
-    )?;
-    let init = match spec.initialize.trim() {
-        "" => JsValue::new_null(ctx.clone()),
-        code => compile(
-            ctx,
-            "initialize",
-            "setup",
-            &format!(
-                "(async function(__send__){{ var node = __node__.makeInit(__send__);\n{code}\n}})"
-            ),
-            &format!("Function node setup:{}{label}", spec.id),
-        )?,
-    };
-    let fin = match spec.finalize.trim() {
-        "" => JsValue::new_null(ctx.clone()),
-        code => compile(
-            ctx,
-            "finalize",
-            "cleanup",
-            &format!("(function(){{ var node = __node__.makeFin();\n{code}\n}})"),
-            &format!("Function node cleanup:{}{label}", spec.id),
-        )?,
-    };
+    let [body, init, fin] = parts(spec).map(|(field, part, src, file)| match src {
+        Some(src) => compile(ctx, field, part, &src, &file),
+        None => Ok(JsValue::new_null(ctx.clone())),
+    });
+    let (body, init, fin) = (body?, init?, fin?);
     let rd = rd
         .into_object()
         .ok_or_else(|| CompileError::engine("prelude returned no object".into()))?;
@@ -78,6 +46,65 @@ pub(crate) fn setup<'js>(
     set.call::<_, ()>((body, init, fin))
         .catch(ctx)
         .map_err(|e| CompileError::engine(e.to_string()))?;
+    Ok(())
+}
+
+/// The node's three code parts as (field, part, wrapped source, file name),
+/// wrapped as Node-RED wraps them; an empty On Start or On Stop has no source.
+type Part = (&'static str, &'static str, Option<String>, String);
+
+fn parts(spec: &FunctionSpec) -> [Part; 3] {
+    let label = if spec.name.is_empty() {
+        String::new()
+    } else {
+        format!(" [{}]", spec.name)
+    };
+    let body = format!(
+        "(async function(msg,__send__,__done__){{ var __msgid__ = msg._msgid; var node = __node__.make(__send__,__done__);\n{}\n}})",
+        spec.func
+    );
+    let init = match spec.initialize.trim() {
+        "" => None,
+        code => Some(format!(
+            "(async function(__send__){{ var node = __node__.makeInit(__send__);\n{code}\n}})"
+        )),
+    };
+    let fin = match spec.finalize.trim() {
+        "" => None,
+        code => Some(format!(
+            "(function(){{ var node = __node__.makeFin();\n{code}\n}})"
+        )),
+    };
+    [
+        (
+            "func",
+            "body",
+            Some(body),
+            format!("Function node:{}{label}", spec.id),
+        ),
+        (
+            "initialize",
+            "setup",
+            init,
+            format!("Function node setup:{}{label}", spec.id),
+        ),
+        (
+            "finalize",
+            "cleanup",
+            fin,
+            format!("Function node cleanup:{}{label}", spec.id),
+        ),
+    ]
+}
+
+/// Compiles the node's code without running any of it (the wrappers only
+/// define functions), to report syntax errors at deploy time.
+pub(crate) fn check(ctx: &Ctx<'_>, spec: &FunctionSpec) -> Result<(), CompileError> {
+    for (field, part, src, file) in parts(spec) {
+        if let Some(src) = src {
+            compile(ctx, field, part, &src, &file)?;
+        }
+    }
     Ok(())
 }
 

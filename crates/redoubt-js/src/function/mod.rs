@@ -93,6 +93,31 @@ pub trait ScriptSink: Send + Sync + 'static {
     fn env(&self, name: &str) -> Value;
 }
 
+thread_local! {
+    /// One small engine per thread for deploy-time syntax checks.
+    static CHECKER: std::cell::RefCell<Option<(rquickjs::Runtime, rquickjs::Context)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Checks that the node's code compiles, without building its sandbox
+/// (that happens in the node's runner task, off the deploy path).
+pub fn check_syntax(spec: &FunctionSpec) -> Result<(), CompileError> {
+    CHECKER.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.is_none() {
+            let engine = |e: rquickjs::Error| CompileError::engine(e.to_string());
+            let rt = rquickjs::Runtime::new().map_err(engine)?;
+            rt.set_memory_limit(16 * 1024 * 1024);
+            let ctx = rquickjs::Context::full(&rt).map_err(engine)?;
+            *slot = Some((rt, ctx));
+        }
+        match slot.as_ref() {
+            Some((_, ctx)) => ctx.with(|ctx| compile::check(&ctx, spec)),
+            None => Err(CompileError::engine("no syntax checker".into())),
+        }
+    })
+}
+
 /// The node's code does not compile (or the engine could not start).
 #[derive(Debug, Clone, thiserror::Error, PartialEq)]
 #[error("{message}")]

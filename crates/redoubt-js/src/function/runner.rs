@@ -6,10 +6,13 @@
 //! handler stops it, and messages are handled in arrival order. Timers run
 //! on tokio's clock, so tests with a paused clock drive them too.
 
-use super::sandbox::Sandbox;
+use super::sandbox::{Limits, Sandbox};
+use super::{FunctionSpec, ScriptSink};
 use parking_lot::Mutex;
 use redoubt_core::Msg;
 use std::sync::Arc;
+use std::sync::OnceLock;
+use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -28,20 +31,52 @@ enum Work {
 pub struct FunctionRunner {
     tx: mpsc::UnboundedSender<(u64, Msg)>,
     sandbox: Arc<Mutex<Option<Sandbox>>>,
-    limits: Arc<super::sandbox::Limits>,
+    limits: Arc<OnceLock<Arc<Limits>>>,
+    closed: Arc<AtomicBool>,
+}
+
+/// What the runner task starts from.
+enum Origin {
+    Ready,
+    Build(Box<FunctionSpec>, Arc<dyn ScriptSink>),
 }
 
 impl FunctionRunner {
     /// Starts the runner on the current tokio runtime and runs On Start.
     pub fn start(sandbox: Sandbox) -> FunctionRunner {
-        let limits = sandbox.limits.clone();
-        let sandbox = Arc::new(Mutex::new(Some(sandbox)));
+        let limits = Arc::new(OnceLock::new());
+        let _ = limits.set(sandbox.limits.clone());
+        FunctionRunner::spawn(Some(sandbox), limits, Origin::Ready)
+    }
+
+    /// Starts the runner and builds the sandbox in its own task, so a deploy
+    /// of many function nodes builds their engines in parallel and off the
+    /// executor. Inputs that arrive first wait in order.
+    pub fn start_lazy(spec: FunctionSpec, sink: Arc<dyn ScriptSink>) -> FunctionRunner {
+        let limits = Arc::new(OnceLock::new());
+        FunctionRunner::spawn(None, limits, Origin::Build(Box::new(spec), sink))
+    }
+
+    fn spawn(
+        sandbox: Option<Sandbox>,
+        limits: Arc<OnceLock<Arc<Limits>>>,
+        origin: Origin,
+    ) -> FunctionRunner {
+        let sandbox = Arc::new(Mutex::new(sandbox));
+        let closed = Arc::new(AtomicBool::new(false));
         let (tx, rx) = mpsc::unbounded_channel();
-        tokio::spawn(run(sandbox.clone(), rx));
+        tokio::spawn(run(
+            sandbox.clone(),
+            limits.clone(),
+            closed.clone(),
+            origin,
+            rx,
+        ));
         FunctionRunner {
             tx,
             sandbox,
             limits,
+            closed,
         }
     }
 
@@ -56,9 +91,15 @@ impl FunctionRunner {
     /// `close` handlers (bounded by the node's timeout, or 5 s), clears the
     /// timers and frees the engine. Blocks until that is done.
     pub fn close(&self, removed: bool) {
-        self.limits.closing.store(true, Ordering::Relaxed);
+        self.closed.store(true, Ordering::Relaxed);
+        let limits = self.limits.get();
+        if let Some(l) = limits {
+            l.closing.store(true, Ordering::Relaxed);
+        }
         let mut guard = self.sandbox.lock();
-        self.limits.closing.store(false, Ordering::Relaxed);
+        if let Some(l) = self.limits.get() {
+            l.closing.store(false, Ordering::Relaxed);
+        }
         if let Some(mut sb) = guard.take() {
             sb.close(removed);
         }
@@ -68,14 +109,47 @@ impl FunctionRunner {
 impl Drop for FunctionRunner {
     fn drop(&mut self) {
         // Without an explicit close the engine still has to go.
-        self.limits.closing.store(true, Ordering::Relaxed);
+        self.closed.store(true, Ordering::Relaxed);
+        if let Some(l) = self.limits.get() {
+            l.closing.store(true, Ordering::Relaxed);
+        }
         let taken = self.sandbox.lock().take();
         drop(taken);
     }
 }
 
-async fn run(sandbox: Arc<Mutex<Option<Sandbox>>>, mut rx: mpsc::UnboundedReceiver<(u64, Msg)>) {
+async fn run(
+    sandbox: Arc<Mutex<Option<Sandbox>>>,
+    limits: Arc<OnceLock<Arc<Limits>>>,
+    closed: Arc<AtomicBool>,
+    origin: Origin,
+    mut rx: mpsc::UnboundedReceiver<(u64, Msg)>,
+) {
     let epoch = Instant::now();
+    if let Origin::Build(spec, sink) = origin {
+        let sb = sandbox.clone();
+        let built = tokio::task::spawn_blocking(move || {
+            let mut guard = sb.lock();
+            if closed.load(Ordering::Relaxed) {
+                return false;
+            }
+            match Sandbox::new(&spec, sink.clone()) {
+                Ok(s) => {
+                    let _ = limits.set(s.limits.clone());
+                    *guard = Some(s);
+                    true
+                }
+                Err(e) => {
+                    sink.log(redoubt_core::engine::LogLevel::Error, &e.message);
+                    false
+                }
+            }
+        })
+        .await;
+        if !matches!(built, Ok(true)) {
+            return;
+        }
+    }
     let Some(mut next) = step(&sandbox, Work::Init, epoch).await else {
         return;
     };

@@ -26,7 +26,7 @@ use redoubt_core::node::{
 };
 use redoubt_core::value::Value;
 use redoubt_js::function::{
-    DEFAULT_MEMORY_LIMIT, FunctionRunner, FunctionSpec, Sandbox, ScriptSink,
+    DEFAULT_MEMORY_LIMIT, FunctionRunner, FunctionSpec, ScriptSink, check_syntax,
 };
 use serde_json::Value as Json;
 use std::collections::HashMap;
@@ -37,7 +37,7 @@ use std::time::Duration;
 pub(crate) struct FunctionType;
 
 struct FunctionNode {
-    sandbox: Option<Sandbox>,
+    spec: Option<FunctionSpec>,
     runner: Option<FunctionRunner>,
     sink: Arc<NodeSink>,
     next_id: u64,
@@ -74,10 +74,11 @@ impl NodeType for FunctionType {
             handle,
             pending: Mutex::new(HashMap::new()),
         });
-        let sandbox = Sandbox::new(&spec, sink.clone())
-            .map_err(|e| ConfigError::field(e.field, e.message))?;
+        // Only a syntax check here; the sandbox is built by the node's runner
+        // task, in parallel with other nodes and off the deploy path.
+        check_syntax(&spec).map_err(|e| ConfigError::field(e.field, e.message))?;
         Ok(Box::new(FunctionNode {
-            sandbox: Some(sandbox),
+            spec: Some(spec),
             runner: None,
             sink,
             next_id: 0,
@@ -142,8 +143,8 @@ fn timeout(cfg: &NodeConfig, cx: &BuildCtx) -> Result<Option<Duration>, ConfigEr
 
 impl Node for FunctionNode {
     fn start(&mut self, _cx: &mut NodeCtx<'_>) -> Result<(), NodeError> {
-        if let Some(sb) = self.sandbox.take() {
-            self.runner = Some(FunctionRunner::start(sb));
+        if let Some(spec) = self.spec.take() {
+            self.runner = Some(FunctionRunner::start_lazy(spec, self.sink.clone()));
         }
         Ok(())
     }
