@@ -21,3 +21,29 @@ pub(crate) fn register(reg: &mut Registry) {
     reg.register(yaml::YamlType);
     reg.register(html::HtmlType);
 }
+
+/// `RED.util.getMessageProperty` as the parser nodes read their input
+/// property: reading through a missing parent throws JavaScript's TypeError
+/// text.
+pub(super) fn read(
+    msg: &redoubt_core::Msg,
+    segs: &[redoubt_core::propex::Seg],
+) -> Result<redoubt_core::Value, redoubt_core::node::NodeError> {
+    use redoubt_core::propex::{self, Seg};
+    let root = msg.to_value();
+    for i in 1..segs.len() {
+        let parent = propex::get_segs(&root, &segs[..i], Some(msg)).unwrap_or_default();
+        if parent.is_nullish() {
+            let key = match &segs[i] {
+                Seg::Key(k) => k.to_string(),
+                Seg::Index(n) => n.to_string(),
+                Seg::Nested(_) => String::new(),
+            };
+            return Err(redoubt_core::node::NodeError::new(format!(
+                "Cannot read properties of {} (reading '{key}')",
+                parent.to_js_string()
+            )));
+        }
+    }
+    Ok(propex::get_segs(&root, segs, Some(msg)).unwrap_or_default())
+}

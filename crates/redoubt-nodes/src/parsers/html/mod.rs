@@ -17,6 +17,7 @@
 //! prefixes, and attribute order follows scraper (sorted unless its
 //! `deterministic` feature is enabled).
 
+use super::read;
 use redoubt_core::Msg;
 use redoubt_core::node::{BuildCtx, ConfigError, Node, NodeConfig, NodeCtx, NodeError, NodeType};
 use redoubt_core::propex::{self, Seg};
@@ -279,26 +280,6 @@ impl HtmlParser {
             _ => Ok(Html::new_document()),
         }
     }
-}
-
-/// `RED.util.getMessageProperty`: reading through a missing parent throws.
-fn read(msg: &Msg, segs: &[Seg]) -> Result<Value, NodeError> {
-    let root = msg.to_value();
-    for i in 1..segs.len() {
-        let parent = propex::get_segs(&root, &segs[..i], Some(msg)).unwrap_or_default();
-        if parent.is_nullish() {
-            let key = match &segs[i] {
-                Seg::Key(k) => k.to_string(),
-                Seg::Index(n) => n.to_string(),
-                Seg::Nested(_) => String::new(),
-            };
-            return Err(NodeError::new(format!(
-                "Cannot read properties of {} (reading '{key}')",
-                parent.to_js_string()
-            )));
-        }
-    }
-    Ok(propex::get_segs(&root, segs, Some(msg)).unwrap_or_default())
 }
 
 impl Node for HtmlParser {

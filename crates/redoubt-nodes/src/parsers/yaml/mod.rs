@@ -14,6 +14,7 @@ mod schema;
 #[cfg(test)]
 mod tests;
 
+use super::read;
 use redoubt_core::Msg;
 use redoubt_core::node::{BuildCtx, ConfigError, Node, NodeConfig, NodeCtx, NodeError, NodeType};
 use redoubt_core::propex::{self, Seg};
@@ -41,26 +42,6 @@ impl NodeType for YamlType {
             .map_err(|e| ConfigError::field("property", e.to_string()))?;
         Ok(Box::new(Yaml { property }))
     }
-}
-
-/// `RED.util.getMessageProperty`: reading through a missing parent throws.
-fn read(msg: &Msg, segs: &[Seg]) -> Result<Value, NodeError> {
-    let root = msg.to_value();
-    for i in 1..segs.len() {
-        let parent = propex::get_segs(&root, &segs[..i], Some(msg)).unwrap_or_default();
-        if parent.is_nullish() {
-            let key = match &segs[i] {
-                Seg::Key(k) => k.to_string(),
-                Seg::Index(n) => n.to_string(),
-                Seg::Nested(_) => String::new(),
-            };
-            return Err(NodeError::new(format!(
-                "Cannot read properties of {} (reading '{key}')",
-                parent.to_js_string()
-            )));
-        }
-    }
-    Ok(propex::get_segs(&root, segs, Some(msg)).unwrap_or_default())
 }
 
 /// `RED.util.setMessageProperty`: `undefined` deletes the property.
