@@ -1,13 +1,19 @@
 //! The command line, matching `node-red`'s:
-//! `redoubt [-p PORT] [-u DIR] [-s FILE] [-D key=value]... [--safe] [FLOWS_FILE]`.
+//! `redoubt [-p PORT] [-u DIR] [-s FILE] [-D key=value]... [--safe] [FLOWS_FILE]`,
+//! plus `redoubt admin <command>` (see [`crate::admin`]).
 
-use clap::Parser;
+use crate::admin::AdminCommand;
+use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
 /// A Node-RED-compatible flow runtime, secure by default.
 #[derive(Debug, Parser)]
-#[command(name = "redoubt", version, about, long_about = None)]
+#[command(name = "redoubt", version, about, long_about = None, args_conflicts_with_subcommands = true)]
 pub(crate) struct Args {
+    /// A command instead of running the runtime.
+    #[command(subcommand)]
+    pub(crate) command: Option<Command>,
+
     /// Port to listen on (overrides uiPort in settings).
     #[arg(short = 'p', long = "port")]
     pub(crate) port: Option<u16>,
@@ -40,6 +46,16 @@ pub(crate) struct Args {
     /// The flow file to use (relative to the user directory unless it exists in the working directory).
     #[arg(value_name = "FLOWS_FILE")]
     pub(crate) flows_file: Option<PathBuf>,
+}
+
+/// Commands besides running flows.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Administration: hash-pw, init, gen-cert, rotate-credential-secret.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
 }
 
 /// Splits `key=value`; the value is JSON when it parses as JSON, else a string.

@@ -1,6 +1,7 @@
 //! The `redoubt` binary: parses the command line, sets up logging and the
 //! async runtime, and runs [`app::run`]. `anyhow` lives here and nowhere else.
 
+mod admin;
 mod app;
 mod cli;
 mod settings;
@@ -9,7 +10,16 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let args = cli::Args::parse();
+    let mut args = cli::Args::parse();
+    if let Some(cli::Command::Admin { command }) = args.command.take() {
+        return match admin::run(command) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let default_level = if args.verbose { "debug" } else { "info" };
     let filter = tracing_subscriber::EnvFilter::try_from_env("REDOUBT_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
