@@ -301,6 +301,9 @@ pub(crate) async fn run(args: Args) -> Result<()> {
         Some(a) => Arc::new(CoreNodeCatalog::new(a.clone())),
         None => Arc::new(StaticCatalog::new(editor::PINNED_VERSION)),
     };
+    let host = s.ui_host.clone().unwrap_or_else(|| "127.0.0.1".into());
+    let authority = crate::security::authority(s, &st.user_dir, None)?;
+    let exposure = crate::security::exposure(s, &host);
     let admin = AdminState::new(AdminConfig {
         engine: engine.clone(),
         flows_path: st.flows_path.clone(),
@@ -312,6 +315,8 @@ pub(crate) async fn run(args: Args) -> Result<()> {
         settings: editor_settings(s, &secret, assets.as_deref()),
         user_dir: st.user_dir.clone(),
         catalog,
+        authority,
+        exposure,
     });
     let mut extra = Vec::new();
     if let Some(admin_root) = &s.http_admin_root {
@@ -319,10 +324,10 @@ pub(crate) async fn run(args: Args) -> Result<()> {
         if let Some(a) = &assets {
             router = router.merge(editor::assets_router(a.clone(), page_config(s)));
         }
+        let router = router.layer(axum::middleware::from_fn(redoubt_admin::security_headers));
         extra.push(editor::mount_at(admin_root, router));
     }
 
-    let host = s.ui_host.clone().unwrap_or_else(|| "127.0.0.1".into());
     let addr = format!(
         "{}:{}",
         if host.contains(':') {

@@ -4,6 +4,7 @@
 mod admin;
 mod app;
 mod cli;
+mod security;
 mod settings;
 
 use clap::Parser;

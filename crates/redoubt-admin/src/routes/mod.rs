@@ -9,7 +9,7 @@
 //! | `GET /nodes[...]`, `GET /plugins[...]` | [`nodes`] |
 //! | `GET /settings`, `GET/POST /settings/user`, `GET /diagnostics` | [`settings`] |
 //! | `GET/DELETE /context/...` | [`context`] |
-//! | `GET /auth/login` | [`auth`] |
+//! | `GET /auth/login`, `POST /auth/token`, `POST /auth/revoke` | [`auth`] |
 //! | `GET/POST /library/:lib/:type[/path]` | [`library`] |
 //! | `POST /inject/:id`, `POST /debug/[:id/]enable|disable` | [`node_api`] |
 //! | `GET /comms` (websocket) | [`crate::comms`] |
@@ -34,10 +34,14 @@ use axum::http::{HeaderMap, header};
 use axum::routing::{get, post};
 use serde_json::Value as Json;
 
-/// The admin API and `/comms`, to be mounted at `httpAdminRoot`.
+/// The admin API and `/comms`, to be mounted at `httpAdminRoot`, behind
+/// [`crate::access::guard`]. Without the editor (`disableEditor`) the
+/// editor-only routes are left out, as in Node-RED: `/comms`, `/library`,
+/// `/credentials` and `/settings/user`.
 pub fn admin_router(state: AdminState) -> Router {
     let limit = state.settings().api_max_length;
-    Router::new()
+    let editor = state.access().exposure.editor;
+    let mut r = Router::new()
         .route("/flows", get(flows::get_flows).post(flows::post_flows))
         .route("/flows/state", get(flows::get_state))
         .route("/flow", post(flows::post_flow))
@@ -47,7 +51,6 @@ pub fn admin_router(state: AdminState) -> Router {
                 .put(flows::put_flow)
                 .delete(flows::delete_flow),
         )
-        .route("/credentials/{type}/{id}", get(flows::get_credentials))
         .route("/nodes", get(nodes::get_nodes))
         .route("/nodes/messages", get(nodes::get_messages))
         .route("/nodes/{module}", get(nodes::get_module))
@@ -59,10 +62,6 @@ pub fn admin_router(state: AdminState) -> Router {
         .route("/plugins", get(nodes::get_plugins))
         .route("/plugins/messages", get(nodes::get_plugin_messages))
         .route("/settings", get(settings::get_settings))
-        .route(
-            "/settings/user",
-            get(settings::get_user_settings).post(settings::post_user_settings),
-        )
         .route("/diagnostics", get(settings::get_diagnostics))
         .route(
             "/context/global",
@@ -81,18 +80,35 @@ pub fn admin_router(state: AdminState) -> Router {
             get(context::get_scoped_key).delete(context::delete_scoped_key),
         )
         .route("/auth/login", get(auth::get_login))
-        .route("/library/{lib}/{type}", get(library::get_root))
-        .route("/library/{lib}/{type}/", get(library::get_root))
-        .route(
-            "/library/{lib}/{type}/{*path}",
-            get(library::get_entry).post(library::post_entry),
-        )
         .route("/inject/{id}", post(node_api::post_inject))
         .route("/debug/{state}", post(node_api::post_debug_bulk))
-        .route("/debug/{id}/{state}", post(node_api::post_debug_node))
-        .route("/comms", get(crate::comms::comms_handler))
-        .layer(DefaultBodyLimit::max(limit))
-        .with_state(state)
+        .route("/debug/{id}/{state}", post(node_api::post_debug_node));
+    if state.authority().enabled() {
+        r = r
+            .route("/auth/token", post(auth::post_token))
+            .route("/auth/revoke", post(auth::post_revoke));
+    }
+    if editor {
+        r = r
+            .route("/credentials/{type}/{id}", get(flows::get_credentials))
+            .route(
+                "/settings/user",
+                get(settings::get_user_settings).post(settings::post_user_settings),
+            )
+            .route("/library/{lib}/{type}", get(library::get_root))
+            .route("/library/{lib}/{type}/", get(library::get_root))
+            .route(
+                "/library/{lib}/{type}/{*path}",
+                get(library::get_entry).post(library::post_entry),
+            )
+            .route("/comms", get(crate::comms::comms_handler));
+    }
+    r.route_layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        crate::access::guard,
+    ))
+    .layer(DefaultBodyLimit::max(limit))
+    .with_state(state)
 }
 
 /// Whether a request declared a JSON body (`application/json`, any

@@ -12,6 +12,7 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
+use redoubt_auth::Principal;
 use serde_json::{Map, Value as Json_, json};
 use std::path::{Path, PathBuf};
 
@@ -80,13 +81,26 @@ pub fn runtime_settings(
 }
 
 /// `GET /settings`.
-pub async fn get_settings(State(state): State<AdminState>) -> Json<Json_> {
+/// With adminAuth, it also carries `user` (name and permissions), which the
+/// editor uses for its user menu and to disable what the user may not do.
+pub async fn get_settings(
+    State(state): State<AdminState>,
+    principal: Option<axum::Extension<Principal>>,
+) -> Json<Json_> {
     let ctx = state.engine().context();
-    Json(runtime_settings(
-        state.settings(),
-        ctx.store_names(),
-        ctx.default_store(),
-    ))
+    let mut out = runtime_settings(state.settings(), ctx.store_names(), ctx.default_store());
+    let p = crate::access::principal_of(principal);
+    if !p.open
+        && let Json_::Object(m) = &mut out
+    {
+        m.insert("user".into(), p.to_json());
+    }
+    Json(out)
+}
+
+/// The key of a principal's entry in `.config.users.json`.
+fn user_key(p: &Principal) -> String {
+    p.username.clone().unwrap_or_else(|| ANONYMOUS.to_string())
 }
 
 fn users_path(user_dir: &Path) -> PathBuf {
@@ -113,14 +127,16 @@ fn read_users(path: &Path) -> Result<Map<String, Json_>, ApiError> {
 }
 
 /// `GET /settings/user`: the stored object, `{}` at first.
-pub async fn get_user_settings(State(state): State<AdminState>) -> Result<Json<Json_>, ApiError> {
+pub async fn get_user_settings(
+    State(state): State<AdminState>,
+    principal: Option<axum::Extension<Principal>>,
+) -> Result<Json<Json_>, ApiError> {
+    let key = user_key(&crate::access::principal_of(principal));
     let path = users_path(&state.0.user_dir);
     let users = tokio::task::spawn_blocking(move || read_users(&path))
         .await
         .map_err(ApiError::internal)??;
-    Ok(Json(
-        users.get(ANONYMOUS).cloned().unwrap_or_else(|| json!({})),
-    ))
+    Ok(Json(users.get(&key).cloned().unwrap_or_else(|| json!({}))))
 }
 
 /// `POST /settings/user`: deep-merges the body into the stored object
@@ -128,6 +144,7 @@ pub async fn get_user_settings(State(state): State<AdminState>) -> Result<Json<J
 /// has no telemetry.
 pub async fn post_user_settings(
     State(state): State<AdminState>,
+    principal: Option<axum::Extension<Principal>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<StatusCode, ApiError> {
@@ -137,18 +154,19 @@ pub async fn post_user_settings(
             "Expected a settings object",
         ));
     };
+    let key = user_key(&crate::access::principal_of(principal));
     let _guard = state.0.user_settings_lock.lock().await;
     let path = users_path(&state.0.user_dir);
     tokio::task::spawn_blocking(move || {
         let mut users = read_users(&path)?;
         let mut mine = users
-            .get(ANONYMOUS)
+            .get(&key)
             .and_then(Json_::as_object)
             .cloned()
             .unwrap_or_default();
         extend(&mut mine, &update);
         mine.shift_remove("telemetryEnabled");
-        users.insert(ANONYMOUS.into(), Json_::Object(mine));
+        users.insert(key, Json_::Object(mine));
         let text =
             serde_json::to_string_pretty(&Json_::Object(users)).map_err(ApiError::internal)?;
         write_atomic(&path, text.as_bytes())

@@ -10,7 +10,9 @@ pub use catalog::{
 };
 pub use settings::{EDITOR_LANGUAGES, EditorSettings, PALETTE_EXPLANATION, extend};
 
+use crate::access::Exposure;
 use crate::comms::CommsHub;
+use redoubt_auth::Authority;
 use redoubt_core::engine::{DeployReport, Engine, FlowsError};
 use redoubt_storage::credentials::{CredMap, Secret};
 use redoubt_storage::flows_file::flows_rev;
@@ -41,6 +43,16 @@ pub struct AdminConfig {
     pub user_dir: PathBuf,
     /// Node sets, node HTML and node message catalogs.
     pub catalog: Arc<dyn NodeCatalog>,
+    /// Who may use the admin API (adminAuth, sessions, audit).
+    pub authority: Arc<Authority>,
+    /// Loopback-only and editor routes.
+    pub exposure: Exposure,
+}
+
+/// The authority and how the admin API is exposed.
+pub(crate) struct Access {
+    pub(crate) authority: Arc<Authority>,
+    pub(crate) exposure: Exposure,
 }
 
 /// The deployed configuration: flows (credentials stripped), their
@@ -68,6 +80,7 @@ pub(crate) struct Inner {
     /// Serializes read-modify-write of the user settings file.
     pub(crate) user_settings_lock: tokio::sync::Mutex<()>,
     pub(crate) comms: CommsHub,
+    pub(crate) access: Access,
 }
 
 /// The admin API's shared state. Cheap to clone.
@@ -104,6 +117,10 @@ impl AdminState {
             deploy_lock: tokio::sync::Mutex::new(()),
             user_settings_lock: tokio::sync::Mutex::new(()),
             comms: CommsHub::new(keepalive),
+            access: Access {
+                authority: cfg.authority,
+                exposure: cfg.exposure,
+            },
         });
         inner.comms.publish(
             "notification/runtime-deploy",
@@ -179,5 +196,14 @@ impl AdminState {
 
     pub(crate) fn settings(&self) -> &EditorSettings {
         &self.0.settings
+    }
+
+    pub(crate) fn access(&self) -> &Access {
+        &self.0.access
+    }
+
+    /// The authority deciding who may use the admin API.
+    pub fn authority(&self) -> &Arc<Authority> {
+        &self.0.access.authority
     }
 }

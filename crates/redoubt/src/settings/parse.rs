@@ -225,7 +225,12 @@ pub(super) fn basic_auth(map: &Map<String, Value>, key: &str) -> Result<Option<B
     };
     match (field("user"), field("pass")) {
         (Some(user), Some(pass)) => Ok(Some(BasicAuth { user, pass })),
-        _ => Err(invalid(key, value, "{user, pass} with a bcrypt `pass`")),
+        // The value is not shown: it holds a password hash.
+        _ => Err(invalid(
+            key,
+            &Value::String("(hidden)".into()),
+            "{user, pass} with a bcrypt `pass`",
+        )),
     }
 }
 

@@ -79,6 +79,16 @@ impl Fixture {
             settings,
             user_dir: dir.path().to_path_buf(),
             catalog: Arc::new(StaticCatalog::new("5.0.7")),
+            authority: Arc::new(redoubt_auth::Authority::new(
+                None,
+                None,
+                redoubt_auth::Sessions::in_memory(),
+                Arc::new(redoubt_auth::AuditLog::console_only(false)),
+            )),
+            exposure: crate::access::Exposure {
+                loopback_only: false,
+                editor: true,
+            },
         });
         let r = engine
             .deploy(flows, serde_json::Map::new(), DeployKind::Full)

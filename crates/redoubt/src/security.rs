@@ -1,0 +1,111 @@
+//! The security posture at startup: the adminAuth [`Authority`] (users,
+//! sessions, audit log), whether the editor may be reached from other
+//! machines, and what redoubt says about it in the log.
+//!
+//! Without adminAuth Node-RED serves its editor to the whole network.
+//! redoubt then answers the editor and admin API on loopback only, whatever
+//! `uiHost` is, unless `allowRemoteEditorWithoutAuth: true` opts out (and
+//! that is logged loudly at every start).
+
+use crate::settings::Settings;
+use anyhow::{Context, Result};
+use redoubt_admin::Exposure;
+use redoubt_auth::{AdminAuthConfig, AuditLog, Authority, Hooks, Sessions};
+use std::net::IpAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+/// Builds the authority for `s`.
+pub(crate) fn authority(
+    s: &Settings,
+    user_dir: &Path,
+    hooks: Option<Arc<dyn Hooks>>,
+) -> Result<Arc<Authority>> {
+    let config = match &s.admin_auth {
+        Some(m) => Some(AdminAuthConfig::from_json(m)?),
+        None => None,
+    };
+    let audit = Arc::new(
+        AuditLog::open(
+            &user_dir.join(redoubt_auth::audit::AUDIT_FILE),
+            s.logging.audit,
+        )
+        .with_context(|| format!("cannot open the audit log in {}", user_dir.display()))?,
+    );
+    let sessions = if s.raw.get("readOnly").and_then(|v| v.as_bool()) == Some(true) {
+        Sessions::in_memory()
+    } else {
+        Sessions::open(user_dir)?
+    };
+    let authority = Arc::new(Authority::new(config, hooks, sessions, audit));
+    spawn_expiry(&authority);
+    Ok(authority)
+}
+
+/// Ends sessions as they expire (which closes their websockets).
+fn spawn_expiry(authority: &Arc<Authority>) {
+    let weak = Arc::downgrade(authority);
+    tokio::spawn(async move {
+        loop {
+            let Some(a) = weak.upgrade() else { return };
+            let next = a.sessions().expire();
+            drop(a);
+            let now = redoubt_auth::sessions::now_ms();
+            let wait = next.map_or(60_000, |n| n.saturating_sub(now).clamp(1_000, 60_000));
+            tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
+        }
+    });
+}
+
+/// Whether `host` (`uiHost`) is a loopback address or name.
+fn is_loopback_host(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// How the admin API is exposed, with the startup messages that explain it.
+pub(crate) fn exposure(s: &Settings, host: &str) -> Exposure {
+    let editor = !s.disable_editor;
+    let auth = s.admin_auth.is_some();
+    let loopback_only = !auth && !s.allow_remote_editor_without_auth;
+    if s.http_admin_root.is_none() {
+        tracing::info!("Editor and admin API are off (httpAdminRoot: false).");
+    } else if auth {
+        tracing::info!("Editor and admin API require a login (adminAuth).");
+    } else if s.allow_remote_editor_without_auth && !is_loopback_host(host) {
+        tracing::warn!(
+            "UNSAFE: allowRemoteEditorWithoutAuth is set and adminAuth is not: anyone who can reach {host} can edit flows and run code on this machine."
+        );
+    } else if is_loopback_host(host) {
+        tracing::info!(
+            "No adminAuth: the editor and admin API are served on this machine only ({host})."
+        );
+    } else {
+        tracing::warn!(
+            "No adminAuth: the editor and admin API answer only requests from this machine, although uiHost is {host}. Set adminAuth (redoubt admin init) to use them from elsewhere."
+        );
+    }
+    Exposure {
+        loopback_only,
+        editor,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_hosts() {
+        assert!(is_loopback_host("127.0.0.1"));
+        assert!(is_loopback_host("::1"));
+        assert!(is_loopback_host("[::1]"));
+        assert!(is_loopback_host("localhost"));
+        assert!(!is_loopback_host("0.0.0.0"));
+        assert!(!is_loopback_host("192.168.1.2"));
+    }
+}
