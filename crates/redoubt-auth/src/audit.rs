@@ -96,7 +96,7 @@ fn render(ev: &AuditEvent<'_>) -> String {
     let mut m = Map::new();
     m.insert("timestamp".into(), Json::from(crate::sessions::now_ms()));
     m.insert("event".into(), Json::from(ev.event));
-    m.insert("user".into(), ev.user.map_or(Json::Null, |u| Json::from(u)));
+    m.insert("user".into(), ev.user.map_or(Json::Null, Json::from));
     if let Some(ip) = ev.ip {
         m.insert("ip".into(), Json::from(ip.to_string()));
     }

@@ -441,9 +441,6 @@ impl Authority {
             return self.default_user().await;
         };
         let now = Instant::now();
-        if let Err(wait) = self.throttle.check("", ip, now) {
-            return Err(Rejection::Throttled(wait));
-        }
         if let Some(s) = self.sessions.lookup(token) {
             let h = TokenHash::of(token);
             return match self.lookup(&s.username).await.map_err(Rejection::Hook)? {
@@ -466,6 +463,14 @@ impl Authority {
                     self.invalid(ip, now)
                 }
             };
+        }
+        // Session tokens are 256 random bits: guessing them is hopeless, so
+        // they are never throttled. API tokens may be weaker, so guessing
+        // them is slowed per address.
+        if c.tokens != Source::None
+            && let Err(wait) = self.throttle.check_address(ip, now)
+        {
+            return Err(Rejection::Throttled(wait));
         }
         if let Source::Static(list) = &c.tokens {
             let hit = list
@@ -507,7 +512,7 @@ impl Authority {
     }
 
     fn invalid(&self, ip: Option<IpAddr>, now: Instant) -> Result<Principal, Rejection> {
-        self.throttle.failure("", ip, now);
+        self.throttle.address_failure(ip, now);
         self.record("auth.invalid-token", None, ip, None, Map::new());
         Err(Rejection::InvalidToken)
     }

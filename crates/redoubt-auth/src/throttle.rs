@@ -78,6 +78,23 @@ impl Throttle {
         self.prune(now);
     }
 
+    /// `Err(wait)` when the address `ip` must wait (guessing API tokens).
+    pub fn check_address(&self, ip: Option<IpAddr>, now: Instant) -> Result<(), Duration> {
+        let Some(ip) = ip else { return Ok(()) };
+        match live(&mut self.addresses.lock(), &ip, now) {
+            Some(e) if e.not_before > now => Err(e.not_before - now),
+            _ => Ok(()),
+        }
+    }
+
+    /// Records a failure against the address only.
+    pub fn address_failure(&self, ip: Option<IpAddr>, now: Instant) {
+        if let Some(ip) = ip {
+            bump(&mut self.addresses.lock(), ip, now, ADDRESS_CAP);
+        }
+        self.prune(now);
+    }
+
     /// Records a success: the account and the address start afresh.
     pub fn success(&self, account: &str, ip: Option<IpAddr>) {
         self.accounts.lock().remove(account);

@@ -4,11 +4,15 @@
 //! API and editor, dashboards, socket.io): [`build_app`] takes them as
 //! extra axum routers.
 
+mod front_door;
 mod node_app;
 mod pattern;
 mod routes;
 mod server;
+mod static_files;
 
+pub use front_door::{FrontDoor, basic_gate, request_ip};
 pub use node_app::{NodeAppState, node_handler};
 pub use routes::NodeRoutes;
 pub use server::{ServeError, build_app, serve};
+pub use static_files::{StaticError, StaticMount};

@@ -1,7 +1,9 @@
 //! Building the axum app and serving it until shutdown.
 
+use crate::front_door::{FrontDoor, basic_gate, request_ip};
 use crate::node_app::{NodeAppState, node_handler};
 use crate::routes::NodeRoutes;
+use crate::static_files::serve_static;
 use axum::Router;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -20,25 +22,54 @@ pub enum ServeError {
     },
 }
 
-/// The whole app: `extra` routers (admin API, editor, ...) first, node
-/// routes under `node_root` as the fallback. `node_root: None` disables
-/// node routes (`httpNodeRoot: false`).
-pub fn build_app(routes: NodeRoutes, node_root: Option<&str>, extra: Vec<Router>) -> Router {
+/// The whole app: `extra` routers (admin API, editor, ...) first; then, as
+/// the fallback, the static directories and the node routes under
+/// `node_root`, behind the `front` door's Basic auth. `node_root: None`
+/// disables node routes (`httpNodeRoot: false`).
+pub fn build_app(
+    routes: NodeRoutes,
+    node_root: Option<&str>,
+    extra: Vec<Router>,
+    front: FrontDoor,
+) -> Router {
     let mut app = Router::new();
     for r in extra {
         app = app.merge(r);
     }
-    match node_root {
-        Some(root) => {
-            let root = root.trim_end_matches('/').to_string();
-            let st = NodeAppState { routes, root };
-            app.fallback(move |req: axum::extract::Request| {
-                let st = st.clone();
-                async move { node_handler(st, req).await }
-            })
+    let node = node_root.map(|root| NodeAppState {
+        routes,
+        root: root.trim_end_matches('/').to_string(),
+    });
+    app.fallback(move |req: axum::extract::Request| {
+        let node = node.clone();
+        let front = front.clone();
+        async move {
+            let req = match serve_static(&front.statics, req).await {
+                Ok(resp) => return resp,
+                Err(req) => req,
+            };
+            let Some(st) = node else {
+                return not_found();
+            };
+            if let Some(auth) = &front.node_auth
+                && under_root(req.uri().path(), &st.root)
+                && let Some(denied) = basic_gate(auth, req.headers(), request_ip(&req)).await
+            {
+                return denied;
+            }
+            node_handler(st, req).await
         }
-        None => app,
-    }
+    })
+}
+
+fn under_root(path: &str, root: &str) -> bool {
+    root.is_empty() || path == root || path.strip_prefix(root).is_some_and(|r| r.starts_with('/'))
+}
+
+fn not_found() -> axum::response::Response {
+    let mut r = axum::response::Response::new(axum::body::Body::from("Not Found"));
+    *r.status_mut() = http::StatusCode::NOT_FOUND;
+    r
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves, then drains.

@@ -324,7 +324,32 @@ pub(crate) async fn run(args: Args) -> Result<()> {
         if let Some(a) = &assets {
             router = router.merge(editor::assets_router(a.clone(), page_config(s)));
         }
-        let router = router.layer(axum::middleware::from_fn(redoubt_admin::security_headers));
+        let mut router = router.layer(axum::middleware::from_fn(redoubt_admin::security_headers));
+        if let Some(b) = &s.http_admin_auth {
+            tracing::warn!("httpAdminAuth is deprecated (as in Node-RED); use adminAuth.");
+            let gate = Arc::new(redoubt_auth::BasicAuth::new(
+                "httpAdminAuth",
+                &b.user,
+                &b.pass,
+            ));
+            router = router.layer(axum::middleware::from_fn(
+                move |req: axum::extract::Request, next: axum::middleware::Next| {
+                    let gate = gate.clone();
+                    async move {
+                        match redoubt_http::basic_gate(
+                            &gate,
+                            req.headers(),
+                            redoubt_http::request_ip(&req),
+                        )
+                        .await
+                        {
+                            Some(denied) => denied,
+                            None => next.run(req).await,
+                        }
+                    }
+                },
+            ));
+        }
         extra.push(editor::mount_at(admin_root, router));
     }
 
@@ -341,7 +366,8 @@ pub(crate) async fn run(args: Args) -> Result<()> {
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
     let bound = listener.local_addr()?;
-    let app = redoubt_http::build_app(routes, s.http_node_root.as_deref(), extra);
+    let front = crate::security::front_door(s, &st.user_dir)?;
+    let app = redoubt_http::build_app(routes, s.http_node_root.as_deref(), extra, front);
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(redoubt_http::serve(listener, app, async move {
         let _ = stop_rx.await;

@@ -10,7 +10,8 @@
 use crate::settings::Settings;
 use anyhow::{Context, Result};
 use redoubt_admin::Exposure;
-use redoubt_auth::{AdminAuthConfig, AuditLog, Authority, Hooks, Sessions};
+use redoubt_auth::{AdminAuthConfig, AuditLog, Authority, BasicAuth, Hooks, Sessions};
+use redoubt_http::{FrontDoor, StaticMount};
 use std::net::IpAddr;
 use std::path::Path;
 use std::sync::Arc;
@@ -55,6 +56,38 @@ fn spawn_expiry(authority: &Arc<Authority>) {
             tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
         }
     });
+}
+
+/// Basic auth for node routes and the `httpStatic` directories.
+pub(crate) fn front_door(s: &Settings, user_dir: &Path) -> Result<FrontDoor> {
+    let node_auth = s
+        .http_node_auth
+        .as_ref()
+        .map(|b| Arc::new(BasicAuth::new("httpNodeAuth", &b.user, &b.pass)));
+    let static_auth = s
+        .http_static_auth
+        .as_ref()
+        .map(|b| Arc::new(BasicAuth::new("httpStaticAuth", &b.user, &b.pass)));
+    let mut statics = Vec::new();
+    for d in &s.http_static {
+        let dir = Path::new(&d.path);
+        let dir = if dir.is_absolute() {
+            dir.to_path_buf()
+        } else {
+            user_dir.join(dir)
+        };
+        let mount = StaticMount::new(&d.root, &dir, static_auth.clone())?;
+        tracing::info!(
+            "Static files   : {} at {}",
+            mount.dir.display(),
+            mount.url_root
+        );
+        statics.push(mount);
+    }
+    Ok(FrontDoor {
+        node_auth,
+        statics: Arc::new(statics),
+    })
 }
 
 /// Whether `host` (`uiHost`) is a loopback address or name.

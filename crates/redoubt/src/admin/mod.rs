@@ -5,9 +5,10 @@
 mod gen_cert;
 mod hash_pw;
 mod init;
+mod prompt;
 mod rotate_secret;
 
-pub(crate) use gen_cert::{GenCertArgs, GeneratedCert, generate_cert};
+pub(crate) use gen_cert::{GenCertArgs, generate_cert};
 
 use anyhow::Result;
 use clap::Subcommand;

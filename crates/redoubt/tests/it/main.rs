@@ -4,6 +4,8 @@
 mod support;
 
 mod admin;
+mod auth;
+mod auth_http;
 mod cli;
 mod context;
 mod engine;

@@ -83,9 +83,10 @@ impl Redoubt {
             match rx.recv_timeout(Duration::from_millis(200)) {
                 Ok(line) => {
                     startup.push(line.clone());
-                    if let Some(rest) = line.split("Server now running at http://127.0.0.1:").nth(1)
+                    if let Some(rest) = line.split("Server now running at ").nth(1)
+                        && let Some((_, p)) = rest.trim_end_matches('/').rsplit_once(':')
                     {
-                        port = rest.trim_end_matches('/').parse().expect("port");
+                        port = p.parse().expect("port");
                     }
                     if port != 0
                         && (line.contains("Started flows") || line.contains("Flows not started"))
