@@ -615,3 +615,6 @@ fn user_from_hook(v: &Json, key: &str) -> Result<Option<User>, String> {
         }),
     }
 }
+
+#[cfg(test)]
+mod tests;
