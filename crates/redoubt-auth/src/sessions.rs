@@ -297,6 +297,19 @@ impl Sessions {
         self.ended.subscribe()
     }
 
+    /// The users who hold sessions.
+    pub fn usernames(&self) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .map
+            .read()
+            .values()
+            .map(|s| s.username.clone())
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    }
+
     /// How many sessions are live.
     pub fn len(&self) -> usize {
         self.map.read().len()

@@ -43,13 +43,20 @@ pub(crate) fn authority(
     Ok(authority)
 }
 
-/// Ends sessions as they expire (which closes their websockets).
+/// Ends sessions as they expire, and those of users who are gone (which
+/// closes their websockets). Users are checked at startup and then about
+/// once a minute.
 fn spawn_expiry(authority: &Arc<Authority>) {
     let weak = Arc::downgrade(authority);
     tokio::spawn(async move {
+        let mut last_sweep: Option<std::time::Instant> = None;
         loop {
             let Some(a) = weak.upgrade() else { return };
             let next = a.sessions().expire();
+            if a.enabled() && last_sweep.is_none_or(|t| t.elapsed().as_secs() >= 60) {
+                a.sweep_users().await;
+                last_sweep = Some(std::time::Instant::now());
+            }
             drop(a);
             let now = redoubt_auth::sessions::now_ms();
             let wait = next.map_or(60_000, |n| n.saturating_sub(now).clamp(1_000, 60_000));

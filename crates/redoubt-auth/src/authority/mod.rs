@@ -221,6 +221,11 @@ impl Authority {
         &self.sessions
     }
 
+    /// Gives up the session store (to rebuild the authority around it).
+    pub fn into_sessions(self) -> Sessions {
+        self.sessions
+    }
+
     /// The audit log.
     pub fn audit(&self) -> &AuditLog {
         &self.audit
@@ -509,6 +514,30 @@ impl Authority {
             }
         }
         self.invalid(ip, now)
+    }
+
+    /// Ends the sessions of users who no longer resolve (removed from
+    /// settings.js before a restart, or no longer returned by a `users`
+    /// function); returns how many sessions ended. A hook failure ends
+    /// nothing.
+    pub async fn sweep_users(&self) -> usize {
+        let mut ended = 0;
+        for name in self.sessions.usernames() {
+            match self.lookup(&name).await {
+                Ok(Some(_)) => {}
+                Ok(None) => match self.sessions.revoke_user(&name, EndReason::UserRemoved) {
+                    Ok(n) => {
+                        ended += n;
+                        let mut extra = Map::new();
+                        extra.insert("sessions".into(), json!(n));
+                        self.record("auth.user.removed", Some(&name), None, None, extra);
+                    }
+                    Err(e) => tracing::error!("{e}"),
+                },
+                Err(e) => tracing::warn!("adminAuth: {e}"),
+            }
+        }
+        ended
     }
 
     fn invalid(&self, ip: Option<IpAddr>, now: Instant) -> Result<Principal, Rejection> {

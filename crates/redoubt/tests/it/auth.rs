@@ -536,3 +536,53 @@ fn the_audit_log_records_logins_and_changes_without_secrets() {
     assert!(login["timestamp"].as_u64().is_some());
     assert!(!text.contains("wrong-secret") && !text.contains(&t) && !text.contains("\"password\""));
 }
+
+#[test]
+fn an_expired_session_closes_its_websocket_and_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let settings = settings().replace(
+        "type: \"credentials\",",
+        "type: \"credentials\", sessionExpiryTime: 2,",
+    );
+    let r = Redoubt::start_in(dir, &flows(), &settings);
+    let t = login_with_expiry(&r, 2);
+    let url = format!("ws://127.0.0.1:{}/comms", r.port);
+    let (mut ws, _) = tungstenite::connect(url.as_str()).expect("connect");
+    ws.send(tungstenite::Message::Text(
+        json!({"auth": t}).to_string().into(),
+    ))
+    .expect("send");
+    assert_eq!(
+        ws.read().expect("ok").to_text().expect("text"),
+        r#"{"auth":"ok"}"#
+    );
+    let mut saw_fail = false;
+    loop {
+        match ws.read() {
+            Ok(tungstenite::Message::Text(m)) if m.as_str() == r#"{"auth":"fail"}"# => {
+                saw_fail = true
+            }
+            Ok(tungstenite::Message::Close(_)) | Err(_) => break,
+            Ok(_) => {}
+        }
+    }
+    assert!(saw_fail, "told before closing");
+    let resp = client()
+        .get(r.url("/flows"))
+        .bearer_auth(&t)
+        .send()
+        .expect("flows");
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+}
+
+fn login_with_expiry(r: &Redoubt, expires_in: u64) -> String {
+    let body: Value = client()
+        .post(r.url("/auth/token"))
+        .json(&json!({"client_id": "node-red-admin", "grant_type": "password", "scope": "*", "username": "admin", "password": "password"}))
+        .send()
+        .expect("token")
+        .json()
+        .expect("json");
+    assert_eq!(body["expires_in"], expires_in);
+    body["access_token"].as_str().expect("token").to_string()
+}
