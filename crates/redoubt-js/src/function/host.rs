@@ -154,6 +154,8 @@ fn bind<'js>(ctx: &Ctx<'js>, sh: &Shared, js: &JsValue<'js>, v: &Value) -> rquic
     if !matches!(v, Value::Object(_) | Value::Array(_)) {
         return Ok(());
     }
+    // Before the node's own state lock: the order is always this one first.
+    super::consistency::hold();
     let arr = bound_array(ctx)?;
     let mut st = sh.state.lock();
     if st.bound.iter().any(|(b, _)| same_handle(b, v)) {
@@ -406,6 +408,9 @@ fn build_context<'js>(ctx: &Ctx<'js>, sh: &Shared, h: &Object<'js>) -> rquickjs:
             move |ctx: Ctx<'js>, scope: String, key: String, store: Opt<JsValue<'js>>| {
                 let scope = scope_of(&ctx, &scope)?;
                 let (store, key) = store_and_key(&key, &store)?;
+                // Read under the lock, so no other turn is half-way through
+                // changing the object being copied.
+                super::consistency::hold();
                 let cx = s.sink.context();
                 let v = with_store(&s, store, |st| cx.get(scope, &key, st))
                     .map_err(|e| ctx_error(&ctx, e))?
@@ -428,6 +433,7 @@ fn build_context<'js>(ctx: &Ctx<'js>, sh: &Shared, h: &Object<'js>) -> rquickjs:
                   store: Opt<JsValue<'js>>| {
                 let scope = scope_of(&ctx, &scope)?;
                 let (store, key) = store_and_key(&key, &store)?;
+                super::consistency::hold();
                 let v = stored(&ctx, &s, value.clone())?;
                 bind(&ctx, &s, &value, &v)?;
                 let v = if v.is_undefined() { None } else { Some(v) };

@@ -25,8 +25,12 @@
 //! ends, so their holders see the script's changes as in Node-RED; changes
 //! to a context value made in a later timer or promise turn are not seen,
 //! and a new message built around parts of the input message gets copies.
+//! A turn that reads context objects holds a process-wide lock until it has
+//! written them back (see `consistency`), so two scripts never lose each
+//! other's changes.
 
 mod compile;
+mod consistency;
 mod convert;
 mod flush;
 mod host;

@@ -181,6 +181,7 @@ impl Sandbox {
     }
 
     fn turn(&mut self, call: Call) {
+        let _end = super::consistency::TurnEnd;
         let Sandbox {
             ctx,
             sh,

@@ -406,3 +406,29 @@ async fn stopping_interrupts_a_script_without_timeout() {
     let stopped = cx.get(None, "global", "stopped").ok().flatten();
     assert!(matches!(stopped, Some(redoubt_core::Value::Bool(true))));
 }
+
+/// Two function nodes updating one object in global context never lose an
+/// update: in Node-RED scripts never interleave, and redoubt keeps that
+/// for scripts that hold context objects (real time: turns run on the
+/// blocking pool, in parallel).
+#[tokio::test]
+async fn scripts_sharing_a_context_object_never_lose_updates() {
+    let inc = "const s = global.get('c');\ns.n += 1;\nglobal.set('c', s);\nreturn msg;";
+    let mut h = Harness::start(json!([
+        {"id":"f1","type":"function","func":inc,"initialize":"global.set('c', {n: 0});","wires":[["h"]]},
+        {"id":"f2","type":"function","func":inc,"wires":[["h"]]},
+        {"id":"h","type":"helper"}
+    ]))
+    .await;
+    const N: usize = 300;
+    for i in 0..N {
+        h.send_json("f1", json!({"payload": i})).await;
+        h.send_json("f2", json!({"payload": i})).await;
+    }
+    for _ in 0..2 * N {
+        h.recv_json("h").await;
+    }
+    let cx = h.engine.context().clone();
+    let c = cx.get(None, "global", "c").ok().flatten().expect("c");
+    assert_eq!(redoubt_core::value::to_serde(&c), json!({"n": 2 * N}));
+}
