@@ -128,6 +128,21 @@ pub(crate) enum Stage {
     Https,
 }
 
+/// The `name` of a [`JsException`] for a thrown value that is not an Error.
+pub(crate) const THROWN_VALUE: &str = "thrown value";
+
+/// What an rquickjs error stands for, before it becomes a public error.
+pub(crate) enum Caught {
+    /// The deadline interrupted the script.
+    Timeout,
+    /// The heap limit was hit.
+    OutOfMemory,
+    /// The engine itself failed.
+    Engine(String),
+    /// JS code threw (or a Promise rejected with) this.
+    Exception(JsException),
+}
+
 /// Facts about one evaluation needed to build errors.
 pub(crate) struct Failure<'a> {
     pub(crate) file: &'a Path,
@@ -147,12 +162,29 @@ impl Failure<'_> {
         err: rquickjs::Error,
         stage: Stage,
     ) -> SettingsJsError {
-        if self.interrupted {
-            return self.timeout();
+        let exception = match self.classify(ctx, err) {
+            Caught::Timeout => return self.timeout(),
+            Caught::OutOfMemory => return self.out_of_memory(),
+            Caught::Engine(message) => return self.engine(message),
+            Caught::Exception(exception) => exception,
+        };
+        match stage {
+            Stage::Compile if exception.name == "SyntaxError" => SettingsJsError::Syntax(exception),
+            Stage::Https => SettingsJsError::Https(exception),
+            Stage::Setup => self.engine(exception.to_string()),
+            Stage::Compile | Stage::Run => SettingsJsError::Exception(exception),
         }
-        let exception = match CaughtError::from_error(ctx, err) {
-            CaughtError::Error(rquickjs::Error::Allocation) => return self.out_of_memory(),
-            CaughtError::Error(e) => return self.engine(e.to_string()),
+    }
+
+    /// Tells what an rquickjs error stands for: the deadline, the heap
+    /// limit, an engine failure, or an exception thrown by JS.
+    pub(crate) fn classify(&self, ctx: &Ctx<'_>, err: rquickjs::Error) -> Caught {
+        if self.interrupted {
+            return Caught::Timeout;
+        }
+        match CaughtError::from_error(ctx, err) {
+            CaughtError::Error(rquickjs::Error::Allocation) => Caught::OutOfMemory,
+            CaughtError::Error(e) => Caught::Engine(e.to_string()),
             CaughtError::Exception(ex) => {
                 let name = ex
                     .as_object()
@@ -162,33 +194,27 @@ impl Failure<'_> {
                     .map_or_else(|| String::from("Error"), |n| n.0);
                 let message = ex.message().unwrap_or_default();
                 if name == "InternalError" && message == "out of memory" {
-                    return self.out_of_memory();
+                    return Caught::OutOfMemory;
                 }
                 let stack = ex.stack().filter(|s| !s.trim().is_empty());
-                JsException {
+                Caught::Exception(JsException {
                     location: self.locate(stack.as_deref()),
                     name,
                     message,
                     stack,
-                }
+                })
             }
             // QuickJS throws `null` when it cannot even allocate the
             // "out of memory" InternalError (quickjs.c, JS_ThrowError2).
-            CaughtError::Value(value) if value.is_null() => return self.out_of_memory(),
-            CaughtError::Value(value) => JsException {
+            CaughtError::Value(value) if value.is_null() => Caught::OutOfMemory,
+            CaughtError::Value(value) => Caught::Exception(JsException {
                 location: self.locate(None),
-                name: String::from("thrown value"),
+                name: String::from(THROWN_VALUE),
                 message: value
                     .get::<Coerced<String>>()
                     .map_or_else(|_| String::from("(unprintable)"), |s| s.0),
                 stack: None,
-            },
-        };
-        match stage {
-            Stage::Compile if exception.name == "SyntaxError" => SettingsJsError::Syntax(exception),
-            Stage::Https => SettingsJsError::Https(exception),
-            Stage::Setup => self.engine(exception.to_string()),
-            Stage::Compile | Stage::Run => SettingsJsError::Exception(exception),
+            }),
         }
     }
 
