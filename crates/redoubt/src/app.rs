@@ -24,6 +24,8 @@ pub(crate) struct Startup {
     pub(crate) user_dir: PathBuf,
     pub(crate) settings: Settings,
     pub(crate) flows_path: PathBuf,
+    /// settings.js kept alive, for its functions (adminAuth hooks).
+    pub(crate) hooks: redoubt_js::SettingsHooks,
 }
 
 fn home_dir() -> Option<PathBuf> {
@@ -78,7 +80,7 @@ pub(crate) fn resolve(args: &Args) -> Result<Startup> {
         .map(|d| cli::parse_define(d))
         .collect::<Result<Vec<_>, _>>()
         .map_err(anyhow::Error::msg)?;
-    let mut settings = settings::load(&settings_path, &defines)
+    let (mut settings, hooks) = settings::load_with_hooks(&settings_path, &defines)
         .with_context(|| format!("in settings file {}", settings_path.display()))?;
     if let Some(p) = args.port {
         settings.ui_port = p;
@@ -95,6 +97,7 @@ pub(crate) fn resolve(args: &Args) -> Result<Startup> {
         user_dir,
         settings,
         flows_path,
+        hooks,
     })
 }
 
@@ -302,7 +305,7 @@ pub(crate) async fn run(args: Args) -> Result<()> {
         None => Arc::new(StaticCatalog::new(editor::PINNED_VERSION)),
     };
     let host = s.ui_host.clone().unwrap_or_else(|| "127.0.0.1".into());
-    let authority = crate::security::authority(s, &st.user_dir, None)?;
+    let authority = crate::security::authority(s, &st.user_dir, Some(st.hooks.clone()))?;
     let exposure = crate::security::exposure(s, &host);
     let admin = AdminState::new(AdminConfig {
         engine: engine.clone(),

@@ -16,12 +16,29 @@ use std::net::IpAddr;
 use std::path::Path;
 use std::sync::Arc;
 
-/// Builds the authority for `s`.
+/// settings.js functions, called in the embedded engine.
+struct JsHooks(redoubt_js::SettingsHooks);
+
+impl Hooks for JsHooks {
+    fn call<'a>(
+        &'a self,
+        key: &'a str,
+        args: Vec<serde_json::Value>,
+    ) -> redoubt_auth::BoxFuture<'a, std::result::Result<serde_json::Value, String>> {
+        // HookError's text carries the key and the script's error, never
+        // the arguments (passwords, tokens).
+        Box::pin(async move { self.0.call(key, args).await.map_err(|e| e.to_string()) })
+    }
+}
+
+/// Builds the authority for `s`; `hooks` serve its function-valued
+/// adminAuth settings.
 pub(crate) fn authority(
     s: &Settings,
     user_dir: &Path,
-    hooks: Option<Arc<dyn Hooks>>,
+    hooks: Option<redoubt_js::SettingsHooks>,
 ) -> Result<Arc<Authority>> {
+    let hooks = hooks.map(|h| Arc::new(JsHooks(h)) as Arc<dyn Hooks>);
     let config = match &s.admin_auth {
         Some(m) => Some(AdminAuthConfig::from_json(m)?),
         None => None,

@@ -218,12 +218,32 @@ pub(crate) struct Settings {
     pub(crate) raw: Map<String, Value>,
 }
 
-/// Evaluates the settings.js at `path` and validates it.
+/// Evaluates the settings.js at `path` and validates it (tests; the
+/// runtime uses [`load_with_hooks`]).
+#[cfg(test)]
 pub(crate) fn load(path: &Path, overrides: &[(String, Value)]) -> Result<Settings> {
     let value = redoubt_js::eval_settings_file(path).map_err(|source| SettingsError::Eval {
         path: path.to_owned(),
         source: Box::new(source),
     })?;
+    from_value(value, overrides)
+}
+
+/// Like [`load`], evaluating the file once and keeping it alive so its
+/// functions (`adminAuth.users`, ...) can be called later.
+pub(crate) fn load_with_hooks(
+    path: &Path,
+    overrides: &[(String, Value)],
+) -> Result<(Settings, redoubt_js::SettingsHooks)> {
+    let (value, hooks) =
+        redoubt_js::SettingsHooks::load(path).map_err(|source| SettingsError::Eval {
+            path: path.to_owned(),
+            source: Box::new(source),
+        })?;
+    Ok((from_value(value, overrides)?, hooks))
+}
+
+fn from_value(value: Value, overrides: &[(String, Value)]) -> Result<Settings> {
     match value {
         Value::Object(mut map) => {
             for (k, v) in overrides {

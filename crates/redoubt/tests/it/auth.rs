@@ -586,3 +586,116 @@ fn login_with_expiry(r: &Redoubt, expires_in: u64) -> String {
     assert_eq!(body["expires_in"], expires_in);
     body["access_token"].as_str().expect("token").to_string()
 }
+
+/// adminAuth given as settings.js functions, run in the embedded engine:
+/// users read from a file at each call (so a user can be deleted while
+/// redoubt runs), API tokens through `tokens` and `tokenHeader`, and an
+/// anonymous user from `default`.
+#[test]
+fn admin_auth_functions_run_in_the_embedded_engine() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let users = dir.path().join("users.json");
+    std::fs::write(
+        &users,
+        json!({"alice": {"password": HASH, "permissions": "*"}, "bob": {"password": HASH, "permissions": "read"}}).to_string(),
+    )
+    .expect("users");
+    let settings = format!(
+        r#"const fs = require("fs");
+const USERS = {users:?};
+function lookup(name) {{
+    const all = JSON.parse(fs.readFileSync(USERS));
+    const u = all[name];
+    return u ? {{ username: name, password: u.password, permissions: u.permissions }} : null;
+}}
+module.exports = {{
+    uiHost: "127.0.0.1",
+    adminAuth: {{
+        type: "credentials",
+        users: function(username) {{ return Promise.resolve(lookup(username)); }},
+        tokens: async function(token) {{ return token === "api-key-1" ? {{ username: "api", permissions: "flows.read" }} : null; }},
+        tokenHeader: "x-api-key",
+        default: function() {{ return {{ anonymous: true, permissions: "nodes.read" }}; }}
+    }}
+}};
+"#
+    );
+    let r = Redoubt::start_in(dir, &flows(), &settings);
+    let c = client();
+    let bob = login(&r, "bob", "");
+    assert_eq!(
+        c.get(r.url("/flows"))
+            .bearer_auth(&bob)
+            .send()
+            .expect("flows")
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        c.post(r.url("/flows"))
+            .bearer_auth(&bob)
+            .header("content-type", "application/json")
+            .body("[]")
+            .send()
+            .expect("deploy")
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    // API token in its own header; the anonymous user for no token.
+    let api = c
+        .get(r.url("/flows"))
+        .header("x-api-key", "api-key-1")
+        .send()
+        .expect("api");
+    assert_eq!(api.status(), StatusCode::OK);
+    let api_nodes = c
+        .get(r.url("/nodes"))
+        .header("x-api-key", "api-key-1")
+        .send()
+        .expect("api");
+    assert_eq!(api_nodes.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        c.get(r.url("/nodes")).send().expect("anon").status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        c.get(r.url("/flows")).send().expect("anon").status(),
+        StatusCode::FORBIDDEN
+    );
+    // Deleting bob from the file ends his session and closes his websocket.
+    let url = format!("ws://127.0.0.1:{}/comms", r.port);
+    let (mut ws, _) = tungstenite::connect(url.as_str()).expect("connect");
+    ws.send(tungstenite::Message::Text(
+        json!({"auth": bob}).to_string().into(),
+    ))
+    .expect("send");
+    assert_eq!(
+        ws.read().expect("ok").to_text().expect("text"),
+        r#"{"auth":"ok"}"#
+    );
+    std::fs::write(
+        &users,
+        json!({"alice": {"password": HASH, "permissions": "*"}}).to_string(),
+    )
+    .expect("users");
+    assert_eq!(
+        c.get(r.url("/flows"))
+            .bearer_auth(&bob)
+            .send()
+            .expect("flows")
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let mut saw_fail = false;
+    loop {
+        match ws.read() {
+            Ok(tungstenite::Message::Text(m)) if m.as_str() == r#"{"auth":"fail"}"# => {
+                saw_fail = true
+            }
+            Ok(tungstenite::Message::Close(_)) | Err(_) => break,
+            Ok(_) => {}
+        }
+    }
+    assert!(saw_fail, "bob's socket was told and closed");
+    assert!(!login(&r, "alice", "").is_empty());
+}
