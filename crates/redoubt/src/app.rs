@@ -19,13 +19,24 @@ use redoubt_storage::flows_file;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+/// Settings that may be functions called while redoubt runs.
+const HOOK_KEYS: &[&str] = &[
+    "adminAuth.users",
+    "adminAuth.authenticate",
+    "adminAuth.tokens",
+    "adminAuth.default",
+    "https",
+];
+
 /// Everything resolved before the runtime starts.
 pub(crate) struct Startup {
     pub(crate) user_dir: PathBuf,
     pub(crate) settings: Settings,
     pub(crate) flows_path: PathBuf,
-    /// settings.js kept alive, for its functions (adminAuth hooks).
-    pub(crate) hooks: redoubt_js::SettingsHooks,
+    /// settings.js kept alive, for its functions (adminAuth hooks, a
+    /// function-valued `https`); `None` when it has none, so no JavaScript
+    /// engine stays in memory.
+    pub(crate) hooks: Option<redoubt_js::SettingsHooks>,
 }
 
 fn home_dir() -> Option<PathBuf> {
@@ -93,6 +104,10 @@ pub(crate) fn resolve(args: &Args) -> Result<Startup> {
             .unwrap_or_else(|| "flows.json".into()),
     };
     let flows_path = flows_file::resolve_flows_path(&flow_file, &user_dir);
+    let hooks = HOOK_KEYS
+        .iter()
+        .any(|k| hooks.is_function(k))
+        .then_some(hooks);
     Ok(Startup {
         user_dir,
         settings,
@@ -305,7 +320,7 @@ pub(crate) async fn run(args: Args) -> Result<()> {
         None => Arc::new(StaticCatalog::new(editor::PINNED_VERSION)),
     };
     let host = s.ui_host.clone().unwrap_or_else(|| "127.0.0.1".into());
-    let authority = crate::security::authority(s, &st.user_dir, Some(st.hooks.clone()))?;
+    let authority = crate::security::authority(s, &st.user_dir, st.hooks.clone())?;
     let exposure = crate::security::exposure(s, &host);
     let admin = AdminState::new(AdminConfig {
         engine: engine.clone(),
