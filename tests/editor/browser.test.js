@@ -72,6 +72,9 @@ function isKnownClientError(err) {
 }
 let broken = false;
 
+/** The files this test writes to artifacts/ (step screenshots and logs). */
+const OWN_ARTIFACT = /^(\d{2}[a-z]?-[\w-]+\.png|browser-console\.log|known-client-errors\.txt|redoubt-browser\.log)$/;
+
 /** Saves a full-page screenshot to artifacts/<name>.png. */
 async function shot(name) {
     fs.mkdirSync(ARTIFACTS, { recursive: true });
@@ -129,8 +132,11 @@ async function api(method, p, body, headers = {}) {
 
 describe('the Node-RED editor in headless Chromium', () => {
     before(async () => {
-        fs.rmSync(ARTIFACTS, { recursive: true, force: true });
+        // Only this file's artifacts: others (browser-auth.test.js) share the folder.
         fs.mkdirSync(ARTIFACTS, { recursive: true });
+        for (const f of fs.readdirSync(ARTIFACTS)) {
+            if (OWN_ARTIFACT.test(f)) fs.rmSync(path.join(ARTIFACTS, f), { force: true });
+        }
         assert.ok(fs.existsSync(CHROMIUM), `${CHROMIUM} not found: install Debian's chromium (apt-get install chromium) or set CHROMIUM_BIN`);
         server = await startRedoubt(STARTUP_FLOWS, { name: 'browser' });
         profileDir = tempDir('chromium-profile');

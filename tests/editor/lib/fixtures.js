@@ -44,4 +44,23 @@ const IMPORTED_FLOWS = [
     },
 ];
 
-module.exports = { STARTUP_FLOWS, IMPORTED_FLOWS, IMPORTED_PAYLOAD };
+/** The password of both adminAuth users below. */
+const AUTH_PASSWORD = 'password';
+
+/**
+ * A settings.js turning on Node-RED's adminAuth with two users: `admin`
+ * (every permission, "*") and `reader` ("read": may look, may not change).
+ * The hash is bcrypt (cost 8) of AUTH_PASSWORD.
+ */
+const AUTH_SETTINGS = `module.exports = {
+    adminAuth: {
+        type: "credentials",
+        users: [
+            { username: "admin", password: "$2a$08$zZWtXTja0fB1pzD4sHCMyOCMYz2Z6dNbM6tl8sJogENOMcxWV9DN.", permissions: "*" },
+            { username: "reader", password: "$2a$08$zZWtXTja0fB1pzD4sHCMyOCMYz2Z6dNbM6tl8sJogENOMcxWV9DN.", permissions: "read" }
+        ]
+    }
+};
+`;
+
+module.exports = { STARTUP_FLOWS, IMPORTED_FLOWS, IMPORTED_PAYLOAD, AUTH_SETTINGS, AUTH_PASSWORD };

@@ -2,8 +2,9 @@
 // Starting and stopping a redoubt binary for the editor tests.
 //
 // Each test file starts its own redoubt on port 0 in a fresh temporary user
-// directory (redoubt writes its default settings.js there on first run), with
-// the given flows written to <userDir>/flows.json, and stops it with SIGTERM.
+// directory (redoubt writes its default settings.js there on first run, unless
+// the caller passes its own `settings`), with the given flows written to
+// <userDir>/flows.json, and stops it with SIGTERM.
 
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
@@ -36,14 +37,21 @@ function removeDir(dir) {
  * Starts redoubt with `flows` and resolves once it serves HTTP and has
  * started (or loaded) the flows. Rejects with the log so far when it exits
  * or does not get there within READY_TIMEOUT_MS.
+ *
+ * Options: `name` prefixes the temporary user directory; `settings`, when
+ * given, is the text of a settings.js written to <userDir>/settings.js (0600)
+ * before redoubt starts, so it is used instead of the generated default.
  */
-async function startRedoubt(flows, { name = 'run' } = {}) {
+async function startRedoubt(flows, { name = 'run', settings } = {}) {
     if (!fs.existsSync(BIN)) {
         throw new Error(`redoubt binary ${BIN} not found: build it with 'cargo build -p redoubt' or set REDOUBT_BIN`);
     }
     const userDir = tempDir(name);
     const flowsFile = path.join(userDir, 'flows.json');
     fs.writeFileSync(flowsFile, JSON.stringify(flows, null, 4));
+    if (settings !== undefined) {
+        fs.writeFileSync(path.join(userDir, 'settings.js'), settings, { mode: 0o600 });
+    }
     const child = spawn(BIN, ['-u', userDir, '-p', '0', flowsFile], {
         cwd: REPO,
         stdio: ['ignore', 'pipe', 'pipe'],
