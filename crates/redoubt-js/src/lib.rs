@@ -9,6 +9,6 @@ mod settings;
 pub mod settings_js;
 
 pub use settings_js::{
-    SettingsJsError, SettingsJsLimits, eval_settings_file, eval_settings_source,
-    eval_settings_source_with,
+    SettingsJsError, SettingsJsLimits, eval_settings_file, eval_settings_file_traced,
+    eval_settings_source, eval_settings_source_with,
 };

@@ -17,7 +17,7 @@
 //! Every evaluation gets a fresh runtime with a heap limit and a deadline, so
 //! a broken settings.js cannot hang or exhaust startup.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -62,11 +62,22 @@ impl Default for SettingsJsLimits {
 
 /// Reads and evaluates the settings file at `path` with default limits.
 pub fn eval_settings_file(path: &Path) -> Result<serde_json::Value, SettingsJsError> {
+    eval_settings_file_traced(path).map(|(value, _)| value)
+}
+
+/// [`eval_settings_file`], also returning the files the settings.js read
+/// with `fs.readFileSync` (absolute, in order, without repeats), so a caller
+/// can notice when, say, a certificate it loaded changes on disk.
+pub fn eval_settings_file_traced(
+    path: &Path,
+) -> Result<(serde_json::Value, Vec<PathBuf>), SettingsJsError> {
     let source = std::fs::read_to_string(path).map_err(|source| SettingsJsError::Read {
         path: path.to_owned(),
         source,
     })?;
-    eval_settings_source(&source, path)
+    let reads = host::FileReads::default();
+    let value = eval_inner(&source, path, &SettingsJsLimits::default(), &reads)?;
+    Ok((value, reads.take()))
 }
 
 /// Evaluates settings.js `src` as if it had been read from `filename`
@@ -83,6 +94,15 @@ pub fn eval_settings_source_with(
     src: &str,
     filename: &Path,
     limits: &SettingsJsLimits,
+) -> Result<serde_json::Value, SettingsJsError> {
+    eval_inner(src, filename, limits, &host::FileReads::default())
+}
+
+fn eval_inner(
+    src: &str,
+    filename: &Path,
+    limits: &SettingsJsLimits,
+    reads: &host::FileReads,
 ) -> Result<serde_json::Value, SettingsJsError> {
     let file = std::path::absolute(filename).unwrap_or_else(|_| filename.to_owned());
     let deadline = Instant::now() + limits.timeout;
@@ -108,7 +128,7 @@ pub fn eval_settings_source_with(
     let context = Context::full(&runtime).map_err(|e| failure.engine(e.to_string()))?;
 
     context.with(|ctx| {
-        let outcome = evaluate(&ctx, src, &file, deadline);
+        let outcome = evaluate(&ctx, src, &file, deadline, reads);
         outcome.map_err(|(stage, err)| {
             failure.interrupted = interrupted.load(Ordering::Relaxed);
             match err {
@@ -139,9 +159,10 @@ fn evaluate<'js>(
     src: &str,
     file: &Path,
     deadline: Instant,
+    reads: &host::FileReads,
 ) -> Staged<serde_json::Value> {
     let setup = at(Stage::Setup);
-    let host = host::build(ctx).map_err(&setup)?;
+    let host = host::build(ctx, reads).map_err(&setup)?;
     let prelude_fn: Function<'js> = ctx
         .eval_with_options(PRELUDE_JS, script_options(PRELUDE_NAME.to_owned(), true))
         .map_err(&setup)?;

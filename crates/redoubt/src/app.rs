@@ -24,6 +24,11 @@ pub(crate) struct Startup {
     pub(crate) user_dir: PathBuf,
     pub(crate) settings: Settings,
     pub(crate) flows_path: PathBuf,
+    /// The settings.js, its `-D` overrides and the files it read: the
+    /// listener evaluates it again to reload the certificate.
+    pub(crate) settings_path: PathBuf,
+    pub(crate) defines: Vec<(String, serde_json::Value)>,
+    pub(crate) settings_files: Vec<PathBuf>,
 }
 
 fn home_dir() -> Option<PathBuf> {
@@ -78,7 +83,7 @@ pub(crate) fn resolve(args: &Args) -> Result<Startup> {
         .map(|d| cli::parse_define(d))
         .collect::<Result<Vec<_>, _>>()
         .map_err(anyhow::Error::msg)?;
-    let mut settings = settings::load(&settings_path, &defines)
+    let (mut settings, settings_files) = settings::load_traced(&settings_path, &defines)
         .with_context(|| format!("in settings file {}", settings_path.display()))?;
     if let Some(p) = args.port {
         settings.ui_port = p;
@@ -95,6 +100,9 @@ pub(crate) fn resolve(args: &Args) -> Result<Startup> {
         user_dir,
         settings,
         flows_path,
+        settings_path,
+        defines,
+        settings_files,
     })
 }
 
@@ -322,26 +330,8 @@ pub(crate) async fn run(args: Args) -> Result<()> {
         extra.push(editor::mount_at(admin_root, router));
     }
 
-    let host = s.ui_host.clone().unwrap_or_else(|| "127.0.0.1".into());
-    let addr = format!(
-        "{}:{}",
-        if host.contains(':') {
-            format!("[{host}]")
-        } else {
-            host.clone()
-        },
-        s.ui_port
-    );
-    let listener = tokio::net::TcpListener::bind(&addr)
-        .await
-        .with_context(|| format!("cannot listen on {addr}"))?;
-    let bound = listener.local_addr()?;
     let app = redoubt_http::build_app(routes, s.http_node_root.as_deref(), extra);
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(redoubt_http::serve(listener, app, async move {
-        let _ = stop_rx.await;
-    }));
-    tracing::info!("Server now running at http://{bound}/");
+    let listener = crate::listen::start(&st, app).await?;
 
     if args.safe {
         tracing::warn!("Flows not started: safe mode (--safe).");
@@ -362,7 +352,7 @@ pub(crate) async fn run(args: Args) -> Result<()> {
 
     signals.wait().await;
     tracing::info!("Stopping flows.");
-    let _ = stop_tx.send(());
+    let stopping = tokio::spawn(listener.shutdown());
     engine.stop().await;
     for f in &flushers {
         f.abort();
@@ -372,11 +362,7 @@ pub(crate) async fn run(args: Args) -> Result<()> {
             tracing::error!("Flushing context failed: {e}");
         }
     }
-    match tokio::time::timeout(std::time::Duration::from_secs(5), server).await {
-        Ok(Ok(Err(e))) => tracing::error!("{e}"),
-        Ok(_) => {}
-        Err(_) => tracing::warn!("HTTP connections still open after 5 s; exiting anyway."),
-    }
+    let _ = stopping.await;
     tracing::info!("Stopped.");
     Ok(())
 }

@@ -4,6 +4,7 @@
 mod admin;
 mod app;
 mod cli;
+mod listen;
 mod settings;
 
 use clap::Parser;

@@ -7,6 +7,8 @@ mod hash_pw;
 mod init;
 mod rotate_secret;
 
+// `init` (issue 4) writes its certificate through `generate_cert`.
+#[allow(unused_imports)]
 pub(crate) use gen_cert::{GenCertArgs, GeneratedCert, generate_cert};
 
 use anyhow::Result;
@@ -25,6 +27,17 @@ pub(crate) enum AdminCommand {
     GenCert(GenCertArgs),
     /// Re-encrypt flows_cred.json under a new credential secret.
     RotateCredentialSecret(rotate_secret::RotateArgs),
+}
+
+/// The user directory: `-u DIR`, else `~/.redoubt` (as the runtime picks it).
+pub(crate) fn user_dir(arg: Option<&std::path::Path>) -> Result<std::path::PathBuf> {
+    if let Some(d) = arg {
+        return Ok(d.to_path_buf());
+    }
+    std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .map(|h| std::path::PathBuf::from(h).join(".redoubt"))
+        .ok_or_else(|| anyhow::anyhow!("no user directory: pass -u DIR or set HOME"))
 }
 
 /// Runs one admin command.

@@ -40,7 +40,7 @@ const KNOWN_KEYS: &str = "flowFile credentialSecret flowFilePretty userDir nodes
     serialReconnectTime socketReconnectTime socketTimeout tcpMsgQueueSize \
     inboundWebSocketTimeout tlsConfigDisableLocalFiles webSocketNodeVerifyClient \
     webSocketKeepAliveTime readOnly safeMode verbose execNodeEnabled \
-    allowRemoteEditorWithoutAuth";
+    allowRemoteEditorWithoutAuth trustProxy httpsWatchInterval hstsMaxAge";
 
 /// Why settings could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -220,16 +220,26 @@ pub(crate) struct Settings {
 
 /// Evaluates the settings.js at `path` and validates it.
 pub(crate) fn load(path: &Path, overrides: &[(String, Value)]) -> Result<Settings> {
-    let value = redoubt_js::eval_settings_file(path).map_err(|source| SettingsError::Eval {
-        path: path.to_owned(),
-        source: Box::new(source),
-    })?;
+    load_traced(path, overrides).map(|(s, _)| s)
+}
+
+/// [`load`], also returning the files the settings.js read (certificate
+/// and key files, typically), so they can be watched for changes.
+pub(crate) fn load_traced(
+    path: &Path,
+    overrides: &[(String, Value)],
+) -> Result<(Settings, Vec<PathBuf>)> {
+    let (value, files) =
+        redoubt_js::eval_settings_file_traced(path).map_err(|source| SettingsError::Eval {
+            path: path.to_owned(),
+            source: Box::new(source),
+        })?;
     match value {
         Value::Object(mut map) => {
             for (k, v) in overrides {
                 set_dotted(&mut map, k, v.clone());
             }
-            from_json(map)
+            Ok((from_json(map)?, files))
         }
         other => Err(invalid("module.exports", &other, "an object")),
     }

@@ -83,8 +83,10 @@ impl Redoubt {
             match rx.recv_timeout(Duration::from_millis(200)) {
                 Ok(line) => {
                     startup.push(line.clone());
-                    if let Some(rest) = line.split("Server now running at http://127.0.0.1:").nth(1)
-                    {
+                    if let Some(rest) = ["http", "https"].iter().find_map(|scheme| {
+                        line.split(&format!("Server now running at {scheme}://127.0.0.1:"))
+                            .nth(1)
+                    }) {
                         port = rest.trim_end_matches('/').parse().expect("port");
                     }
                     if port != 0
