@@ -73,3 +73,6 @@ async fn enforce(State(policy): State<Arc<HttpsPolicy>>, req: Request, next: Nex
     }
     res
 }
+
+#[cfg(test)]
+mod tests;

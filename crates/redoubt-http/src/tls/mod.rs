@@ -12,3 +12,6 @@ mod stamps;
 pub use config::{TlsError, TlsMaterial, fingerprint_sha256, server_config};
 pub use reload::TlsConfigHolder;
 pub use stamps::FileStamps;
+
+#[cfg(test)]
+mod tests;
