@@ -2,7 +2,7 @@
 //! the engine, the HTTP listener, and the signal that ends them.
 
 use crate::cli::{self, Args};
-use crate::settings::{self, ContextStore as StoreSetting, CredentialSecret, Settings};
+use crate::settings::{self, ContextStore as StoreSetting, Settings};
 use anyhow::{Context, Result, bail};
 use indexmap::IndexMap;
 use redoubt_admin::assets::{
@@ -14,7 +14,7 @@ use redoubt_core::engine::{DeployKind, Engine, EngineConfig, RuntimeSettings, Se
 use redoubt_core::http_host::HttpHostService;
 use redoubt_http::NodeRoutes;
 use redoubt_storage::context_fs::{LocalFileSystemConfig, LocalFileSystemStore};
-use redoubt_storage::credentials::{self, SecretSource};
+use redoubt_storage::credentials;
 use redoubt_storage::flows_file;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -149,17 +149,6 @@ fn context_manager(
     Ok((ContextManager::new(stores, default), fs_stores))
 }
 
-fn secret_source(s: &Settings) -> SecretSource {
-    if std::env::var_os(credentials::SECRET_ENV_VAR).is_some() {
-        return SecretSource::env();
-    }
-    match &s.credential_secret {
-        CredentialSecret::Unset => SecretSource::System,
-        CredentialSecret::Disabled => SecretSource::Disabled,
-        CredentialSecret::Secret(x) => SecretSource::Setting(x.clone()),
-    }
-}
-
 fn runtime_settings(s: &Settings, user_dir: &Path) -> RuntimeSettings {
     let fgc = s
         .function_global_context
@@ -259,7 +248,16 @@ pub(crate) async fn run(args: Args) -> Result<()> {
 
     let doc = flows_file::load_flows(&st.flows_path)?;
     let cred_path = flows_file::credentials_path(&st.flows_path, &st.user_dir);
-    let secret = credentials::resolve_secret(&secret_source(s), &st.user_dir)?;
+    let source = crate::credential_secret::secret_source(s);
+    if let Some(w) = crate::credential_secret::colocation_warning(
+        &source,
+        &cred_path,
+        &st.settings_path,
+        &st.user_dir,
+    ) {
+        tracing::warn!("{w}");
+    }
+    let secret = credentials::resolve_secret(&source, &st.user_dir)?;
     let creds = credentials::load_credentials(&cred_path, &secret).with_context(|| {
         format!(
             "credentials file {} was left untouched",

@@ -4,6 +4,7 @@
 mod admin;
 mod app;
 mod cli;
+mod credential_secret;
 mod listen;
 mod settings;
 
