@@ -6,6 +6,7 @@ mod support;
 mod admin;
 mod cli;
 mod context;
+mod credentials;
 mod engine;
 mod http;
 mod tls;
