@@ -65,11 +65,11 @@ async fn enforce(State(policy): State<Arc<HttpsPolicy>>, req: Request, next: Nex
         return redirect_response(https_url(&req));
     }
     let mut res = next.run(req).await;
-    if let (true, Some(age)) = (secure, policy.hsts_max_age) {
-        if let Ok(v) = HeaderValue::from_str(&format!("max-age={age}")) {
-            res.headers_mut()
-                .insert(header::STRICT_TRANSPORT_SECURITY, v);
-        }
+    if let (true, Some(age)) = (secure, policy.hsts_max_age)
+        && let Ok(v) = HeaderValue::from_str(&format!("max-age={age}"))
+    {
+        res.headers_mut()
+            .insert(header::STRICT_TRANSPORT_SECURITY, v);
     }
     res
 }

@@ -180,13 +180,13 @@ fn rotate(args: &RotateArgs) -> Result<String> {
         }
         (source, new) => instructions(source, new, &t.settings_path),
     };
-    if let Err(e) = std::fs::remove_file(&backup) {
-        if e.kind() != std::io::ErrorKind::NotFound {
-            eprintln!(
-                "warning: cannot remove {} (readable with the old secret): {e}",
-                backup.display()
-            );
-        }
+    if let Err(e) = std::fs::remove_file(&backup)
+        && e.kind() != std::io::ErrorKind::NotFound
+    {
+        eprintln!(
+            "warning: cannot remove {} (readable with the old secret): {e}",
+            backup.display()
+        );
     }
     Ok(format!(
         "Re-encrypted {} ({} node{}).\n{advice}",
