@@ -111,3 +111,65 @@ pub(crate) fn spawn_refresh(
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::admin::generate_cert;
+    use redoubt_http::tls::fingerprint_sha256;
+
+    #[test]
+    fn an_https_function_is_called_again_and_a_bad_result_keeps_the_old_certificate() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let live = dir.path().join("live");
+        let a = generate_cert(&["a.test".into()], &[], &live).expect("pair a");
+        let b = generate_cert(&["b.test".into()], &[], &dir.path().join("b")).expect("pair b");
+        let settings = dir.path().join("settings.js");
+        let js = |p: &std::path::Path| Value::String(p.display().to_string()).to_string();
+        std::fs::write(
+            &settings,
+            format!(
+                "const fs = require('fs');\nmodule.exports = {{ https: function () {{ return {{ key: fs.readFileSync({}), cert: fs.readFileSync({}) }}; }} }};\n",
+                js(&a.key_path),
+                js(&a.cert_path)
+            ),
+        )
+        .expect("settings");
+        let source = Source {
+            settings_path: settings.clone(),
+            defines: Vec::new(),
+        };
+        let (s, files) = settings::load_traced(&settings, &[]).expect("load");
+        assert_eq!(files, vec![a.key_path.clone(), a.cert_path.clone()]);
+        let https = s.https.expect("https");
+        let holder = TlsConfigHolder::new(super::super::tls_material(&https).expect("material"))
+            .expect("tls");
+        assert_eq!(holder.fingerprint(), a.fingerprint);
+        assert!(!reload_now(&holder, &source).expect("same").0);
+
+        // Renewal: the live files now hold pair b.
+        std::fs::copy(&b.key_path, &a.key_path).expect("key");
+        std::fs::copy(&b.cert_path, &a.cert_path).expect("cert");
+        let (changed, files) = reload_now(&holder, &source).expect("reloaded");
+        assert!(changed);
+        assert_eq!(files.len(), 2);
+        assert_eq!(holder.fingerprint(), b.fingerprint);
+
+        // A broken renewal (certificate of another key): error, b stays.
+        let c = generate_cert(&["c.test".into()], &[], &dir.path().join("c")).expect("pair c");
+        std::fs::copy(&c.cert_path, &a.cert_path).expect("cert");
+        let err = reload_now(&holder, &source).expect_err("mismatch");
+        assert!(!format!("{err:#}").contains("PRIVATE KEY"), "{err:#}");
+        assert_eq!(holder.fingerprint(), b.fingerprint);
+        assert_eq!(
+            fingerprint_sha256(&std::fs::read_to_string(&a.cert_path).expect("read")).expect("fp"),
+            c.fingerprint
+        );
+
+        // settings.js no longer sets https: reported, b stays.
+        std::fs::write(&settings, "module.exports = {};").expect("settings");
+        let err = reload_now(&holder, &source).expect_err("no https");
+        assert!(format!("{err:#}").contains("no longer set"), "{err:#}");
+        assert_eq!(holder.fingerprint(), b.fingerprint);
+    }
+}

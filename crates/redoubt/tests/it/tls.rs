@@ -174,6 +174,29 @@ fn generated_certificate_is_trusted_and_every_app_is_served_over_tls_with_hsts()
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(String::from_utf8_lossy(&out.stdout), "hi");
+    // The editor's websocket upgrades over TLS (HTTP/1.1 101).
+    let out = Command::new("curl")
+        .args(["-sS", "-i", "--http1.1", "--max-time", "1", "--cacert"])
+        .arg(&cert)
+        .args([
+            "-H",
+            "Connection: Upgrade",
+            "-H",
+            "Upgrade: websocket",
+            "-H",
+            "Sec-WebSocket-Version: 13",
+            "-H",
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+        ])
+        .arg(https_url(&r, "/comms"))
+        .output()
+        .expect("curl");
+    let head = String::from_utf8_lossy(&out.stdout);
+    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+    assert!(
+        head.contains("s3pPLMBiTxaQ9kYGzzhZRbK+xOo="),
+        "accept key: {head}"
+    );
     // A client that does not trust the certificate is refused.
     let untrusting = reqwest::blocking::Client::builder()
         .timeout(Duration::from_secs(10))
