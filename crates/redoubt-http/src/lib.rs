@@ -2,17 +2,22 @@
 //! register ([`NodeRoutes`], the `HttpHost` of `redoubt-core`) under
 //! `httpNodeRoot`, and is the one place more apps mount later (the admin
 //! API and editor, dashboards, socket.io): [`build_app`] takes them as
-//! extra axum routers.
+//! extra axum routers. It serves plain HTTP or HTTPS ([`tls`]), and applies
+//! `requireHttps` and HSTS to the whole app ([`apply_https_policy`]).
 
 mod front_door;
+mod https_policy;
 mod node_app;
 mod pattern;
 mod routes;
 mod server;
 mod static_files;
 
+pub mod tls;
+
 pub use front_door::{FrontDoor, basic_gate, request_ip};
+pub use https_policy::{HttpsPolicy, Transport, apply_https_policy};
 pub use node_app::{NodeAppState, node_handler};
 pub use routes::NodeRoutes;
-pub use server::{ServeError, build_app, serve};
+pub use server::{ServeError, build_app, serve, serve_with};
 pub use static_files::{StaticError, StaticMount};

@@ -1,13 +1,32 @@
-//! Building the axum app and serving it until shutdown.
+//! Building the axum app and serving it until shutdown: one accept loop for
+//! plain HTTP and HTTPS. With TLS, the first byte of each connection decides:
+//! a TLS handshake is served with the current certificate (HTTP/2 when the
+//! client offers `h2` in ALPN, else HTTP/1.1), plain HTTP gets a redirect to
+//! the `https://` URL. Every request carries [`Transport`] and
+//! `ConnectInfo<SocketAddr>` extensions.
 
 use crate::front_door::{FrontDoor, basic_gate, request_ip};
+use crate::https_policy::Transport;
 use crate::node_app::{NodeAppState, node_handler};
 use crate::routes::NodeRoutes;
 use crate::static_files::serve_static;
+use crate::tls::TlsConfigHolder;
+use crate::tls::sniff::{Opening, https_url, peek_opening, redirect_response};
 use axum::Router;
+use axum::extract::ConnectInfo;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto::Builder;
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
+use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
-use tokio::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::{TcpListener, TcpStream};
+
+/// How long a TLS handshake may take.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The listener failed.
 #[derive(Debug, thiserror::Error)]
@@ -72,21 +91,128 @@ fn not_found() -> axum::response::Response {
     r
 }
 
-/// Serves `app` on `listener` until `shutdown` resolves, then drains.
+/// Serves `app` on `listener` as plain HTTP until `shutdown` resolves, then
+/// drains open connections.
 pub async fn serve(
     listener: TcpListener,
     app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    serve_with(listener, app, None, shutdown).await
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves, then drains open
+/// connections. With `tls`, every new connection takes the holder's
+/// current configuration, so a reload affects the next handshake.
+pub async fn serve_with(
+    listener: TcpListener,
+    app: Router,
+    tls: Option<Arc<TlsConfigHolder>>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
     let addr = listener
         .local_addr()
         .map(|a| a.to_string())
         .unwrap_or_default();
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
+    let graceful = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let accepted = tokio::select! {
+            a = listener.accept() => a,
+            () = &mut shutdown => break,
+        };
+        let (stream, remote) = match accepted {
+            Ok(a) => a,
+            Err(e) if is_per_connection(&e) => continue,
+            Err(e) => {
+                // Out of file descriptors and the like: back off, don't spin.
+                tracing::error!("HTTP server on {addr}: accept failed: {e}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let conn = Connection {
+            app: app.clone(),
+            remote,
+            watcher: graceful.watcher(),
+        };
+        tokio::spawn(conn.run(stream, tls.clone()));
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
+}
+
+/// Errors that concern one connection only.
+fn is_per_connection(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind::*;
+    matches!(
+        e.kind(),
+        ConnectionRefused | ConnectionAborted | ConnectionReset | Interrupted | WouldBlock
     )
-    .with_graceful_shutdown(shutdown)
-    .await
-    .map_err(|source| ServeError::Io { addr, source })
+}
+
+/// One accepted connection.
+struct Connection {
+    app: Router,
+    remote: SocketAddr,
+    watcher: Watcher,
+}
+
+impl Connection {
+    async fn run(self, stream: TcpStream, tls: Option<Arc<TlsConfigHolder>>) {
+        let Some(tls) = tls else {
+            return self.serve_app(TokioIo::new(stream), false).await;
+        };
+        match peek_opening(&stream).await {
+            Opening::Nothing => {}
+            Opening::Plain => self.serve_redirect(stream).await,
+            Opening::Tls => {
+                let acceptor = tokio_rustls::TlsAcceptor::from(tls.config());
+                match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+                    Ok(Ok(s)) => self.serve_app(TokioIo::new(s), true).await,
+                    Ok(Err(e)) => {
+                        tracing::debug!(remote = %self.remote, "TLS handshake failed: {e}");
+                    }
+                    Err(_) => tracing::debug!(remote = %self.remote, "TLS handshake timed out"),
+                }
+            }
+        }
+    }
+
+    /// Serves the app over HTTP/1.1 or HTTP/2 (with upgrades, for websockets).
+    async fn serve_app<I>(self, io: TokioIo<I>, tls: bool)
+    where
+        I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    {
+        let Connection {
+            app,
+            remote,
+            watcher,
+        } = self;
+        let service = hyper::service::service_fn(move |mut req: http::Request<Incoming>| {
+            let mut app = app.clone();
+            req.extensions_mut().insert(ConnectInfo(remote));
+            req.extensions_mut().insert(Transport { tls });
+            async move { tower_service::Service::call(&mut app, req).await }
+        });
+        let builder = Builder::new(TokioExecutor::new());
+        let conn = builder.serve_connection_with_upgrades(io, service);
+        if let Err(e) = watcher.watch(conn.into_owned()).await {
+            tracing::debug!(remote = %remote, "connection ended: {e}");
+        }
+    }
+
+    /// Plain HTTP on the HTTPS port: answer each request with a redirect.
+    async fn serve_redirect(self, stream: TcpStream) {
+        let service = hyper::service::service_fn(|req: http::Request<Incoming>| async move {
+            Ok::<_, Infallible>(redirect_response(https_url(&req)))
+        });
+        let conn = hyper::server::conn::http1::Builder::new()
+            .serve_connection(TokioIo::new(stream), service);
+        if let Err(e) = self.watcher.watch(conn).await {
+            tracing::debug!(remote = %self.remote, "plain-HTTP redirect connection ended: {e}");
+        }
+    }
 }

@@ -11,6 +11,6 @@ pub mod settings_js;
 
 pub use settings::hooks::{DEFAULT_CALL_TIMEOUT, HookError, SettingsHooks};
 pub use settings_js::{
-    SettingsJsError, SettingsJsLimits, eval_settings_file, eval_settings_source,
-    eval_settings_source_with,
+    SettingsJsError, SettingsJsLimits, eval_settings_file, eval_settings_file_traced,
+    eval_settings_source, eval_settings_source_with,
 };

@@ -19,7 +19,7 @@
 //! lives in `settings/session.rs`; [`crate::SettingsHooks`] evaluates the same
 //! way but keeps the runtime so the file's functions can be called later.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::settings::session::Session;
@@ -50,7 +50,19 @@ impl Default for SettingsJsLimits {
 
 /// Reads and evaluates the settings file at `path` with default limits.
 pub fn eval_settings_file(path: &Path) -> Result<serde_json::Value, SettingsJsError> {
-    eval_settings_source(&read_settings(path)?, path)
+    eval_settings_file_traced(path).map(|(value, _)| value)
+}
+
+/// [`eval_settings_file`], also returning the files the settings.js read
+/// with `fs.readFileSync` (absolute, in order, without repeats), so a caller
+/// can notice when, say, a certificate it loaded changes on disk.
+pub fn eval_settings_file_traced(
+    path: &Path,
+) -> Result<(serde_json::Value, Vec<PathBuf>), SettingsJsError> {
+    let src = read_settings(path)?;
+    let session = Session::new(path, &SettingsJsLimits::default())?;
+    let value = session.evaluate(&src, |_, outcome| outcome.map(|e| e.json))?;
+    Ok((value, session.files_read()))
 }
 
 /// Reads the settings file at `path` as text.

@@ -35,6 +35,20 @@ pub(crate) struct WriteOpts<'a> {
     pub mode: Option<u32>,
 }
 
+/// Replaces `path` with `content` atomically (temp file, fsync, rename),
+/// with Unix permission bits `mode`: for files other crates own, such as
+/// the certificate and key `redoubt admin gen-cert` writes.
+pub fn write_file_atomic(path: &Path, content: &[u8], mode: u32) -> Result<(), StorageError> {
+    write_atomic(
+        path,
+        content,
+        WriteOpts {
+            backup: None,
+            mode: Some(mode),
+        },
+    )
+}
+
 /// Replaces `path` with `content` atomically, using `<path>.tmp`.
 pub(crate) fn write_atomic(
     path: &Path,

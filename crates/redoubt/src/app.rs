@@ -2,7 +2,7 @@
 //! the engine, the HTTP listener, and the signal that ends them.
 
 use crate::cli::{self, Args};
-use crate::settings::{self, ContextStore as StoreSetting, CredentialSecret, Settings};
+use crate::settings::{self, ContextStore as StoreSetting, Settings};
 use anyhow::{Context, Result, bail};
 use indexmap::IndexMap;
 use redoubt_admin::assets::{
@@ -14,7 +14,7 @@ use redoubt_core::engine::{DeployKind, Engine, EngineConfig, RuntimeSettings, Se
 use redoubt_core::http_host::HttpHostService;
 use redoubt_http::NodeRoutes;
 use redoubt_storage::context_fs::{LocalFileSystemConfig, LocalFileSystemStore};
-use redoubt_storage::credentials::{self, SecretSource};
+use redoubt_storage::credentials;
 use redoubt_storage::flows_file;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -37,6 +37,11 @@ pub(crate) struct Startup {
     /// function-valued `https`); `None` when it has none, so no JavaScript
     /// engine stays in memory.
     pub(crate) hooks: Option<redoubt_js::SettingsHooks>,
+    /// The settings.js, its `-D` overrides and the files it read: the
+    /// listener evaluates it again to reload the certificate.
+    pub(crate) settings_path: PathBuf,
+    pub(crate) defines: Vec<(String, serde_json::Value)>,
+    pub(crate) settings_files: Vec<PathBuf>,
 }
 
 fn home_dir() -> Option<PathBuf> {
@@ -91,7 +96,7 @@ pub(crate) fn resolve(args: &Args) -> Result<Startup> {
         .map(|d| cli::parse_define(d))
         .collect::<Result<Vec<_>, _>>()
         .map_err(anyhow::Error::msg)?;
-    let (mut settings, hooks) = settings::load_with_hooks(&settings_path, &defines)
+    let (mut settings, hooks, settings_files) = settings::load_with_hooks(&settings_path, &defines)
         .with_context(|| format!("in settings file {}", settings_path.display()))?;
     if let Some(p) = args.port {
         settings.ui_port = p;
@@ -113,6 +118,9 @@ pub(crate) fn resolve(args: &Args) -> Result<Startup> {
         settings,
         flows_path,
         hooks,
+        settings_path,
+        defines,
+        settings_files,
     })
 }
 
@@ -157,17 +165,6 @@ fn context_manager(
             .unwrap_or_else(|| "memory".into()),
     };
     Ok((ContextManager::new(stores, default), fs_stores))
-}
-
-fn secret_source(s: &Settings) -> SecretSource {
-    if std::env::var_os(credentials::SECRET_ENV_VAR).is_some() {
-        return SecretSource::env();
-    }
-    match &s.credential_secret {
-        CredentialSecret::Unset => SecretSource::System,
-        CredentialSecret::Disabled => SecretSource::Disabled,
-        CredentialSecret::Secret(x) => SecretSource::Setting(x.clone()),
-    }
 }
 
 fn runtime_settings(s: &Settings, user_dir: &Path) -> RuntimeSettings {
@@ -269,7 +266,16 @@ pub(crate) async fn run(args: Args) -> Result<()> {
 
     let doc = flows_file::load_flows(&st.flows_path)?;
     let cred_path = flows_file::credentials_path(&st.flows_path, &st.user_dir);
-    let secret = credentials::resolve_secret(&secret_source(s), &st.user_dir)?;
+    let source = crate::credential_secret::secret_source(s);
+    if let Some(w) = crate::credential_secret::colocation_warning(
+        &source,
+        &cred_path,
+        &st.settings_path,
+        &st.user_dir,
+    ) {
+        tracing::warn!("{w}");
+    }
+    let secret = credentials::resolve_secret(&source, &st.user_dir)?;
     let creds = credentials::load_credentials(&cred_path, &secret).with_context(|| {
         format!(
             "credentials file {} was left untouched",
@@ -371,26 +377,9 @@ pub(crate) async fn run(args: Args) -> Result<()> {
         extra.push(editor::mount_at(admin_root, router));
     }
 
-    let addr = format!(
-        "{}:{}",
-        if host.contains(':') {
-            format!("[{host}]")
-        } else {
-            host.clone()
-        },
-        s.ui_port
-    );
-    let listener = tokio::net::TcpListener::bind(&addr)
-        .await
-        .with_context(|| format!("cannot listen on {addr}"))?;
-    let bound = listener.local_addr()?;
     let front = crate::security::front_door(s, &st.user_dir)?;
     let app = redoubt_http::build_app(routes, s.http_node_root.as_deref(), extra, front);
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(redoubt_http::serve(listener, app, async move {
-        let _ = stop_rx.await;
-    }));
-    tracing::info!("Server now running at http://{bound}/");
+    let listener = crate::listen::start(&st, app).await?;
 
     if args.safe {
         tracing::warn!("Flows not started: safe mode (--safe).");
@@ -411,7 +400,7 @@ pub(crate) async fn run(args: Args) -> Result<()> {
 
     signals.wait().await;
     tracing::info!("Stopping flows.");
-    let _ = stop_tx.send(());
+    let stopping = tokio::spawn(listener.shutdown());
     engine.stop().await;
     for f in &flushers {
         f.abort();
@@ -421,11 +410,7 @@ pub(crate) async fn run(args: Args) -> Result<()> {
             tracing::error!("Flushing context failed: {e}");
         }
     }
-    match tokio::time::timeout(std::time::Duration::from_secs(5), server).await {
-        Ok(Ok(Err(e))) => tracing::error!("{e}"),
-        Ok(_) => {}
-        Err(_) => tracing::warn!("HTTP connections still open after 5 s; exiting anyway."),
-    }
+    let _ = stopping.await;
     tracing::info!("Stopped.");
     Ok(())
 }

@@ -4,6 +4,8 @@
 mod admin;
 mod app;
 mod cli;
+mod credential_secret;
+mod listen;
 mod security;
 mod settings;
 

@@ -28,9 +28,11 @@ module.exports = {
     /** Pretty-print the flow file, which makes version control diffs readable. */
     flowFilePretty: true,
 
-    /** Node credentials are encrypted with a generated key by default. To use
-     * your own secret, set it here (and never change it afterwards, or the
-     * stored credentials can no longer be decrypted). `false` disables
+    /** Node credentials are encrypted with a generated key by default, kept
+     * in .config.runtime.json beside them. Better: set the secret in the
+     * environment (REDOUBT_CREDENTIAL_SECRET, or REDOUBT_CREDENTIAL_SECRET_FILE
+     * naming a file outside this directory) rather than here, and change it
+     * with `redoubt admin rotate-credential-secret`. `false` disables
      * encryption.
      */
     //credentialSecret: "a-secret-key",
@@ -55,16 +57,22 @@ module.exports = {
     //    }]
     //},
 
-    /** Serve everything over HTTPS. Either an object with the key and
-     * certificate, or a function returning one (called once at startup).
+    /** Serve everything over HTTPS (TLS 1.2/1.3, HTTP/2). Either an object
+     * with the key and certificate, or a function returning one.
+     * `redoubt admin gen-cert --host NAME --ip ADDR` writes a self-signed
+     * pair and prints these lines. Files read here are watched: a renewed
+     * certificate is picked up without a restart (see httpsWatchInterval).
      */
     //https: {
     //    key: require("fs").readFileSync('/path/to/privkey.pem'),
     //    cert: require("fs").readFileSync('/path/to/cert.pem')
     //},
 
-    /** Redirect plain HTTP requests to HTTPS. */
+    /** Redirect plain HTTP requests to HTTPS. Behind a TLS-terminating
+     * proxy, also set trustProxy: true so X-Forwarded-Proto is believed.
+     */
     //requireHttps: true,
+    //trustProxy: true,
 
     /** Basic authentication for HTTP-in endpoints and static content.
      * `pass` is a bcrypt hash.

@@ -112,7 +112,7 @@ struct Request {
 }
 
 /// What the thread reports once the file is evaluated.
-type Loaded = Result<(serde_json::Value, BTreeSet<String>), SettingsJsError>;
+type Loaded = Result<(serde_json::Value, BTreeSet<String>, Vec<PathBuf>), SettingsJsError>;
 
 /// settings.js kept alive on its own thread so its functions can be called
 /// later. Cheap to clone; the thread stops when the last clone is dropped
@@ -126,6 +126,8 @@ struct Inner {
     requests: mpsc::Sender<Request>,
     /// Keys that held a function when the file was evaluated.
     functions: BTreeSet<String>,
+    /// The files the evaluation read with `fs.readFileSync`.
+    files: Vec<PathBuf>,
     /// The settings thread; dropping the handle detaches it.
     #[cfg_attr(
         not(test),
@@ -168,13 +170,14 @@ impl SettingsHooks {
             .stack_size(THREAD_STACK)
             .spawn(move || serve(&src, &file, &limits, call_timeout, &loaded_tx, &requests_rx))
             .map_err(|e| stopped(path, &e.to_string()))?;
-        let (json, functions) = loaded_rx
+        let (json, functions, files) = loaded_rx
             .recv()
             .map_err(|_| stopped(path, "the settings.js thread stopped while evaluating"))??;
         let hooks = SettingsHooks {
             inner: Arc::new(Inner {
                 requests,
                 functions,
+                files,
                 thread: parking_lot::Mutex::new(Some(thread)),
             }),
         };
@@ -201,6 +204,12 @@ impl SettingsHooks {
             .send(request)
             .map_err(|_| HookError::Stopped)?;
         answer.await.map_err(|_| HookError::Stopped)?
+    }
+
+    /// The files the evaluation read with `fs.readFileSync` (absolute, in
+    /// order, no repeats): certificate files to watch, typically.
+    pub fn files_read(&self) -> &[PathBuf] {
+        &self.inner.files
     }
 
     /// Whether `key` held a function when the file was evaluated. Keys are
@@ -254,7 +263,10 @@ fn serve(
             }
         };
         let functions = function_keys(&json, https_function);
-        if loaded.send(Ok((json, functions))).is_err() {
+        if loaded
+            .send(Ok((json, functions, session.files_read())))
+            .is_err()
+        {
             return;
         }
         let caller = Caller::new(&session, settings, introspect, call_timeout);

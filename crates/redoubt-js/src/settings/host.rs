@@ -8,16 +8,39 @@
 //! settings.js doing `try { fs.readFileSync(..) } catch (e) { … }` behaves as
 //! under Node. The object only lives for one settings evaluation.
 
+use parking_lot::Mutex;
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rquickjs::{Ctx, Exception, Function, Object, Result as JsResult};
 
 /// `tracing` target used for `console.*` output of a settings.js.
 const LOG_TARGET: &str = "redoubt::settings_js";
 
-/// Builds the `host` object that `prelude.js` receives.
-pub(crate) fn build<'js>(ctx: &Ctx<'js>) -> JsResult<Object<'js>> {
+/// The files a settings.js read, shared between the `readFile` host
+/// function and the caller of the evaluation.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct FileReads(Arc<Mutex<Vec<PathBuf>>>);
+
+impl FileReads {
+    fn record(&self, path: &str) {
+        let path = std::path::absolute(path).unwrap_or_else(|_| PathBuf::from(path));
+        let mut files = self.0.lock();
+        if !files.contains(&path) {
+            files.push(path);
+        }
+    }
+
+    /// The recorded paths.
+    pub(crate) fn take(&self) -> Vec<PathBuf> {
+        std::mem::take(&mut *self.0.lock())
+    }
+}
+
+/// Builds the `host` object that `prelude.js` receives; `readFile` records
+/// each path it reads into `reads`.
+pub(crate) fn build<'js>(ctx: &Ctx<'js>, reads: &FileReads) -> JsResult<Object<'js>> {
     let host = Object::new(ctx.clone())?;
     host.set("platform", node_platform())?;
     host.set("osType", os_type())?;
@@ -42,11 +65,13 @@ pub(crate) fn build<'js>(ctx: &Ctx<'js>) -> JsResult<Object<'js>> {
     host.set("tmpdir", Function::new(ctx.clone(), tmpdir)?)?;
     host.set("log", Function::new(ctx.clone(), log)?)?;
 
+    let reads = reads.clone();
     host.set(
         "readFile",
         Function::new(
             ctx.clone(),
-            |ctx: Ctx<'js>, path: String| -> JsResult<String> {
+            move |ctx: Ctx<'js>, path: String| -> JsResult<String> {
+                reads.record(&path);
                 let bytes = std::fs::read(&path).map_err(|e| throw_io(&ctx, &e, "open", &path))?;
                 String::from_utf8(bytes).map_err(|_| {
                     Exception::throw_message(

@@ -81,6 +81,8 @@ pub(crate) struct Session {
     clock: Arc<Clock>,
     file: PathBuf,
     limits: SettingsJsLimits,
+    /// The files the settings.js read with `fs.readFileSync`.
+    reads: host::FileReads,
 }
 
 /// A successfully evaluated settings file, still inside its context.
@@ -118,7 +120,13 @@ impl Session {
             clock,
             file,
             limits: limits.clone(),
+            reads: host::FileReads::default(),
         })
+    }
+
+    /// The files the evaluation read (absolute, in order, no repeats).
+    pub(crate) fn files_read(&self) -> Vec<PathBuf> {
+        self.reads.take()
     }
 
     /// The deadline shared with the interrupt handler.
@@ -147,16 +155,17 @@ impl Session {
         let timeout = self.limits.timeout;
         let deadline = self.clock.arm(timeout);
         self.context.with(|ctx| {
-            let outcome = evaluate(&ctx, src, &self.file, deadline).map_err(|(stage, err)| {
-                let failure = self.failure(timeout);
-                match err {
-                    Failed::Js(e) => failure.js_error(&ctx, e, stage),
-                    Failed::Convert(e) => failure.convert_error(&ctx, e),
-                    Failed::Unsettled => {
-                        failure.https("the Promise returned by `https` never settled")
+            let outcome =
+                evaluate(&ctx, src, &self.file, deadline, &self.reads).map_err(|(stage, err)| {
+                    let failure = self.failure(timeout);
+                    match err {
+                        Failed::Js(e) => failure.js_error(&ctx, e, stage),
+                        Failed::Convert(e) => failure.convert_error(&ctx, e),
+                        Failed::Unsettled => {
+                            failure.https("the Promise returned by `https` never settled")
+                        }
                     }
-                }
-            });
+                });
             self.clock.disarm();
             then(&ctx, outcome)
         })
@@ -182,9 +191,10 @@ fn evaluate<'js>(
     src: &str,
     file: &Path,
     deadline: Instant,
+    reads: &host::FileReads,
 ) -> Staged<Evaluated<'js>> {
     let setup = at(Stage::Setup);
-    let host = host::build(ctx).map_err(&setup)?;
+    let host = host::build(ctx, reads).map_err(&setup)?;
     let prelude_fn: Function<'js> = ctx
         .eval_with_options(PRELUDE_JS, script_options(PRELUDE_NAME.to_owned(), true))
         .map_err(&setup)?;

@@ -11,7 +11,10 @@ mod cipher;
 mod secret;
 
 pub use cipher::CredentialKey;
-pub use secret::{EncryptionType, SECRET_ENV_VAR, Secret, SecretSource, resolve_secret};
+pub use secret::{
+    EncryptionType, SECRET_ENV_VAR, SECRET_FILE_ENV_VAR, Secret, SecretSource, has_system_key,
+    resolve_secret, store_system_key,
+};
 
 use crate::error::StorageError;
 use crate::fsio::{self, JsonFile, PRIVATE_MODE, WriteOpts};

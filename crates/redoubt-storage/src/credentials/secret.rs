@@ -145,6 +145,26 @@ impl Secret {
     }
 }
 
+/// The environment variable naming a file that holds the secret
+/// ([`SecretSource::File`]), e.g. a systemd or Docker secret.
+pub const SECRET_FILE_ENV_VAR: &str = "REDOUBT_CREDENTIAL_SECRET_FILE";
+
+/// Whether `<userDir>/.config.runtime.json` holds a generated system key.
+pub fn has_system_key(user_dir: &Path) -> Result<bool, StorageError> {
+    Ok(matches!(
+        read_runtime_config(user_dir)?.get(SYSTEM_KEY),
+        Some(Value::String(s)) if !s.is_empty()
+    ))
+}
+
+/// Replaces the generated system key in `<userDir>/.config.runtime.json`
+/// (atomically, mode 0600), keeping the file's other entries.
+pub fn store_system_key(user_dir: &Path, secret: &str) -> Result<(), StorageError> {
+    let mut config = read_runtime_config(user_dir)?;
+    config.insert(SYSTEM_KEY.to_string(), Value::String(secret.to_string()));
+    write_runtime_config(user_dir, &config)
+}
+
 /// Resolves `source` for the user directory `user_dir`, generating and
 /// storing a system key when [`SecretSource::System`] finds none.
 pub fn resolve_secret(source: &SecretSource, user_dir: &Path) -> Result<Secret, StorageError> {
@@ -184,11 +204,6 @@ pub fn resolve_secret(source: &SecretSource, user_dir: &Path) -> Result<Secret, 
                 Some(s) => s,
                 None => generate_system_key(user_dir, config)?,
             };
-            tracing::warn!(
-                "credentials are encrypted with a generated key stored in {}; set credentialSecret \
-                 (or {SECRET_ENV_VAR}) so that losing that file does not lose your credentials",
-                runtime_config_path(user_dir).display()
-            );
             Secret {
                 kind: EncryptionType::System,
                 key: Some(CredentialKey::from_secret(&secret)),

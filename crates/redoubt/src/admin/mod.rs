@@ -28,6 +28,17 @@ pub(crate) enum AdminCommand {
     RotateCredentialSecret(rotate_secret::RotateArgs),
 }
 
+/// The user directory: `-u DIR`, else `~/.redoubt` (as the runtime picks it).
+pub(crate) fn user_dir(arg: Option<&std::path::Path>) -> Result<std::path::PathBuf> {
+    if let Some(d) = arg {
+        return Ok(d.to_path_buf());
+    }
+    std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .map(|h| std::path::PathBuf::from(h).join(".redoubt"))
+        .ok_or_else(|| anyhow::anyhow!("no user directory: pass -u DIR or set HOME"))
+}
+
 /// Runs one admin command.
 pub(crate) fn run(cmd: AdminCommand) -> Result<()> {
     match cmd {

@@ -40,7 +40,7 @@ const KNOWN_KEYS: &str = "flowFile credentialSecret flowFilePretty userDir nodes
     serialReconnectTime socketReconnectTime socketTimeout tcpMsgQueueSize \
     inboundWebSocketTimeout tlsConfigDisableLocalFiles webSocketNodeVerifyClient \
     webSocketKeepAliveTime readOnly safeMode verbose execNodeEnabled \
-    allowRemoteEditorWithoutAuth";
+    allowRemoteEditorWithoutAuth trustProxy httpsWatchInterval hstsMaxAge";
 
 /// Why settings could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -218,29 +218,39 @@ pub(crate) struct Settings {
     pub(crate) raw: Map<String, Value>,
 }
 
-/// Evaluates the settings.js at `path` and validates it (tests; the
-/// runtime uses [`load_with_hooks`]).
-#[cfg(test)]
+/// Evaluates the settings.js at `path` and validates it (the runtime uses
+/// [`load_with_hooks`], the certificate reload [`load_traced`]).
 pub(crate) fn load(path: &Path, overrides: &[(String, Value)]) -> Result<Settings> {
-    let value = redoubt_js::eval_settings_file(path).map_err(|source| SettingsError::Eval {
-        path: path.to_owned(),
-        source: Box::new(source),
-    })?;
-    from_value(value, overrides)
+    load_traced(path, overrides).map(|(s, _)| s)
 }
 
-/// Like [`load`], evaluating the file once and keeping it alive so its
+/// [`load`], also returning the files the settings.js read (certificate
+/// and key files, typically), so they can be watched for changes.
+pub(crate) fn load_traced(
+    path: &Path,
+    overrides: &[(String, Value)],
+) -> Result<(Settings, Vec<PathBuf>)> {
+    let (value, files) =
+        redoubt_js::eval_settings_file_traced(path).map_err(|source| SettingsError::Eval {
+            path: path.to_owned(),
+            source: Box::new(source),
+        })?;
+    Ok((from_value(value, overrides)?, files))
+}
+
+/// [`load_traced`], evaluating the file once and keeping it alive so its
 /// functions (`adminAuth.users`, ...) can be called later.
 pub(crate) fn load_with_hooks(
     path: &Path,
     overrides: &[(String, Value)],
-) -> Result<(Settings, redoubt_js::SettingsHooks)> {
+) -> Result<(Settings, redoubt_js::SettingsHooks, Vec<PathBuf>)> {
     let (value, hooks) =
         redoubt_js::SettingsHooks::load(path).map_err(|source| SettingsError::Eval {
             path: path.to_owned(),
             source: Box::new(source),
         })?;
-    Ok((from_value(value, overrides)?, hooks))
+    let files = hooks.files_read().to_vec();
+    Ok((from_value(value, overrides)?, hooks, files))
 }
 
 fn from_value(value: Value, overrides: &[(String, Value)]) -> Result<Settings> {

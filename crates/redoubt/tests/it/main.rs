@@ -8,5 +8,7 @@ mod auth;
 mod auth_http;
 mod cli;
 mod context;
+mod credentials;
 mod engine;
 mod http;
+mod tls;
