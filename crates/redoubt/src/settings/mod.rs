@@ -40,7 +40,7 @@ const KNOWN_KEYS: &str = "flowFile credentialSecret flowFilePretty userDir nodes
     serialReconnectTime socketReconnectTime socketTimeout tcpMsgQueueSize \
     inboundWebSocketTimeout tlsConfigDisableLocalFiles webSocketNodeVerifyClient \
     webSocketKeepAliveTime readOnly safeMode verbose execNodeEnabled \
-    allowRemoteEditorWithoutAuth";
+    allowRemoteEditorWithoutAuth fileRestrictToWorkingDirectory";
 
 /// Why settings could not be loaded.
 #[derive(Debug, thiserror::Error)]
