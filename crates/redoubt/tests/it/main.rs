@@ -8,3 +8,4 @@ mod cli;
 mod context;
 mod engine;
 mod http;
+mod tcp;
