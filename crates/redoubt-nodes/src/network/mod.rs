@@ -9,6 +9,7 @@ mod qs;
 mod http_request;
 // -- tcp, udp (owner: nodes-io work)
 mod tcp;
+mod udp;
 
 use redoubt_core::node::Registry;
 
@@ -19,4 +20,5 @@ pub(crate) fn register(reg: &mut Registry) {
     reg.register(http_request::HttpRequestType);
     // -- tcp, udp
     tcp::register(reg);
+    udp::register(reg);
 }
