@@ -9,10 +9,12 @@ mod filename;
 pub(crate) mod paths;
 #[cfg(test)]
 mod tests;
+mod watch;
 
 use redoubt_core::node::Registry;
 
 pub(crate) fn register(reg: &mut Registry) {
     reg.register(file_out::FileOutType);
     reg.register(file_in::FileInType);
+    reg.register(watch::WatchType);
 }

@@ -3,6 +3,7 @@
 
 mod file_in;
 mod file_out;
+mod watch;
 
 use crate::testing::{Harness, HarnessOptions};
 use redoubt_core::engine::{LogLevel, RuntimeEvent, RuntimeSettings};
