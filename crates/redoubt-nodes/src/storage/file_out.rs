@@ -208,15 +208,15 @@ async fn run(job: &mut Job, stream: &mut Option<Stream>) -> Result<(), NodeError
             ))
         });
     };
-    if job.create_dir {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            tokio::fs::create_dir_all(dir).await.map_err(|e| {
-                NodeError::new(format!(
-                    "failed to create file: {}",
-                    io_error(&e, "mkdir", dir).message
-                ))
-            })?;
-        }
+    if job.create_dir
+        && let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+    {
+        tokio::fs::create_dir_all(dir).await.map_err(|e| {
+            NodeError::new(format!(
+                "failed to create file: {}",
+                io_error(&e, "mkdir", dir).message
+            ))
+        })?;
     }
     if job.action == Action::Overwrite {
         *stream = None;

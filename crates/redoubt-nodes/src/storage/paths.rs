@@ -158,18 +158,18 @@ mod tests {
         };
         s.raw
             .insert(RESTRICT_KEY.into(), serde_json::Value::Bool(true));
-        FileRoot::from_settings(&s).unwrap()
+        FileRoot::from_settings(&s).expect("test step")
     }
 
     #[test]
     fn restriction_accepts_inside_and_rejects_escapes() {
-        let d = tempfile::tempdir().unwrap();
+        let d = tempfile::tempdir().expect("test step");
         let r = root(d.path());
         assert!(r.resolve("n1", "a/b/new.txt").is_ok());
         assert!(r.resolve("n1", "a/../b.txt").is_ok());
         let inside = d.path().join("x.txt");
-        assert!(r.resolve("n1", inside.to_str().unwrap()).is_ok());
-        let e = r.resolve("n1", "../escape.txt").unwrap_err();
+        assert!(r.resolve("n1", inside.to_str().expect("test step")).is_ok());
+        let e = r.resolve("n1", "../escape.txt").expect_err("should fail");
         assert!(e.message.contains("node n1") && e.message.contains("../escape.txt"));
         assert!(r.resolve("n1", "/etc/passwd").is_err());
         assert!(r.resolve("n1", "a/../../x").is_err());
@@ -177,11 +177,11 @@ mod tests {
 
     #[test]
     fn restriction_follows_symlinks_out_of_the_root() {
-        let d = tempfile::tempdir().unwrap();
-        let outside = tempfile::tempdir().unwrap();
-        std::os::unix::fs::symlink(outside.path(), d.path().join("link")).unwrap();
+        let d = tempfile::tempdir().expect("test step");
+        let outside = tempfile::tempdir().expect("test step");
+        std::os::unix::fs::symlink(outside.path(), d.path().join("link")).expect("test step");
         let r = root(d.path());
-        let e = r.resolve("n1", "link/secret.txt").unwrap_err();
+        let e = r.resolve("n1", "link/secret.txt").expect_err("should fail");
         assert!(e.message.contains("outside"), "{}", e.message);
     }
 
@@ -191,9 +191,18 @@ mod tests {
             file_working_directory: Some("/base".into()),
             ..Default::default()
         };
-        let r = FileRoot::from_settings(&s).unwrap();
-        assert_eq!(r.resolve("n", "x/../y").unwrap(), PathBuf::from("/base/y"));
-        assert_eq!(r.resolve("n", "/abs").unwrap(), PathBuf::from("/abs"));
-        assert_eq!(r.resolve("n", "../up").unwrap(), PathBuf::from("/up"));
+        let r = FileRoot::from_settings(&s).expect("test step");
+        assert_eq!(
+            r.resolve("n", "x/../y").expect("test step"),
+            PathBuf::from("/base/y")
+        );
+        assert_eq!(
+            r.resolve("n", "/abs").expect("test step"),
+            PathBuf::from("/abs")
+        );
+        assert_eq!(
+            r.resolve("n", "../up").expect("test step"),
+            PathBuf::from("/up")
+        );
     }
 }

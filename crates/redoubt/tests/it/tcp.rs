@@ -43,10 +43,11 @@ fn a_tcp_client_gets_answers_from_a_flow() {
         .map(|_| TcpStream::connect(("127.0.0.1", port)).expect("connect"))
         .collect();
     for (i, c) in clients.iter_mut().enumerate() {
-        c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        let mut reader = BufReader::new(c.try_clone().unwrap());
+        c.set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("test step");
+        let mut reader = BufReader::new(c.try_clone().expect("test step"));
         for word in ["hello", "world"] {
-            writeln!(c, "{word} {i}").unwrap();
+            writeln!(c, "{word} {i}").expect("test step");
             let mut line = String::new();
             reader.read_line(&mut line).expect("reply");
             assert_eq!(line, format!("{} {i}\n", word.to_uppercase()));
@@ -56,8 +57,8 @@ fn a_tcp_client_gets_answers_from_a_flow() {
 
 #[test]
 fn tcp_request_fetches_from_a_server_over_http() {
-    let server = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = server.local_addr().unwrap().port();
+    let server = TcpListener::bind("127.0.0.1:0").expect("test step");
+    let port = server.local_addr().expect("test step").port();
     std::thread::spawn(move || {
         for s in server.incoming() {
             let Ok(mut s) = s else { return };

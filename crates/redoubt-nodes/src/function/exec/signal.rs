@@ -65,7 +65,7 @@ mod tests {
         assert_eq!(super::name(99), None);
         assert!(
             super::send(1, "SIGNOPE")
-                .unwrap_err()
+                .expect_err("should fail")
                 .contains("Unknown signal")
         );
     }

@@ -48,7 +48,7 @@ async fn is_refused_unless_exec_node_enabled() {
             redoubt_core::engine::DeployKind::Full,
         )
         .await
-        .unwrap();
+        .expect("test step");
     assert_eq!(report.errors.len(), 1);
     let text = report.errors[0].to_string();
     assert!(
@@ -152,7 +152,7 @@ async fn returns_the_rc_of_a_failing_command() {
     assert!(
         rc["payload"]["message"]
             .as_str()
-            .unwrap()
+            .expect("test step")
             .starts_with("Command failed: echo out")
     );
 }
@@ -219,7 +219,7 @@ async fn spawns_with_quoted_words_and_binary_output() {
     .await;
     h.send_json("n1", json!({})).await;
     let m = h.recv("out").await;
-    assert!(matches!(m.payload(), Value::Buffer(b) if &b[..] == [0xff]));
+    assert!(matches!(m.payload(), Value::Buffer(b) if b[..] == [0xff]));
 }
 
 /// it('should return an error for a bad command')
@@ -230,7 +230,7 @@ async fn spawn_reports_a_bad_command_as_a_negative_code() {
     .await;
     h.send_json("n1", json!({"payload":null})).await;
     let rc = h.recv_json("rc").await;
-    assert!(rc["payload"]["code"].as_f64().unwrap() < 0.0);
+    assert!(rc["payload"]["code"].as_f64().expect("test step") < 0.0);
 }
 
 /// it('should return an error for a failing command')
@@ -242,7 +242,10 @@ async fn spawn_streams_stderr_of_a_failing_command() {
     h.send_json("n1", json!({"payload":null})).await;
     let err = h.recv_json("err").await;
     assert!(
-        err["payload"].as_str().unwrap().contains(" directory"),
+        err["payload"]
+            .as_str()
+            .expect("test step")
+            .contains(" directory"),
         "{err}"
     );
     assert_eq!(h.recv_json("rc").await["payload"]["code"], 1);

@@ -83,7 +83,7 @@ impl Framer {
             self.text.push_str(&s);
             return Vec::new();
         }
-        if !(split && !self.f.newline.is_empty()) {
+        if !split || self.f.newline.is_empty() {
             return vec![Value::from(s)];
         }
         self.text.push_str(&s);
@@ -152,7 +152,7 @@ mod tests {
         let mut f = framer(DataType::Utf8, true, "o\n", false);
         assert_eq!(strs(f.data(b"foo\nba")), ["fo"]);
         assert_eq!(strs(f.data(b"ro\nx")), ["bar"]);
-        assert_eq!(f.end().unwrap().as_str(), Some("x"));
+        assert_eq!(f.end().expect("test step").as_str(), Some("x"));
         let mut f = framer(DataType::Utf8, true, "o\n", true);
         assert_eq!(strs(f.data(b"foo\n")), ["foo\n"]);
     }
@@ -163,6 +163,6 @@ mod tests {
         let e = "é".as_bytes();
         f.data(&e[..1]);
         f.data(&e[1..]);
-        assert_eq!(f.end().unwrap().as_str(), Some("é"));
+        assert_eq!(f.end().expect("test step").as_str(), Some("é"));
     }
 }

@@ -81,7 +81,7 @@ impl NodeType for TcpRequestType {
     }
 
     fn build(&self, cfg: &NodeConfig, cx: &BuildCtx) -> Result<Box<dyn Node>, ConfigError> {
-        if cfg.str("tls") != "" {
+        if !cfg.str("tls").is_empty() {
             return Err(ConfigError::field(
                 "tls",
                 "TLS for tcp nodes is not supported yet",
@@ -355,10 +355,10 @@ impl Task {
         while let Ok(job) = rx.try_recv() {
             match job {
                 Job::Send(m, p) => {
-                    if queue.len() == self.spec.queue {
-                        if let Some((_, p)) = queue.pop_front() {
-                            self.done(p);
-                        }
+                    if queue.len() == self.spec.queue
+                        && let Some((_, p)) = queue.pop_front()
+                    {
+                        self.done(p);
                     }
                     queue.push_back((m, p));
                 }
@@ -479,7 +479,7 @@ impl Task {
     /// `sit`: every chunk goes out, as a string split on the delimiter when asked.
     fn stay(&self, data: &[u8], chunk: &mut String) {
         let base = self.last.as_ref().map(Msg::deep_clone).unwrap_or_default();
-        if !(self.spec.string && !self.spec.newline.is_empty()) {
+        if !self.spec.string || self.spec.newline.is_empty() {
             base.set("payload", self.payload(data));
             self.node.send(0, base);
             return;

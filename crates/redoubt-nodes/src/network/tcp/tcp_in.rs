@@ -61,7 +61,7 @@ impl NodeType for TcpInType {
         if !server && host.is_empty() {
             return Err(ConfigError::field("host", "Host and/or port not set"));
         }
-        if cfg.str("tls") != "" {
+        if !cfg.str("tls").is_empty() {
             return Err(ConfigError::field(
                 "tls",
                 "TLS for tcp nodes is not supported yet",
@@ -169,10 +169,10 @@ async fn serve(l: tokio::net::TcpListener, spec: Spec, node: NodeHandle) {
                 || node.log(&format!("timeout closed socket port {}", spec.port)),
             )
             .await;
-            if ended == Ended::Remote {
-                if let Some(p) = framer.end() {
-                    node.send(0, message(&spec, p, Some(peer), &id));
-                }
+            if ended == Ended::Remote
+                && let Some(p) = framer.end()
+            {
+                node.send(0, message(&spec, p, Some(peer), &id));
             }
             let n = count.fetch_sub(1, Ordering::SeqCst) - 1;
             node.status(Status::text(connections(n)));
@@ -208,12 +208,12 @@ async fn client(spec: Spec, node: NodeHandle) {
                 )
                 .await;
                 drop(reg);
-                if ended == Ended::Remote {
-                    if let Some(p) = framer.end() {
-                        // Asked to close after a reply: reconnect at once.
-                        quick = true;
-                        node.send(0, message(&spec, p, None, &id));
-                    }
+                if ended == Ended::Remote
+                    && let Some(p) = framer.end()
+                {
+                    // Asked to close after a reply: reconnect at once.
+                    quick = true;
+                    node.send(0, message(&spec, p, None, &id));
                 }
             }
             Err(e) => node.log(&format!("Error: {e}")),

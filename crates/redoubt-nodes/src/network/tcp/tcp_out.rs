@@ -69,7 +69,7 @@ impl NodeType for TcpOutType {
                 ));
             }
         };
-        if cfg.str("tls") != "" {
+        if !cfg.str("tls").is_empty() {
             return Err(ConfigError::field(
                 "tls",
                 "TLS for tcp nodes is not supported yet",

@@ -21,10 +21,10 @@ async fn logs_until(h: &mut Harness, prefix: &str) -> Vec<String> {
     let mut seen = Vec::new();
     for _ in 0..500 {
         for e in h.drain_events() {
-            if let RuntimeEvent::Log { id, text, .. } = e {
-                if id == "n1" {
-                    seen.push(text);
-                }
+            if let RuntimeEvent::Log { id, text, .. } = e
+                && id == "n1"
+            {
+                seen.push(text);
             }
         }
         if seen.iter().any(|t| t.starts_with(prefix)) {
@@ -38,14 +38,21 @@ async fn logs_until(h: &mut Harness, prefix: &str) -> Vec<String> {
 /// The text after `prefix` in a log line of node `n1`.
 async fn log_after(h: &mut Harness, prefix: &str) -> String {
     let seen = logs_until(h, prefix).await;
-    let line = seen.iter().find(|t| t.starts_with(prefix)).unwrap();
+    let line = seen
+        .iter()
+        .find(|t| t.starts_with(prefix))
+        .expect("test step");
     line[prefix.len()..].to_string()
 }
 
 /// The port a udp in node listens on.
 async fn listening_port(h: &mut Harness) -> u16 {
     let at = log_after(h, "udp listener at ").await;
-    at.rsplit(':').next().unwrap().parse().unwrap()
+    at.rsplit(':')
+        .next()
+        .expect("test step")
+        .parse()
+        .expect("test step")
 }
 
 async fn recv_in(ipv: &str, datatype: &str, want: Value) {
@@ -60,8 +67,8 @@ async fn recv_in(ipv: &str, datatype: &str, want: Value) {
     } else {
         ("127.0.0.1:0", "127.0.0.1")
     };
-    let s = UdpSocket::bind(bind).await.unwrap();
-    s.send_to(b"abc", (to, port)).await.unwrap();
+    let s = UdpSocket::bind(bind).await.expect("test step");
+    s.send_to(b"abc", (to, port)).await.expect("test step");
     let m = h.recv("out").await;
     assert!(
         redoubt_core::value::strict_eq(&m.payload(), &want)
@@ -69,11 +76,14 @@ async fn recv_in(ipv: &str, datatype: &str, want: Value) {
         "{ipv} {datatype}: {:?}",
         m.payload()
     );
-    let from = s.local_addr().unwrap().port();
-    assert_eq!(m.get("ip").unwrap().as_str(), Some(to));
-    assert_eq!(m.get("port").unwrap().to_number(), f64::from(from));
+    let from = s.local_addr().expect("test step").port();
+    assert_eq!(m.get("ip").expect("test step").as_str(), Some(to));
     assert_eq!(
-        m.get("fromip").unwrap().to_js_string(),
+        m.get("port").expect("test step").to_number(),
+        f64::from(from)
+    );
+    assert_eq!(
+        m.get("fromip").expect("test step").to_js_string(),
         format!("{to}:{from}")
     );
 }
@@ -109,24 +119,26 @@ async fn receives_multicast() {
     );
     let port: u16 = logs
         .last()
-        .unwrap()
+        .expect("test step")
         .rsplit(':')
         .next()
-        .unwrap()
+        .expect("test step")
         .parse()
-        .unwrap();
-    let s = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    s.set_multicast_loop_v4(true).unwrap();
+        .expect("test step");
+    let s = UdpSocket::bind("127.0.0.1:0").await.expect("test step");
+    s.set_multicast_loop_v4(true).expect("test step");
     socket2::SockRef::from(&s)
-        .set_multicast_if_v4(&"127.0.0.1".parse().unwrap())
-        .unwrap();
-    s.send_to(b"group", ("239.11.12.13", port)).await.unwrap();
+        .set_multicast_if_v4(&"127.0.0.1".parse().expect("test step"))
+        .expect("test step");
+    s.send_to(b"group", ("239.11.12.13", port))
+        .await
+        .expect("test step");
     assert_eq!(h.recv("out").await.payload().as_str(), Some("group"));
 }
 
 async fn receiver() -> (UdpSocket, u16) {
-    let r = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    let port = r.local_addr().unwrap().port();
+    let r = UdpSocket::bind("127.0.0.1:0").await.expect("test step");
+    let port = r.local_addr().expect("test step").port();
     (r, port)
 }
 
@@ -135,7 +147,7 @@ async fn datagram(r: &UdpSocket) -> (Vec<u8>, u16) {
     let (n, from) = tokio::time::timeout(Duration::from_secs(5), r.recv_from(&mut buf))
         .await
         .expect("no datagram")
-        .unwrap();
+        .expect("test step");
     (buf[..n].to_vec(), from.port())
 }
 
@@ -223,7 +235,7 @@ async fn sends_from_a_local_port_or_a_udp_in_socket() {
             redoubt_core::engine::DeployKind::Full,
         )
         .await
-        .unwrap();
+        .expect("test step");
     listening_port(&mut h).await;
     assert!(
         h.engine
@@ -236,8 +248,8 @@ async fn sends_from_a_local_port_or_a_udp_in_socket() {
 /// Broadcast mode enables SO_BROADCAST, so a subnet broadcast address works.
 #[tokio::test]
 async fn sends_broadcasts() {
-    let r = UdpSocket::bind("0.0.0.0:0").await.unwrap();
-    let port = r.local_addr().unwrap().port();
+    let r = UdpSocket::bind("0.0.0.0:0").await.expect("test step");
+    let port = r.local_addr().expect("test step").port();
     let h = Harness::start(flow(
         json!({"type":"udp out","addr":"127.255.255.255","port":port,
         "iface":"","ipv":"udp4","outport":"","base64":false,"multicast":"board"}),

@@ -48,7 +48,7 @@ struct Send {
 fn opt_port(cfg: &NodeConfig, key: &str) -> Result<Option<u16>, ConfigError> {
     match cfg.num(key)? {
         None => Ok(None),
-        Some(n) if n == 0.0 => Ok(None),
+        Some(0.0) => Ok(None),
         Some(n) if n.fract() == 0.0 && (1.0..=65535.0).contains(&n) => Ok(Some(n as u16)),
         Some(_) => Err(ConfigError::field(
             key,

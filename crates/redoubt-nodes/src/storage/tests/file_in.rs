@@ -7,15 +7,15 @@ use serde_json::json;
 use std::time::Duration;
 
 fn path_str(p: &std::path::Path) -> String {
-    p.to_str().unwrap().to_string()
+    p.to_str().expect("test step").to_string()
 }
 
 const TEXT: &str = "File message line 1\nFile message line 2\n";
 
 fn fixture() -> (tempfile::TempDir, String) {
-    let d = tempfile::tempdir().unwrap();
+    let d = tempfile::tempdir().expect("test step");
     let f = d.path().join("in.txt");
-    std::fs::write(&f, TEXT).unwrap();
+    std::fs::write(&f, TEXT).expect("test step");
     let s = path_str(&f);
     (d, s)
 }
@@ -32,7 +32,10 @@ async fn reads_a_buffer() {
         panic!("not a buffer")
     };
     assert_eq!(b.len(), 40);
-    assert_eq!(m.get("filename").unwrap().as_str(), Some(f.as_str()));
+    assert_eq!(
+        m.get("filename").expect("test step").as_str(),
+        Some(f.as_str())
+    );
 }
 
 /// it('should read in a file and output a utf8 string')
@@ -45,7 +48,7 @@ async fn reads_a_utf8_string() {
     h.send_json("n1", json!({"payload":""})).await;
     assert_eq!(h.recv_json("out").await["payload"], TEXT);
     let cr = d.path().join("cr.txt");
-    std::fs::write(&cr, "Text\r").unwrap();
+    std::fs::write(&cr, "Text\r").expect("test step");
     let mut h = start(
         json!({"type":"file in","filename":path_str(&cr),"filenameType":"str","format":"utf8"}),
     )
@@ -98,9 +101,9 @@ async fn splits_lines_with_parts() {
 /// it('should read in a file with empty line and output split lines with parts')
 #[tokio::test]
 async fn keeps_empty_lines() {
-    let d = tempfile::tempdir().unwrap();
+    let d = tempfile::tempdir().expect("test step");
     let f = d.path().join("e.txt");
-    std::fs::write(&f, "-\n\n-\n").unwrap();
+    std::fs::write(&f, "-\n\n-\n").expect("test step");
     let mut h = start(
         json!({"type":"file in","filename":path_str(&f),"filenameType":"str","format":"lines"}),
     )
@@ -122,14 +125,17 @@ async fn streams_buffers_with_parts() {
         start(json!({"type":"file in","filename":f,"filenameType":"str","format":"stream"})).await;
     h.send_json("n1", json!({"payload":""})).await;
     let m = h.recv_json("out").await;
-    assert_eq!(m["payload"]["data"].as_array().unwrap().len(), 40);
+    assert_eq!(
+        m["payload"]["data"].as_array().expect("test step").len(),
+        40
+    );
     assert_eq!(
         m["parts"],
         json!({"index":0,"count":1,"ch":"","type":"buffer","id":m["parts"]["id"]})
     );
 
     let big = d.path().join("big.bin");
-    std::fs::write(&big, vec![7u8; 2 * 65536]).unwrap();
+    std::fs::write(&big, vec![7u8; 2 * 65536]).expect("test step");
     let mut h = start(
         json!({"type":"file in","filename":path_str(&big),"filenameType":"str","format":"stream"}),
     )
@@ -137,7 +143,10 @@ async fn streams_buffers_with_parts() {
     h.send_json("n1", json!({"payload":""})).await;
     for i in 0..2 {
         let m = h.recv_json("out").await;
-        assert_eq!(m["payload"]["data"].as_array().unwrap().len(), 65536);
+        assert_eq!(
+            m["payload"]["data"].as_array().expect("test step").len(),
+            65536
+        );
         assert_eq!(m["parts"]["index"], i);
         assert!(m["parts"].get("count").is_none());
     }
@@ -165,7 +174,12 @@ async fn sends_read_errors() {
     assert!(m.get("payload").is_none());
     assert_eq!(m["error"]["code"], "ENOENT");
     let c = h.recv_json("caught").await;
-    assert!(c["error"]["message"].as_str().unwrap().starts_with("Error"));
+    assert!(
+        c["error"]["message"]
+            .as_str()
+            .expect("test step")
+            .starts_with("Error")
+    );
 
     let mut h = start(
         json!({"type":"file in","filename":"/nonexistent/badfile","filenameType":"str",
@@ -180,7 +194,7 @@ async fn sends_read_errors() {
 /// it('should read in a file with "…" encoding'), a sample.
 #[tokio::test]
 async fn reads_with_encodings() {
-    let d = tempfile::tempdir().unwrap();
+    let d = tempfile::tempdir().expect("test step");
     let cases: [(&str, &[u8], &str); 4] = [
         ("utf16le", b"t\0e\0s\0t\0", "test"),
         ("base64", b"test", "dGVzdA=="),
@@ -189,7 +203,7 @@ async fn reads_with_encodings() {
     ];
     for (enc, bytes, want) in cases {
         let f = d.path().join(format!("{enc}.txt"));
-        std::fs::write(&f, bytes).unwrap();
+        std::fs::write(&f, bytes).expect("test step");
         let mut h = start(
             json!({"type":"file in","filename":path_str(&f),"filenameType":"str",
             "format":"utf8","encoding":enc}),
@@ -213,5 +227,10 @@ async fn restriction_rejects_reading_outside() {
     assert_eq!(h.recv_json("out").await["payload"], TEXT);
     h.send_json("n1", json!({"filename":"/etc/hostname"})).await;
     let c = h.recv_json("caught").await;
-    assert!(c["error"]["message"].as_str().unwrap().contains("outside"));
+    assert!(
+        c["error"]["message"]
+            .as_str()
+            .expect("test step")
+            .contains("outside")
+    );
 }

@@ -8,13 +8,13 @@ use serde_json::json;
 use std::time::Duration;
 
 fn path_str(p: &std::path::Path) -> String {
-    p.to_str().unwrap().to_string()
+    p.to_str().expect("test step").to_string()
 }
 
 /// it('should write to a file')
 #[tokio::test]
 async fn writes_to_a_file() {
-    let d = tempfile::tempdir().unwrap();
+    let d = tempfile::tempdir().expect("test step");
     let f = d.path().join("test.txt");
     let mut h = start(
         json!({"type":"file","filename":path_str(&f),"filenameType":"str",
@@ -24,13 +24,13 @@ async fn writes_to_a_file() {
     h.send_json("n1", json!({"payload":"test"})).await;
     let m = h.recv_json("out").await;
     assert_eq!(m["payload"], "test");
-    assert_eq!(std::fs::read_to_string(&f).unwrap(), "test\n");
+    assert_eq!(std::fs::read_to_string(&f).expect("test step"), "test\n");
 }
 
 /// it('should write to a file using JSONata')
 #[tokio::test]
 async fn writes_to_a_file_named_by_jsonata() {
-    let d = tempfile::tempdir().unwrap();
+    let d = tempfile::tempdir().expect("test step");
     let mut h = start(
         json!({"type":"file","filename":format!("\"{}/\" & payload.name", path_str(d.path())),
         "filenameType":"jsonata","appendNewline":false,"overwriteFile":true}),
@@ -39,7 +39,7 @@ async fn writes_to_a_file_named_by_jsonata() {
     h.send_json("n1", json!({"payload":{"name":"j.txt"}})).await;
     h.recv("out").await;
     assert_eq!(
-        std::fs::read_to_string(d.path().join("j.txt")).unwrap(),
+        std::fs::read_to_string(d.path().join("j.txt")).expect("test step"),
         r#"{"name":"j.txt"}"#
     );
 }
@@ -47,7 +47,7 @@ async fn writes_to_a_file_named_by_jsonata() {
 /// it('should write to a file using RED.settings.fileWorkingDirectory')
 #[tokio::test]
 async fn writes_relative_to_file_working_directory() {
-    let d = tempfile::tempdir().unwrap();
+    let d = tempfile::tempdir().expect("test step");
     let mut h = Harness::start_with(
         flow(
             json!({"type":"file","filename":"rel.txt","filenameType":"str",
@@ -60,7 +60,7 @@ async fn writes_relative_to_file_working_directory() {
     let m = h.recv_json("out").await;
     assert_eq!(m["filename"], "rel.txt");
     assert_eq!(
-        std::fs::read_to_string(d.path().join("rel.txt")).unwrap(),
+        std::fs::read_to_string(d.path().join("rel.txt")).expect("test step"),
         "test\n"
     );
 }
@@ -68,7 +68,7 @@ async fn writes_relative_to_file_working_directory() {
 /// it('should write multi-byte string to a file')
 #[tokio::test]
 async fn writes_multibyte_strings() {
-    let d = tempfile::tempdir().unwrap();
+    let d = tempfile::tempdir().expect("test step");
     let f = d.path().join("mb.txt");
     let mut h = start(
         json!({"type":"file","filename":path_str(&f),"filenameType":"str",
@@ -77,14 +77,14 @@ async fn writes_multibyte_strings() {
     .await;
     h.send_json("n1", json!({"payload":"試験"})).await;
     h.recv("out").await;
-    assert_eq!(std::fs::read_to_string(&f).unwrap(), "試験");
+    assert_eq!(std::fs::read_to_string(&f).expect("test step"), "試験");
 }
 
 /// it('should append to a file and add newline')
 /// it('should append to a file and add newline, except last line of multipart input')
 #[tokio::test]
 async fn appends_with_newlines_except_after_the_last_part() {
-    let d = tempfile::tempdir().unwrap();
+    let d = tempfile::tempdir().expect("test step");
     let f = d.path().join("a.txt");
     let mut h = start(
         json!({"type":"file","filename":path_str(&f),"filenameType":"str",
@@ -106,14 +106,17 @@ async fn appends_with_newlines_except_after_the_last_part() {
     for _ in 0..4 {
         h.recv("out").await;
     }
-    assert_eq!(std::fs::read_to_string(&f).unwrap(), "2012\ntrue\na\nb");
+    assert_eq!(
+        std::fs::read_to_string(&f).expect("test step"),
+        "2012\ntrue\na\nb"
+    );
 }
 
 /// it('should append to a file after it has been deleted ')
 /// it('should append to a file after it has been recreated ')
 #[tokio::test]
 async fn appends_after_the_file_was_deleted_or_recreated() {
-    let d = tempfile::tempdir().unwrap();
+    let d = tempfile::tempdir().expect("test step");
     let f = d.path().join("r.txt");
     let mut h = start(
         json!({"type":"file","filename":path_str(&f),"filenameType":"str",
@@ -122,15 +125,18 @@ async fn appends_after_the_file_was_deleted_or_recreated() {
     .await;
     h.send_json("n1", json!({"payload":"one"})).await;
     h.recv("out").await;
-    std::fs::remove_file(&f).unwrap();
+    std::fs::remove_file(&f).expect("test step");
     h.send_json("n1", json!({"payload":"two"})).await;
     h.recv("out").await;
-    assert_eq!(std::fs::read_to_string(&f).unwrap(), "two\n");
-    std::fs::remove_file(&f).unwrap();
-    std::fs::write(&f, "new\n").unwrap();
+    assert_eq!(std::fs::read_to_string(&f).expect("test step"), "two\n");
+    std::fs::remove_file(&f).expect("test step");
+    std::fs::write(&f, "new\n").expect("test step");
     h.send_json("n1", json!({"payload":"three"})).await;
     h.recv("out").await;
-    assert_eq!(std::fs::read_to_string(&f).unwrap(), "new\nthree\n");
+    assert_eq!(
+        std::fs::read_to_string(&f).expect("test step"),
+        "new\nthree\n"
+    );
 }
 
 /// it('should use msg.filename if filename not set in node')
@@ -138,13 +144,13 @@ async fn appends_after_the_file_was_deleted_or_recreated() {
 /// it('should support number in msg._user_specified_filename')
 #[tokio::test]
 async fn takes_the_filename_from_the_message() {
-    let d = tempfile::tempdir().unwrap();
+    let d = tempfile::tempdir().expect("test step");
     let f = d.path().join("m.txt");
     let mut h = start(json!({"type":"file","appendNewline":true,"overwriteFile":true})).await;
     h.send_json("n1", json!({"payload":"fine","filename":path_str(&f)}))
         .await;
     h.recv("out").await;
-    assert_eq!(std::fs::read_to_string(&f).unwrap(), "fine\n");
+    assert_eq!(std::fs::read_to_string(&f).expect("test step"), "fine\n");
 
     let mut h = Harness::start_with(
         flow(
@@ -157,13 +163,16 @@ async fn takes_the_filename_from_the_message() {
     h.send_json("n1", json!({"payload":"n","_user_specified_filename":123}))
         .await;
     assert_eq!(h.recv_json("out").await["filename"], "123");
-    assert_eq!(std::fs::read_to_string(d.path().join("123")).unwrap(), "n");
+    assert_eq!(
+        std::fs::read_to_string(d.path().join("123")).expect("test step"),
+        "n"
+    );
 }
 
 /// it('should use env.TEST_FILE set in nodes typedInput')
 #[tokio::test]
 async fn takes_the_filename_from_env() {
-    let d = tempfile::tempdir().unwrap();
+    let d = tempfile::tempdir().expect("test step");
     let f = d.path().join("env.txt");
     let mut opts = crate::testing::HarnessOptions::default();
     opts.env.push(("TEST_FILE".into(), path_str(&f)));
@@ -177,16 +186,16 @@ async fn takes_the_filename_from_env() {
     .await;
     h.send_json("n1", json!({"payload":"e"})).await;
     h.recv("out").await;
-    assert_eq!(std::fs::read_to_string(&f).unwrap(), "e");
+    assert_eq!(std::fs::read_to_string(&f).expect("test step"), "e");
 }
 
 /// it('should be able to delete the file')
 /// it('should cope with failing to delete a file')
 #[tokio::test]
 async fn deletes_the_file_and_reports_failures() {
-    let d = tempfile::tempdir().unwrap();
+    let d = tempfile::tempdir().expect("test step");
     let f = d.path().join("del.txt");
-    std::fs::write(&f, "x").unwrap();
+    std::fs::write(&f, "x").expect("test step");
     let mut h = start(
         json!({"type":"file","filename":path_str(&f),"filenameType":"str",
         "overwriteFile":"delete"}),
@@ -197,7 +206,7 @@ async fn deletes_the_file_and_reports_failures() {
     assert!(!f.exists());
     h.send_json("n1", json!({"payload":"x"})).await;
     let c = h.recv_json("caught").await;
-    let text = c["error"]["message"].as_str().unwrap();
+    let text = c["error"]["message"].as_str().expect("test step");
     assert!(
         text.starts_with("failed to delete file: Error: ENOENT"),
         "{text}"
@@ -208,7 +217,7 @@ async fn deletes_the_file_and_reports_failures() {
 /// it('ignore a missing payload')
 #[tokio::test]
 async fn warns_without_filename_and_ignores_missing_payload() {
-    let d = tempfile::tempdir().unwrap();
+    let d = tempfile::tempdir().expect("test step");
     let f = d.path().join("none.txt");
     let mut h = start(json!({"type":"file","appendNewline":true,"overwriteFile":false})).await;
     h.send_json("n1", json!({"payload":"nofile"})).await;
@@ -231,7 +240,7 @@ async fn warns_without_filename_and_ignores_missing_payload() {
 async fn fails_on_a_directory_in_place_of_the_file() {
     // Tests may run as root, which ignores file modes: a directory cannot be
     // opened for writing by anyone.
-    let d = tempfile::tempdir().unwrap();
+    let d = tempfile::tempdir().expect("test step");
     for (action, text) in [
         (true, "failed to write to file: Error: EISDIR"),
         (false, "failed to append to file: Error: EISDIR"),
@@ -244,7 +253,10 @@ async fn fails_on_a_directory_in_place_of_the_file() {
         h.send_json("n1", json!({"payload":"x"})).await;
         let c = h.recv_json("caught").await;
         assert!(
-            c["error"]["message"].as_str().unwrap().starts_with(text),
+            c["error"]["message"]
+                .as_str()
+                .expect("test step")
+                .starts_with(text),
             "{c}"
         );
         assert!(h.nothing("out", Duration::from_millis(50)).await);
@@ -257,7 +269,7 @@ async fn fails_on_a_directory_in_place_of_the_file() {
 /// it('should try to create a new directory if asked to do so (overwrite)')
 #[tokio::test]
 async fn creates_directories_only_when_asked() {
-    let d = tempfile::tempdir().unwrap();
+    let d = tempfile::tempdir().expect("test step");
     for overwrite in [true, false] {
         let f = d
             .path()
@@ -272,7 +284,10 @@ async fn creates_directories_only_when_asked() {
         h.send_json("n1", json!({"payload":"x"})).await;
         let c = h.recv_json("caught").await;
         assert!(
-            c["error"]["message"].as_str().unwrap().contains("ENOENT"),
+            c["error"]["message"]
+                .as_str()
+                .expect("test step")
+                .contains("ENOENT"),
             "{c}"
         );
         let mut h = start(
@@ -282,14 +297,14 @@ async fn creates_directories_only_when_asked() {
         .await;
         h.send_json("n1", json!({"payload":"x"})).await;
         h.recv("out").await;
-        assert_eq!(std::fs::read_to_string(&f).unwrap(), "x");
+        assert_eq!(std::fs::read_to_string(&f).expect("test step"), "x");
     }
 }
 
 /// it('should write to multiple files')
 #[tokio::test]
 async fn writes_to_multiple_files_in_order() {
-    let d = tempfile::tempdir().unwrap();
+    let d = tempfile::tempdir().expect("test step");
     let mut h = start(
         json!({"type":"file","filename":"filename","filenameType":"msg",
         "appendNewline":false,"overwriteFile":false}),
@@ -307,11 +322,11 @@ async fn writes_to_multiple_files_in_order() {
         h.recv("out").await;
     }
     assert_eq!(
-        std::fs::read_to_string(d.path().join("f0.txt")).unwrap(),
+        std::fs::read_to_string(d.path().join("f0.txt")).expect("test step"),
         "0,3,6,9,12,15,18,"
     );
     assert_eq!(
-        std::fs::read_to_string(d.path().join("f2.txt")).unwrap(),
+        std::fs::read_to_string(d.path().join("f2.txt")).expect("test step"),
         "2,5,8,11,14,17,"
     );
 }
@@ -320,7 +335,7 @@ async fn writes_to_multiple_files_in_order() {
 /// a Japanese and a Chinese code page, and `setbymsg`.
 #[tokio::test]
 async fn writes_with_encodings() {
-    let d = tempfile::tempdir().unwrap();
+    let d = tempfile::tempdir().expect("test step");
     let cases: [(&str, &str, &[u8]); 6] = [
         ("none", "test", b"test"),
         ("ucs2", "test", b"t\0e\0s\0t\0"),
@@ -338,7 +353,7 @@ async fn writes_with_encodings() {
         .await;
         h.send_json("n1", json!({"payload":data})).await;
         assert_eq!(h.recv_json("out").await["payload"], data);
-        assert_eq!(std::fs::read(&f).unwrap(), bytes, "{enc}");
+        assert_eq!(std::fs::read(&f).expect("test step"), bytes, "{enc}");
     }
     let f = d.path().join("bymsg.txt");
     let mut h = start(
@@ -349,13 +364,13 @@ async fn writes_with_encodings() {
     h.send_json("n1", json!({"payload":"test","encoding":"utf16le"}))
         .await;
     h.recv("out").await;
-    assert_eq!(std::fs::read(&f).unwrap(), b"t\0e\0s\0t\0");
+    assert_eq!(std::fs::read(&f).expect("test step"), b"t\0e\0s\0t\0");
 }
 
 /// Buffers are written as they are, without a newline.
 #[tokio::test]
 async fn writes_buffers_verbatim() {
-    let d = tempfile::tempdir().unwrap();
+    let d = tempfile::tempdir().expect("test step");
     let f = d.path().join("b.bin");
     let mut h = start(
         json!({"type":"file","filename":path_str(&f),"filenameType":"str",
@@ -368,15 +383,15 @@ async fn writes_buffers_verbatim() {
     )
     .await;
     h.recv("out").await;
-    assert_eq!(std::fs::read(&f).unwrap(), [0u8, 255, 10]);
+    assert_eq!(std::fs::read(&f).expect("test step"), [0u8, 255, 10]);
 }
 
 /// redoubt: with `fileRestrictToWorkingDirectory`, a message cannot make
 /// the node write outside `fileWorkingDirectory`.
 #[tokio::test]
 async fn restriction_rejects_paths_outside_the_working_directory() {
-    let root = tempfile::tempdir().unwrap();
-    let outside = tempfile::tempdir().unwrap();
+    let root = tempfile::tempdir().expect("test step");
+    let outside = tempfile::tempdir().expect("test step");
     let mut h = Harness::start_with(
         flow(
             json!({"type":"file","filename":"filename","filenameType":"msg",
@@ -389,7 +404,7 @@ async fn restriction_rejects_paths_outside_the_working_directory() {
         .await;
     h.recv("out").await;
     assert_eq!(
-        std::fs::read_to_string(root.path().join("sub/in.txt")).unwrap(),
+        std::fs::read_to_string(root.path().join("sub/in.txt")).expect("test step"),
         "ok"
     );
     let escape = outside.path().join("x.txt");
@@ -401,12 +416,19 @@ async fn restriction_rejects_paths_outside_the_working_directory() {
         h.send_json("n1", json!({"payload":"bad","filename":name}))
             .await;
         let c = h.recv_json("caught").await;
-        let text = c["error"]["message"].as_str().unwrap();
+        let text = c["error"]["message"].as_str().expect("test step");
         assert!(
             text.contains("node n1") && text.contains(&name) && text.contains("outside"),
             "{text}"
         );
     }
     assert!(!escape.exists());
-    assert!(!root.path().parent().unwrap().join("escape.txt").exists());
+    assert!(
+        !root
+            .path()
+            .parent()
+            .expect("test step")
+            .join("escape.txt")
+            .exists()
+    );
 }

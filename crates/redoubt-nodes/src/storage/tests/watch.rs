@@ -7,7 +7,7 @@ use serde_json::{Value as Json, json};
 use std::path::Path;
 
 fn s(p: &Path) -> String {
-    p.to_str().unwrap().to_string()
+    p.to_str().expect("test step").to_string()
 }
 
 async fn watching(files: &str, recursive: bool) -> Harness {
@@ -22,7 +22,13 @@ async fn watching(files: &str, recursive: bool) -> Harness {
 fn check(m: &Json, path: &Path, event: &str, kind: &str) {
     assert_eq!(m["payload"], s(path));
     assert_eq!(m["filename"], s(path));
-    assert_eq!(m["file"], path.file_name().unwrap().to_str().unwrap());
+    assert_eq!(
+        m["file"],
+        path.file_name()
+            .expect("test step")
+            .to_str()
+            .expect("test step")
+    );
     assert_eq!(m["event"], event);
     assert_eq!(m["type"], kind);
 }
@@ -30,16 +36,16 @@ fn check(m: &Json, path: &Path, event: &str, kind: &str) {
 /// it('should watch a file to be changed')
 #[tokio::test]
 async fn watches_a_file() {
-    let d = tempfile::tempdir().unwrap();
+    let d = tempfile::tempdir().expect("test step");
     let f = d.path().join("file.txt");
-    std::fs::write(&f, "x").unwrap();
+    std::fs::write(&f, "x").expect("test step");
     let mut h = watching(&s(&f), false).await;
-    std::fs::write(&f, "hello").unwrap();
+    std::fs::write(&f, "hello").expect("test step");
     let m = h.recv_json("out").await;
     check(&m, &f, "update", "file");
     assert_eq!(m["size"], 5);
     assert_eq!(m["topic"], s(&f));
-    std::fs::remove_file(&f).unwrap();
+    std::fs::remove_file(&f).expect("test step");
     let m = h.recv_json("out").await;
     check(&m, &f, "remove", "none");
 }
@@ -47,16 +53,19 @@ async fn watches_a_file() {
 /// it('should watch multiple files to be changed')
 #[tokio::test]
 async fn watches_multiple_files() {
-    let d = tempfile::tempdir().unwrap();
+    let d = tempfile::tempdir().expect("test step");
     let (a, b) = (d.path().join("a.txt"), d.path().join("b.txt"));
-    std::fs::write(&a, "").unwrap();
-    std::fs::write(&b, "").unwrap();
+    std::fs::write(&a, "").expect("test step");
+    std::fs::write(&b, "").expect("test step");
     let mut h = watching(&format!("{}, {}", s(&a), s(&b)), false).await;
-    std::fs::write(&a, "1").unwrap();
+    std::fs::write(&a, "1").expect("test step");
     let m = h.recv_json("out").await;
     check(&m, &a, "update", "file");
-    assert_eq!(m["topic"], serde_json::to_string(&[s(&a), s(&b)]).unwrap());
-    std::fs::write(&b, "22").unwrap();
+    assert_eq!(
+        m["topic"],
+        serde_json::to_string(&[s(&a), s(&b)]).expect("test step")
+    );
+    std::fs::write(&b, "22").expect("test step");
     let m = h.recv_json("out").await;
     check(&m, &b, "update", "file");
     assert_eq!(m["size"], 2);
@@ -66,21 +75,21 @@ async fn watches_multiple_files() {
 #[tokio::test]
 async fn watches_attribute_changes() {
     use std::os::unix::fs::PermissionsExt;
-    let d = tempfile::tempdir().unwrap();
+    let d = tempfile::tempdir().expect("test step");
     let f = d.path().join("attr.txt");
-    std::fs::write(&f, "x").unwrap();
+    std::fs::write(&f, "x").expect("test step");
     let mut h = watching(&s(&f), false).await;
-    std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o600)).unwrap();
+    std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o600)).expect("test step");
     check(&h.recv_json("out").await, &f, "update", "file");
 }
 
 /// it('should watch a file in a directory to be changed')
 #[tokio::test]
 async fn watches_files_in_a_directory() {
-    let d = tempfile::tempdir().unwrap();
+    let d = tempfile::tempdir().expect("test step");
     let mut h = watching(&s(d.path()), false).await;
     let f = d.path().join("new.txt");
-    std::fs::write(&f, "abc").unwrap();
+    std::fs::write(&f, "abc").expect("test step");
     let m = h.recv_json("out").await;
     check(&m, &f, "update", "file");
     assert_eq!(m["size"], 3);
@@ -90,23 +99,23 @@ async fn watches_files_in_a_directory() {
 /// (recursive: a file inside a sub directory)
 #[tokio::test]
 async fn watches_sub_directories_recursively() {
-    let d = tempfile::tempdir().unwrap();
+    let d = tempfile::tempdir().expect("test step");
     let sub = d.path().join("sub");
-    std::fs::create_dir(&sub).unwrap();
+    std::fs::create_dir(&sub).expect("test step");
     let mut h = watching(&s(d.path()), true).await;
     let f = sub.join("deep.txt");
-    std::fs::write(&f, "x").unwrap();
+    std::fs::write(&f, "x").expect("test step");
     check(&h.recv_json("out").await, &f, "update", "file");
 
     // Not recursive: changes inside the sub directory are not seen, those
     // directly in the watched directory are.
-    let d2 = tempfile::tempdir().unwrap();
+    let d2 = tempfile::tempdir().expect("test step");
     let sub2 = d2.path().join("sub");
-    std::fs::create_dir(&sub2).unwrap();
+    std::fs::create_dir(&sub2).expect("test step");
     let mut h = watching(&s(d2.path()), false).await;
-    std::fs::write(sub2.join("deep.txt"), "x").unwrap();
+    std::fs::write(sub2.join("deep.txt"), "x").expect("test step");
     let top = d2.path().join("top.txt");
-    std::fs::write(&top, "x").unwrap();
+    std::fs::write(&top, "x").expect("test step");
     check(&h.recv_json("out").await, &top, "update", "file");
     assert!(
         h.nothing("out", std::time::Duration::from_millis(400))
@@ -127,7 +136,7 @@ async fn reports_missing_paths() {
     assert!(
         c["error"]["message"]
             .as_str()
-            .unwrap()
+            .expect("test step")
             .contains("/nonexistent/redoubt-watch"),
         "{c}"
     );

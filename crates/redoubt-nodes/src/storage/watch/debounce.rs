@@ -67,19 +67,19 @@ mod tests {
         let (tx, rx) = mpsc::unbounded_channel();
         let out = Arc::new(Mutex::new(Vec::new()));
         let o = out.clone();
-        tokio::spawn(run(rx, move |c| o.lock().unwrap().push(c)));
-        tx.send(change("/a", Kind::Update)).unwrap();
-        tx.send(change("/b", Kind::Update)).unwrap();
-        tx.send(change("/a", Kind::Remove)).unwrap();
+        tokio::spawn(run(rx, move |c| o.lock().expect("test step").push(c)));
+        tx.send(change("/a", Kind::Update)).expect("test step");
+        tx.send(change("/b", Kind::Update)).expect("test step");
+        tx.send(change("/a", Kind::Remove)).expect("test step");
         tokio::time::sleep(DELAY - Duration::from_millis(1)).await;
-        assert!(out.lock().unwrap().is_empty());
+        assert!(out.lock().expect("test step").is_empty());
         tokio::time::sleep(Duration::from_millis(2)).await;
         assert_eq!(
-            *out.lock().unwrap(),
+            *out.lock().expect("test step"),
             [change("/a", Kind::Remove), change("/b", Kind::Update)]
         );
-        tx.send(change("/a", Kind::Update)).unwrap();
+        tx.send(change("/a", Kind::Update)).expect("test step");
         tokio::time::sleep(DELAY + Duration::from_millis(1)).await;
-        assert_eq!(out.lock().unwrap().len(), 3);
+        assert_eq!(out.lock().expect("test step").len(), 3);
     }
 }

@@ -26,12 +26,11 @@ pub(super) fn flow(node: Json) -> Json {
 pub(super) async fn listening_port(h: &mut Harness, id: &str) -> u16 {
     for _ in 0..500 {
         for e in h.drain_events() {
-            if let RuntimeEvent::Log { id: from, text, .. } = e {
-                if from == id {
-                    if let Some(p) = text.strip_prefix("listening on port ") {
-                        return p.parse().unwrap();
-                    }
-                }
+            if let RuntimeEvent::Log { id: from, text, .. } = e
+                && from == id
+                && let Some(p) = text.strip_prefix("listening on port ")
+            {
+                return p.parse().expect("test step");
             }
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
@@ -43,10 +42,11 @@ pub(super) async fn listening_port(h: &mut Harness, id: &str) -> u16 {
 pub(super) async fn wait_status(h: &mut Harness, id: &str, text: &str) {
     for _ in 0..500 {
         for e in h.drain_events() {
-            if let RuntimeEvent::Status { id: from, status } = e {
-                if from == id && status.text.as_deref() == Some(text) {
-                    return;
-                }
+            if let RuntimeEvent::Status { id: from, status } = e
+                && from == id
+                && status.text.as_deref() == Some(text)
+            {
+                return;
             }
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
@@ -56,9 +56,11 @@ pub(super) async fn wait_status(h: &mut Harness, id: &str, text: &str) {
 
 /// Connects to `port`, writes `data`, and closes.
 pub(super) async fn send_and_close(port: u16, data: &[u8]) {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
-    s.write_all(data).await.unwrap();
-    s.shutdown().await.unwrap();
+    let mut s = TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("test step");
+    s.write_all(data).await.expect("test step");
+    s.shutdown().await.expect("test step");
     // Wait for the node to close its side, so the next connection's data
     // cannot overtake this one's.
     let mut rest = Vec::new();
@@ -67,8 +69,8 @@ pub(super) async fn send_and_close(port: u16, data: &[u8]) {
 
 /// A server that answers every read with `ACK:` + what it read.
 pub(super) async fn ack_server() -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = l.local_addr().unwrap().port();
+    let l = TcpListener::bind("127.0.0.1:0").await.expect("test step");
+    let port = l.local_addr().expect("test step").port();
     tokio::spawn(async move {
         loop {
             let Ok((mut s, _)) = l.accept().await else {

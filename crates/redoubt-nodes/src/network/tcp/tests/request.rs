@@ -31,7 +31,7 @@ async fn sends_and_receives() {
     .await;
     assert!(matches!(m.payload(), Value::Buffer(_)));
     assert_eq!(text(&m.payload()), "ACK:foo");
-    assert_eq!(m.get("topic").unwrap().as_str(), Some("bar"));
+    assert_eq!(m.get("topic").expect("test step").as_str(), Some("bar"));
 }
 
 /// it('should send & recv data when specified character received')
@@ -67,7 +67,7 @@ async fn keeps_the_connection() {
         .await;
     let m = h.recv("out").await;
     assert_eq!(text(&m.payload()), "ACK:baz");
-    assert_eq!(m.get("topic").unwrap().as_str(), Some("q"));
+    assert_eq!(m.get("topic").expect("test step").as_str(), Some("q"));
 }
 
 /// it('should send & receive, then keep connection, and split return strings')
@@ -105,15 +105,20 @@ async fn takes_host_and_port_from_the_message() {
     )
     .await;
     assert_eq!(text(&m.payload()), "ACK:foo");
-    assert_eq!(m.get("host").unwrap().as_str(), Some("localhost"));
+    assert_eq!(
+        m.get("host").expect("test step").as_str(),
+        Some("localhost")
+    );
 }
 
 /// `immed`: send and close without waiting for a reply; a refused
 /// connection is an error naming host and port.
 #[tokio::test]
 async fn immediate_mode_and_connect_failures() {
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = l.local_addr().unwrap().port();
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("test step");
+    let port = l.local_addr().expect("test step").port();
     let mut h = Harness::start(json!([
         {"id":"n1","type":"tcp request","server":"127.0.0.1","port":port,"out":"immed","splitc":"",
          "wires":[["out"]]},
@@ -123,11 +128,11 @@ async fn immediate_mode_and_connect_failures() {
     ]))
     .await;
     h.send_json("n1", json!({"payload":"fire"})).await;
-    let (mut s, _) = l.accept().await.unwrap();
+    let (mut s, _) = l.accept().await.expect("test step");
     let mut all = Vec::new();
     tokio::io::AsyncReadExt::read_to_end(&mut s, &mut all)
         .await
-        .unwrap();
+        .expect("test step");
     assert_eq!(all, b"fire");
     drop(l);
     h.send_json("n1", json!({"payload":"again"})).await;

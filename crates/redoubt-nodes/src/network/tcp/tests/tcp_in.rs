@@ -32,17 +32,21 @@ async fn server_recv(
         let p = m.payload();
         assert_eq!(matches!(p, Value::Buffer(_)), datatype == "buffer", "{p:?}");
         assert_eq!(text(&p), *expected, "{datamode}/{datatype}/{newline:?}");
-        assert_eq!(m.get("topic").unwrap().as_str(), Some("t"));
+        assert_eq!(m.get("topic").expect("test step").as_str(), Some("t"));
         assert!(
             m.get("ip")
-                .unwrap()
+                .expect("test step")
                 .as_str()
-                .unwrap()
+                .expect("test step")
                 .ends_with("127.0.0.1")
         );
-        let s = m.get("_session").unwrap();
+        let s = m.get("_session").expect("test step");
         assert_eq!(
-            s.as_object().unwrap().get("type").unwrap().as_str(),
+            s.as_object()
+                .expect("test step")
+                .get("type")
+                .expect("test step")
+                .as_str(),
             Some("tcp")
         );
     }
@@ -167,15 +171,15 @@ async fn client_recv(
     writes: &[&'static str],
     want: &[&str],
 ) {
-    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = l.local_addr().unwrap().port();
+    let l = TcpListener::bind("127.0.0.1:0").await.expect("test step");
+    let port = l.local_addr().expect("test step").port();
     let data: Vec<&'static str> = writes.to_vec();
     let server = tokio::spawn(async move {
-        let (mut s, _) = l.accept().await.unwrap();
+        let (mut s, _) = l.accept().await.expect("test step");
         for d in data {
-            s.write_all(d.as_bytes()).await.unwrap();
+            s.write_all(d.as_bytes()).await.expect("test step");
         }
-        s.shutdown().await.unwrap();
+        s.shutdown().await.expect("test step");
         // Keep the listener: the node reconnects after the close.
         let _again = l.accept().await;
     });

@@ -13,7 +13,7 @@ async fn read_some(s: &mut TcpStream, n: usize) -> Vec<u8> {
     tokio::time::timeout(Duration::from_secs(5), s.read_exact(&mut buf))
         .await
         .expect("no data")
-        .unwrap();
+        .expect("test step");
     buf
 }
 
@@ -27,14 +27,14 @@ async fn send_when_connected(h: &Harness, s: &mut TcpStream, msg: serde_json::Va
 /// when asked), and with "close after send" ends the connection each time.
 #[tokio::test]
 async fn client_mode_writes_and_closes_after_send() {
-    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = l.local_addr().unwrap().port();
+    let l = TcpListener::bind("127.0.0.1:0").await.expect("test step");
+    let port = l.local_addr().expect("test step").port();
     let mut h = Harness::start(flow(
         json!({"type":"tcp out","beserver":"client","host":"127.0.0.1",
         "port":port,"base64":true,"end":false}),
     ))
     .await;
-    let (mut s, _) = l.accept().await.unwrap();
+    let (mut s, _) = l.accept().await.expect("test step");
     wait_status(&mut h, "n1", "common.status.connected").await;
     send_when_connected(&h, &mut s, json!({"payload":"Zm9v"}), b"foo").await;
     h.send_json("n1", json!({"payload":[1,2]})).await;
@@ -46,11 +46,11 @@ async fn client_mode_writes_and_closes_after_send() {
         "port":port,"base64":false,"end":true}),
     ))
     .await;
-    let (mut s, _) = l.accept().await.unwrap();
+    let (mut s, _) = l.accept().await.expect("test step");
     wait_status(&mut h, "n1", "common.status.connected").await;
     send_when_connected(&h, &mut s, json!({"payload":"bye"}), b"bye").await;
     let mut rest = Vec::new();
-    s.read_to_end(&mut rest).await.unwrap();
+    s.read_to_end(&mut rest).await.expect("test step");
     assert!(rest.is_empty());
     // It reconnects straight away (20 ms) after closing on purpose.
     let again = tokio::time::timeout(Duration::from_secs(2), l.accept()).await;
@@ -66,8 +66,12 @@ async fn server_mode_writes_to_every_client() {
         "base64":false,"end":false})))
     .await;
     let port = listening_port(&mut h, "n1").await;
-    let mut a = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
-    let mut b = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let mut a = TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("test step");
+    let mut b = TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("test step");
     wait_status(&mut h, "n1", "2 connections").await;
     h.send_json("n1", json!({"payload":"hello"})).await;
     assert_eq!(read_some(&mut a, 5).await, b"hello");
@@ -78,11 +82,13 @@ async fn server_mode_writes_to_every_client() {
         "base64":false,"end":true})))
     .await;
     let port = listening_port(&mut h, "n1").await;
-    let mut a = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let mut a = TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("test step");
     wait_status(&mut h, "n1", "1 connection").await;
     h.send_json("n1", json!({"payload":"last"})).await;
     let mut all = Vec::new();
-    a.read_to_end(&mut all).await.unwrap();
+    a.read_to_end(&mut all).await.expect("test step");
     assert_eq!(all, b"last");
 }
 
@@ -100,11 +106,15 @@ async fn reply_mode_answers_the_tcp_in_session() {
     ]))
     .await;
     let port = listening_port(&mut h, "in").await;
-    let mut a = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
-    let mut b = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
-    a.write_all(b"one\n").await.unwrap();
+    let mut a = TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("test step");
+    let mut b = TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("test step");
+    a.write_all(b"one\n").await.expect("test step");
     assert_eq!(read_some(&mut a, 9).await, b"echo:one\n");
-    b.write_all(b"two\n").await.unwrap();
+    b.write_all(b"two\n").await.expect("test step");
     assert_eq!(read_some(&mut b, 9).await, b"echo:two\n");
     let m = h.recv("out").await;
     h.send("n1", {
@@ -114,6 +124,6 @@ async fn reply_mode_answers_the_tcp_in_session() {
     })
     .await;
     let mut rest = Vec::new();
-    a.read_to_end(&mut rest).await.unwrap();
+    a.read_to_end(&mut rest).await.expect("test step");
     assert!(rest.is_empty());
 }
