@@ -15,7 +15,7 @@ use base64::Engine as _;
 use bytes::Bytes;
 use redoubt_core::Msg;
 use redoubt_core::engine::RuntimeSettings;
-use redoubt_core::node::{ConfigError, NodeConfig, Registry};
+use redoubt_core::node::{ConfigError, NodeConfig, NodeError, NodeHandle, Registry};
 use redoubt_core::value::{Object, Value};
 use std::time::Duration;
 
@@ -67,11 +67,37 @@ pub(crate) fn port(cfg: &NodeConfig, key: &str) -> Result<u16, ConfigError> {
 
 /// Binds a listener on every interface (IPv6 and IPv4 where the system
 /// allows, like Node's `server.listen(port)`).
-pub(crate) fn listen(port: u16) -> std::io::Result<tokio::net::TcpListener> {
+fn bind(port: u16) -> std::io::Result<tokio::net::TcpListener> {
     let std = std::net::TcpListener::bind(("::", port))
         .or_else(|_| std::net::TcpListener::bind(("0.0.0.0", port)))?;
     std.set_nonblocking(true)?;
     tokio::net::TcpListener::from_std(std)
+}
+
+/// Listens on `port` for a server node and logs `listening on port N`, or
+/// reports Node-RED's "unable to listen" error. A port still held by the
+/// node this one replaces in a redeploy (its task is being cancelled) is
+/// retried for up to two seconds.
+pub(crate) async fn listen(port: u16, node: &NodeHandle) -> Option<tokio::net::TcpListener> {
+    let mut tries = 0;
+    loop {
+        match bind(port) {
+            Ok(l) => {
+                let bound = l.local_addr().map(|a| a.port()).unwrap_or(port);
+                node.log(&format!("listening on port {bound}"));
+                return Some(l);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse && tries < 40 => {
+                tries += 1;
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(e) => {
+                let text = format!("unable to listen on port {port}, error: Error: {e}");
+                node.error(NodeError::new(text), None);
+                return None;
+            }
+        }
+    }
 }
 
 /// `Buffer.from(s, "base64")`: lenient, ignores what is not base64.

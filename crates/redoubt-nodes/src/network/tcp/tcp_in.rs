@@ -91,20 +91,7 @@ impl Node for TcpIn {
         let spec = self.spec.clone();
         let node = cx.handle();
         if spec.server {
-            match listen(spec.port) {
-                Ok(l) => {
-                    let port = l.local_addr().map(|a| a.port()).unwrap_or(spec.port);
-                    cx.log(&format!("listening on port {port}"));
-                    cx.spawn_detached(serve(l, spec, node));
-                }
-                Err(e) => cx.error(
-                    NodeError::new(format!(
-                        "unable to listen on port {}, error: Error: {e}",
-                        spec.port
-                    )),
-                    None,
-                ),
-            }
+            cx.spawn_detached(serve(spec, node));
         } else {
             cx.spawn_detached(client(spec, node));
         }
@@ -134,7 +121,10 @@ fn message(spec: &Spec, payload: Value, peer: Option<SocketAddr>, id: &str) -> M
     m
 }
 
-async fn serve(l: tokio::net::TcpListener, spec: Spec, node: NodeHandle) {
+async fn serve(spec: Spec, node: NodeHandle) {
+    let Some(l) = listen(spec.port, &node).await else {
+        return;
+    };
     let count = Arc::new(AtomicUsize::new(0));
     // Connections live in the set: when the node closes, this task is
     // aborted and the set drops, closing every socket.

@@ -119,21 +119,8 @@ impl Node for TcpOut {
             }
             Mode::Server => {
                 cx.status(Status::text(connections(0)));
-                match listen(self.spec.port) {
-                    Ok(l) => {
-                        let port = l.local_addr().map(|a| a.port()).unwrap_or(self.spec.port);
-                        cx.log(&format!("listening on port {port}"));
-                        let task = serve(l, self.spec.clone(), self.clients.clone(), cx.handle());
-                        cx.spawn_detached(task);
-                    }
-                    Err(e) => cx.error(
-                        NodeError::new(format!(
-                            "unable to listen on port {}, error: Error: {e}",
-                            self.spec.port
-                        )),
-                        None,
-                    ),
-                }
+                let task = serve(self.spec.clone(), self.clients.clone(), cx.handle());
+                cx.spawn_detached(task);
             }
             Mode::Reply => {}
         }
@@ -224,7 +211,10 @@ async fn client(
     }
 }
 
-async fn serve(l: tokio::net::TcpListener, spec: Spec, clients: Clients, node: NodeHandle) {
+async fn serve(spec: Spec, clients: Clients, node: NodeHandle) {
+    let Some(l) = listen(spec.port, &node).await else {
+        return;
+    };
     let mut conns = tokio::task::JoinSet::new();
     let mut next = 0u64;
     loop {

@@ -222,3 +222,38 @@ async fn client_mode_receives() {
     .await;
     client_recv("single", "base64", "", &["foo"], &["Zm9v"]).await;
 }
+
+/// A redeploy that rebuilds a listening node listens on the same port
+/// again (the old listener is released while the new one starts).
+#[tokio::test]
+async fn listens_again_after_a_redeploy() {
+    let node = |topic: &str, port: u16| {
+        serde_json::json!({"id":"n1","type":"tcp in","z":"t1","server":"server","port":port,
+            "datamode":"stream","datatype":"utf8","newline":"","topic":topic,"x":1,"y":1,
+            "wires":[["out"]]})
+    };
+    let mut h = Harness::start(flow(json!({"type":"tcp in","server":"server","port":0,
+        "datamode":"stream","datatype":"utf8","newline":"","topic":"a"})))
+    .await;
+    let port = listening_port(&mut h, "n1").await;
+    for topic in ["b", "c"] {
+        h.engine
+            .deploy(
+                vec![
+                    json!({"id":"t1","type":"tab"}),
+                    node(topic, port),
+                    json!({"id":"out","type":"helper","z":"t1","x":1,"y":1}),
+                ],
+                serde_json::Map::new(),
+                redoubt_core::engine::DeployKind::Full,
+            )
+            .await
+            .expect("deploy");
+        assert_eq!(listening_port(&mut h, "n1").await, port);
+        send_and_close(port, b"x").await;
+        assert_eq!(
+            h.recv("out").await.get("topic").expect("topic").as_str(),
+            Some(topic)
+        );
+    }
+}
