@@ -8,4 +8,5 @@ mod cli;
 mod context;
 mod engine;
 mod http;
+mod nodes_io;
 mod tcp;

@@ -84,23 +84,3 @@ fn tcp_request_fetches_from_a_server_over_http() {
         .expect("body");
     assert_eq!(body, "got:ping;");
 }
-
-#[test]
-fn an_exec_node_is_refused_without_exec_node_enabled() {
-    let r = Redoubt::start(&json!([
-        {"id":"t","type":"tab","label":"T"},
-        {"id":"ex1","type":"exec","z":"t","command":"echo","addpay":false,"x":1,"y":1,"wires":[[],[],[]]}
-    ]));
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let mut lines = r.lines();
-    while !lines
-        .iter()
-        .any(|l| l.contains("ex1") && l.contains("execNodeEnabled"))
-    {
-        assert!(
-            Instant::now() < deadline,
-            "no error naming the node: {lines:?}"
-        );
-        lines.extend(r.log.recv_timeout(Duration::from_millis(200)));
-    }
-}
