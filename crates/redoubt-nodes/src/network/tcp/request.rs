@@ -350,24 +350,17 @@ impl Task {
         self.node
             .status(Status::new("green", "dot", connections(n)));
         // Write what queued up while connecting (at most tcpMsgQueueSize).
-        let mut queue = VecDeque::new();
-        let mut reset = false;
-        while let Ok(job) = rx.try_recv() {
-            match job {
-                Job::Send(m, p) => {
-                    if queue.len() == self.spec.queue
-                        && let Some((_, p)) = queue.pop_front()
-                    {
-                        self.done(p);
-                    }
-                    queue.push_back((m, p));
-                }
-                Job::Reset => reset = true,
-            }
+        let queued = take_queue(rx, self.spec.queue);
+        for p in queued.dropped {
+            self.done(p);
         }
-        if reset {
+        if queued.reset {
+            for (_, p) in queued.keep {
+                self.done(p);
+            }
             return;
         }
+        let queue = queued.keep;
         let mut out = Vec::new();
         for (m, p) in queue {
             append_payload(&mut out, &m);
@@ -501,6 +494,38 @@ impl Task {
     }
 }
 
+/// What queued up for a connection while it was being made.
+struct Queued {
+    /// The newest `limit` messages, oldest first.
+    keep: VecDeque<(Msg, Option<Pending>)>,
+    /// Completions of the older messages Node-RED's queue drops.
+    dropped: Vec<Option<Pending>>,
+    /// A `msg.reset` arrived meanwhile.
+    reset: bool,
+}
+
+fn take_queue(rx: &mut UnboundedReceiver<Job>, limit: usize) -> Queued {
+    let mut q = Queued {
+        keep: VecDeque::new(),
+        dropped: Vec::new(),
+        reset: false,
+    };
+    while let Ok(job) = rx.try_recv() {
+        match job {
+            Job::Send(m, p) => {
+                if q.keep.len() == limit
+                    && let Some((_, old)) = q.keep.pop_front()
+                {
+                    q.dropped.push(old);
+                }
+                q.keep.push_back((m, p));
+            }
+            Job::Reset => q.reset = true,
+        }
+    }
+    q
+}
+
 /// Adds the bytes of `msg.payload` (a string or Buffer) to `out`.
 fn append_payload(out: &mut Vec<u8>, msg: &Msg) {
     match msg.payload() {
@@ -512,7 +537,29 @@ fn append_payload(out: &mut Vec<u8>, msg: &Msg) {
 
 #[cfg(test)]
 mod tests {
-    use super::split_char;
+    use super::{Job, split_char, take_queue};
+    use redoubt_core::Msg;
+    use redoubt_core::value::Value;
+
+    /// it('should limit the queue size'): with `tcpMsgQueueSize` 10, the
+    /// oldest of 11 messages queued while connecting is dropped.
+    #[test]
+    fn the_connect_queue_keeps_the_newest_messages() {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        for i in 0..11 {
+            let sent = tx.send(Job::Send(Msg::with_payload(Value::from(i as f64)), None));
+            assert!(sent.is_ok());
+        }
+        let q = take_queue(&mut rx, 10);
+        assert_eq!(q.dropped.len(), 1);
+        let kept: Vec<f64> = q
+            .keep
+            .iter()
+            .map(|(m, _)| m.payload().to_number())
+            .collect();
+        assert_eq!(kept, (1..11).map(f64::from).collect::<Vec<_>>());
+        assert!(!q.reset);
+    }
 
     #[test]
     fn split_characters_parse_like_node_red() {
