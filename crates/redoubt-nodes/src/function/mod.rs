@@ -16,6 +16,8 @@ mod function;
 mod delay;
 mod rbe;
 mod trigger;
+// -- exec (owner: nodes-io work)
+mod exec;
 
 pub(crate) fn register(reg: &mut Registry) {
     let _ = &reg;
@@ -30,4 +32,6 @@ pub(crate) fn register(reg: &mut Registry) {
     reg.register(delay::DelayType);
     reg.register(trigger::TriggerType);
     reg.register(rbe::RbeType);
+    // -- exec
+    reg.register(exec::ExecType);
 }

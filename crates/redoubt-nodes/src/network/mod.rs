@@ -7,6 +7,9 @@ mod http_response;
 mod qs;
 // -- http request (owner: http-request work): `mod http_request;`
 mod http_request;
+// -- tcp, udp (owner: nodes-io work)
+mod tcp;
+mod udp;
 
 use redoubt_core::node::Registry;
 
@@ -15,4 +18,7 @@ pub(crate) fn register(reg: &mut Registry) {
     reg.register(http_response::HttpResponseType);
     // -- http request
     reg.register(http_request::HttpRequestType);
+    // -- tcp, udp
+    tcp::register(reg);
+    udp::register(reg);
 }

@@ -40,7 +40,8 @@ const KNOWN_KEYS: &str = "flowFile credentialSecret flowFilePretty userDir nodes
     serialReconnectTime socketReconnectTime socketTimeout tcpMsgQueueSize \
     inboundWebSocketTimeout tlsConfigDisableLocalFiles webSocketNodeVerifyClient \
     webSocketKeepAliveTime readOnly safeMode verbose execNodeEnabled \
-    allowRemoteEditorWithoutAuth trustProxy httpsWatchInterval hstsMaxAge";
+    allowRemoteEditorWithoutAuth trustProxy httpsWatchInterval hstsMaxAge \
+    fileRestrictToWorkingDirectory";
 
 /// Why settings could not be loaded.
 #[derive(Debug, thiserror::Error)]

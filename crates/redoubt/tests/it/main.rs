@@ -11,4 +11,6 @@ mod context;
 mod credentials;
 mod engine;
 mod http;
+mod nodes_io;
+mod tcp;
 mod tls;
