@@ -32,12 +32,7 @@ struct Answers {
 }
 
 pub(crate) fn run(args: InitArgs) -> Result<()> {
-    let user_dir = match args.user_dir {
-        Some(d) => d,
-        None => std::env::var_os("HOME")
-            .map(|h| PathBuf::from(h).join(".redoubt"))
-            .context("no user directory: pass -u DIR or set HOME")?,
-    };
+    let user_dir = super::user_dir(args.user_dir.as_deref())?;
     std::fs::create_dir_all(&user_dir)
         .with_context(|| format!("cannot create {}", user_dir.display()))?;
     let settings_path = user_dir.join("settings.js");

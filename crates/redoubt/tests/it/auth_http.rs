@@ -392,3 +392,63 @@ fn init_writes_a_settings_file_that_logs_in() {
     assert_eq!(login("viewer", "viewer-pass-2", "read"), StatusCode::OK);
     assert_eq!(login("viewer", "viewer-pass-2", "*"), StatusCode::FORBIDDEN);
 }
+
+#[test]
+fn init_can_set_up_https_with_a_generated_certificate() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut child = redoubt_cmd()
+        .args(["admin", "init", "-u"])
+        .arg(dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    // admin and password, no read-only user, port 0, loopback, HTTPS with
+    // a generated certificate for localhost and 127.0.0.1.
+    let answers = "admin\nlong-enough-1\nlong-enough-1\nn\n0\n127.0.0.1\n2\nlocalhost\n127.0.0.1\n";
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(answers.as_bytes())
+        .expect("write");
+    let out = child.wait_with_output().expect("wait");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("SHA-256 fingerprint"), "{err}");
+    let cert = dir.path().join("certs/cert.pem");
+    let key = dir.path().join("certs/key.pem");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&key).expect("key").permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    let text = std::fs::read_to_string(dir.path().join("settings.js")).expect("settings");
+    assert!(text.contains("requireHttps: true"), "{text}");
+    std::fs::write(dir.path().join("flows.json"), hello_flow().to_string()).expect("flows");
+    let pem = std::fs::read(&cert).expect("cert");
+    let r = Redoubt::spawn(dir, &[]);
+    let tls = reqwest::blocking::Client::builder()
+        .tls_certs_only([reqwest::Certificate::from_pem(&pem).expect("pem")])
+        .build()
+        .expect("client");
+    let login = tls
+        .post(format!("https://localhost:{}/auth/token", r.port))
+        .json(&json!({"client_id": "node-red-admin", "grant_type": "password", "scope": "*", "username": "admin", "password": "long-enough-1"}))
+        .send()
+        .expect("login over TLS");
+    assert_eq!(login.status(), StatusCode::OK);
+    // Plain HTTP to the same port is sent to HTTPS.
+    let plain = reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+        .get(r.url("/auth/login"))
+        .send()
+        .expect("plain");
+    assert!(plain.status().is_redirection(), "{}", plain.status());
+}
