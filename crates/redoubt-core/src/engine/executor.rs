@@ -559,9 +559,27 @@ impl Executor {
                 configs.insert(s.info.id.clone(), h.clone());
             }
         }
-        // Config nodes first, then flow nodes, in flows.json order.
-        let mut order: Vec<&plan::PlannedNode> =
-            plan.nodes.iter().filter(|n| n.is_config).collect();
+        // Config nodes first, then flow nodes, in flows.json order. Config
+        // nodes that name another config node (mqtt-broker -> tls-config)
+        // come after those that do not, so the one they name is built.
+        let config_ids: std::collections::HashSet<&str> = plan
+            .nodes
+            .iter()
+            .filter(|n| n.is_config)
+            .map(|n| &*n.cfg.id)
+            .collect();
+        let names_config = |n: &plan::PlannedNode| {
+            n.cfg
+                .raw
+                .iter()
+                .any(|(k, v)| k != "id" && v.as_str().is_some_and(|s| config_ids.contains(s)))
+        };
+        let mut order: Vec<&plan::PlannedNode> = plan
+            .nodes
+            .iter()
+            .filter(|n| n.is_config && !names_config(n))
+            .collect();
+        order.extend(plan.nodes.iter().filter(|n| n.is_config && names_config(n)));
         order.extend(plan.nodes.iter().filter(|n| !n.is_config));
         for p in order {
             if let Some(s) = kept.remove(&p.cfg.id) {

@@ -7,6 +7,9 @@ mod http_response;
 mod qs;
 // -- http request (owner: http-request work): `mod http_request;`
 mod http_request;
+// -- tls-config, http proxy, mqtt, websocket (owner: nodes-net work)
+mod http_proxy;
+mod tls_config;
 
 use redoubt_core::node::Registry;
 
@@ -15,4 +18,7 @@ pub(crate) fn register(reg: &mut Registry) {
     reg.register(http_response::HttpResponseType);
     // -- http request
     reg.register(http_request::HttpRequestType);
+    // -- tls-config, http proxy, mqtt, websocket
+    reg.register(tls_config::TlsConfigType);
+    reg.register(http_proxy::HttpProxyType);
 }
