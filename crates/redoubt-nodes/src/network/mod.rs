@@ -9,6 +9,7 @@ mod qs;
 mod http_request;
 // -- tls-config, http proxy, mqtt, websocket (owner: nodes-net work)
 mod http_proxy;
+mod mqtt;
 mod tls_config;
 
 use redoubt_core::node::Registry;
@@ -21,4 +22,7 @@ pub(crate) fn register(reg: &mut Registry) {
     // -- tls-config, http proxy, mqtt, websocket
     reg.register(tls_config::TlsConfigType);
     reg.register(http_proxy::HttpProxyType);
+    reg.register(mqtt::MqttBrokerType);
+    reg.register(mqtt::MqttInType);
+    reg.register(mqtt::MqttOutType);
 }

@@ -100,8 +100,3 @@ pub(crate) fn client_config(
     Ok(config)
 }
 
-/// What Node uses when a TLS connection has no tls-config node: the
-/// platform's roots, certificates verified.
-pub(crate) fn default_client_config() -> Result<Arc<ClientConfig>, TlsError> {
-    Ok(Arc::new(client_config(&Material::default(), true, None)?))
-}

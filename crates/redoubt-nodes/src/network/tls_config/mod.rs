@@ -16,9 +16,9 @@ mod insecure;
 mod material;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
-pub(crate) use material::{TlsError, default_client_config};
+pub(crate) use material::{TlsError, client_config};
 
 pub(crate) use material::Material;
 use redoubt_core::Msg;
@@ -39,8 +39,6 @@ pub(crate) struct TlsHandle {
     pub(crate) insecure: Arc<ClientConfig>,
     /// `servername`, when set: the name sent in SNI and verified.
     pub(crate) servername: Option<String>,
-    /// `verifyservercert`.
-    pub(crate) verify: bool,
 }
 
 impl TlsHandle {
@@ -225,7 +223,6 @@ impl NodeType for TlsConfigType {
             client: Arc::new(client),
             insecure: Arc::new(insecure),
             servername: (!servername.is_empty()).then_some(servername),
-            verify,
         }))))
     }
 }
