@@ -8,6 +8,7 @@ mod node_app;
 mod pattern;
 mod routes;
 mod server;
+mod ws;
 
 pub use node_app::{NodeAppState, node_handler};
 pub use routes::NodeRoutes;

@@ -11,6 +11,7 @@ mod http_request;
 mod http_proxy;
 mod mqtt;
 mod tls_config;
+mod websocket;
 
 use redoubt_core::node::Registry;
 
@@ -25,4 +26,8 @@ pub(crate) fn register(reg: &mut Registry) {
     reg.register(mqtt::MqttBrokerType);
     reg.register(mqtt::MqttInType);
     reg.register(mqtt::MqttOutType);
+    reg.register(websocket::WebsocketListenerType);
+    reg.register(websocket::WebsocketClientType);
+    reg.register(websocket::WebsocketInType);
+    reg.register(websocket::WebsocketOutType);
 }

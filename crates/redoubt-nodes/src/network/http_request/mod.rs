@@ -408,6 +408,7 @@ impl HttpRequest {
                 fill: Some("red".into()),
                 shape: Some("ring".into()),
                 text: f.code.clone(),
+                ..Status::default()
             });
         }
         msg.set("payload", Value::from(format!("{f} : {url}")));

@@ -99,4 +99,3 @@ pub(crate) fn client_config(
     }
     Ok(config)
 }
-
