@@ -8,3 +8,5 @@ mod cli;
 mod context;
 mod engine;
 mod http;
+mod mqtt;
+mod websocket;
