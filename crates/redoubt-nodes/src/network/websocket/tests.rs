@@ -11,7 +11,6 @@ use serde_json::{Value as Json, json};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
-use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
 
 type Seen = Arc<Mutex<Vec<(String, String)>>>;
@@ -27,6 +26,7 @@ async fn echo_server(tls: bool) -> (u16, Seen) {
         while let Ok((tcp, _)) = l.accept().await {
             let seen = s2.clone();
             tokio::spawn(async move {
+                #[allow(clippy::result_large_err)] // the signature is tungstenite's
                 let cb = |req: &Request, mut resp: Response| {
                     let mut s = seen.lock().expect("lock");
                     for (k, v) in req.headers() {
