@@ -535,6 +535,39 @@ impl Executor {
                 to_close.push(s);
             }
         }
+        // A kept node that names a config node being rebuilt is rebuilt too
+        // (Node-RED's diffConfigs marks the users of a changed config node
+        // as changed); repeat for config nodes naming config nodes.
+        let config_ids: HashSet<Str> = plan
+            .nodes
+            .iter()
+            .filter(|n| n.is_config)
+            .map(|n| n.cfg.id.clone())
+            .collect();
+        loop {
+            let rebuilt: HashSet<&str> = config_ids
+                .iter()
+                .filter(|id| !kept.contains_key(*id))
+                .map(|id| &**id)
+                .collect();
+            let stale: Vec<Str> =
+                kept.values()
+                    .filter(|s| {
+                        s.info.config.raw.iter().any(|(k, v)| {
+                            k != "id" && v.as_str().is_some_and(|x| rebuilt.contains(x))
+                        })
+                    })
+                    .map(|s| s.info.id.clone())
+                    .collect();
+            if stale.is_empty() {
+                break;
+            }
+            for id in stale {
+                if let Some(s) = kept.remove(&id) {
+                    to_close.push(s);
+                }
+            }
+        }
         // Close the nodes that go, newest first as Node-RED stops them.
         self.slots = to_close;
         for i in (0..self.slots.len()).rev() {

@@ -450,3 +450,57 @@ async fn a_persistent_session_survives_a_broker_restart_without_losing_qos1_mess
     h.stop().await;
     drop(m);
 }
+
+#[tokio::test]
+async fn changing_the_broker_node_rebuilds_its_users_on_a_nodes_deploy() {
+    use redoubt_core::engine::DeployKind;
+    let m = Mosquitto::start(BrokerOptions::default());
+    let mut h = connected(
+        pubsub(m.port, "nd/#", "utf8"),
+        HarnessOptions::default(),
+        &["in", "out"],
+    )
+    .await;
+    let mut changed = pubsub(m.port, "nd/#", "utf8");
+    changed[0]["keepalive"] = json!(30);
+    let mut nodes = changed.as_array().expect("flow").clone();
+    nodes.insert(0, json!({"id": "t1", "type": "tab", "label": "Flow 1"}));
+    for n in nodes.iter_mut().skip(2) {
+        if n["type"] != "mqtt-broker" {
+            n["z"] = json!("t1");
+            n["x"] = json!(100);
+            n["y"] = json!(100);
+        }
+    }
+    h.engine
+        .deploy(nodes, serde_json::Map::new(), DeployKind::Nodes)
+        .await
+        .expect("deploy");
+    wait_statuses(&mut h, &["in", "out"], "common.status.connected").await;
+    h.send_json("out", json!({"topic": "nd/1", "payload": "still here"}))
+        .await;
+    assert_eq!(h.recv_json("got").await["payload"], "still here");
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn shared_subscriptions_receive_as_their_filter_says() {
+    let m = Mosquitto::start(BrokerOptions::default());
+    let mut h = connected(
+        pubsub(m.port, "$share/g1/sh/#", "utf8"),
+        HarnessOptions::default(),
+        &["in", "out"],
+    )
+    .await;
+    h.send_json("out", json!({"topic": "sh/a", "payload": "shared"}))
+        .await;
+    let got = h.recv_json("got").await;
+    assert_eq!(
+        (got["topic"].clone(), got["payload"].clone()),
+        (json!("sh/a"), json!("shared"))
+    );
+    h.send_json("out", json!({"topic": "other/a", "payload": "no"}))
+        .await;
+    assert!(h.nothing("got", Duration::from_millis(300)).await);
+    h.stop().await;
+}
