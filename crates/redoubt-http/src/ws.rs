@@ -153,3 +153,36 @@ async fn pump(socket: WebSocket, ep: Arc<Endpoint>, request: IncomingRequest) {
     }
     // Dropping `in_tx` tells the node the client has gone.
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(path: &str) -> WsEndpointSpec {
+        WsEndpointSpec {
+            path: path.into(),
+            subprotocols: vec![],
+            node_id: "n".into(),
+        }
+    }
+
+    #[test]
+    fn a_path_is_served_once_and_freed_when_its_guard_drops() {
+        let eps = WsEndpoints::default();
+        let handler: WsHandler = Arc::new(|_| {});
+        let g = eps.add(spec("/ws"), handler.clone()).expect("first");
+        let err = eps
+            .add(spec("/ws"), handler.clone())
+            .err()
+            .expect("duplicate");
+        assert_eq!(
+            err,
+            "Cannot have two WebSocket listeners on the same path: /ws"
+        );
+        assert!(eps.find("/ws").is_some());
+        assert!(eps.find("/ws/").is_none(), "paths match exactly");
+        drop(g);
+        assert!(eps.find("/ws").is_none());
+        assert!(eps.add(spec("/ws"), handler).is_ok());
+    }
+}

@@ -21,7 +21,15 @@ fn flows() -> Value {
          "x": 1, "y": 1, "wires": [["strip", "bres"]]},
         {"id": "strip", "type": "function", "z": "t", "x": 1, "y": 1, "outputs": 1, "wires": [["out"]],
          "func": "return {payload: msg.payload.text};"},
-        {"id": "bres", "type": "http response", "z": "t", "x": 1, "y": 1, "wires": []}
+        {"id": "bres", "type": "http response", "z": "t", "x": 1, "y": 1, "wires": []},
+        {"id": "st", "type": "status", "z": "t", "scope": ["in"], "x": 1, "y": 1, "wires": [["keep"]]},
+        {"id": "keep", "type": "function", "z": "t", "x": 1, "y": 1, "outputs": 1, "wires": [[]],
+         "func": "const l = global.get('ev') || []; l.push(msg.status); global.set('ev', l); return null;"},
+        {"id": "e", "type": "http in", "z": "t", "url": "/events", "method": "get",
+         "x": 1, "y": 1, "wires": [["list"]]},
+        {"id": "list", "type": "function", "z": "t", "x": 1, "y": 1, "outputs": 1, "wires": [["eres"]],
+         "func": "msg.payload = global.get('ev') || []; return msg;"},
+        {"id": "eres", "type": "http response", "z": "t", "x": 1, "y": 1, "wires": []}
     ])
 }
 
@@ -102,6 +110,56 @@ async fn the_listener_lives_under_http_node_root() {
         .await
         .expect_err("outside httpNodeRoot there is no endpoint");
     assert!(err.to_string().contains("404"), "{err}");
+    tokio::task::spawn_blocking(move || drop(r))
+        .await
+        .expect("stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connect_and_disconnect_reach_status_nodes_with_the_session() {
+    let r = tokio::task::spawn_blocking(|| Redoubt::start(&flows()))
+        .await
+        .expect("start");
+    let mut ws = connect(&format!("ws://127.0.0.1:{}/ws/echo", r.port)).await;
+    ws.send(Message::Text("ping".into())).await.expect("send");
+    assert_eq!(next_text(&mut ws).await, "echo: ping");
+    ws.close(None).await.expect("close");
+    let port = r.port;
+    let events = tokio::task::spawn_blocking(move || {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let ev: Vec<Value> = client()
+                .get(format!("http://127.0.0.1:{port}/events"))
+                .send()
+                .expect("GET")
+                .json()
+                .expect("json");
+            if ev.iter().any(|e| e["event"] == "disconnect") {
+                return ev;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no disconnect event: {ev:?}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    })
+    .await
+    .expect("events");
+    let connect = events
+        .iter()
+        .find(|e| e["event"] == "connect")
+        .expect("a connect event");
+    let disconnect = events
+        .iter()
+        .find(|e| e["event"] == "disconnect")
+        .expect("a disconnect event");
+    assert_eq!(connect["text"], "connected 1");
+    assert_eq!(connect["fill"], "green");
+    assert_eq!(disconnect["text"], "common.status.disconnected");
+    assert_eq!(connect["_session"]["type"], "websocket");
+    assert_eq!(connect["_session"]["id"], disconnect["_session"]["id"]);
+    assert_eq!(connect["source"]["id"], "in");
     tokio::task::spawn_blocking(move || drop(r))
         .await
         .expect("stop");
