@@ -99,3 +99,25 @@ pub(crate) fn client_config(
     }
     Ok(config)
 }
+
+/// The server configuration for nodes that accept TLS (tcp in): the
+/// node's certificate and key; clients are not asked for a certificate
+/// (Node's `tls.createServer` without `requestCert`). `None` without both.
+pub(crate) fn server_config(
+    m: &Material,
+    alpn: Option<&str>,
+) -> Result<Option<rustls::ServerConfig>, TlsError> {
+    let (Some(cert), Some(key)) = (&m.cert, &m.key) else {
+        return Ok(None);
+    };
+    let chain = certs(cert, "cert")?;
+    let key = PrivateKeyDer::from_pem_slice(key).map_err(|_| TlsError::NoKey)?;
+    let mut config = rustls::ServerConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()?
+        .with_no_client_auth()
+        .with_single_cert(chain, key)?;
+    if let Some(p) = alpn {
+        config.alpn_protocols = vec![p.as_bytes().to_vec()];
+    }
+    Ok(Some(config))
+}

@@ -39,6 +39,13 @@ pub(crate) struct TlsHandle {
     pub(crate) insecure: Arc<ClientConfig>,
     /// `servername`, when set: the name sent in SNI and verified.
     pub(crate) servername: Option<String>,
+    /// For nodes that accept TLS: present when the node has a certificate
+    /// and key.
+    #[expect(
+        dead_code,
+        reason = "for nodes that accept TLS (tcp in, on another branch); remove with its first use"
+    )]
+    pub(crate) server: Option<Arc<rustls::ServerConfig>>,
 }
 
 impl TlsHandle {
@@ -218,11 +225,13 @@ impl NodeType for TlsConfigType {
         };
         let client = material::client_config(&material, verify, alpn).map_err(fail)?;
         let insecure = material::client_config(&material, false, alpn).map_err(fail)?;
+        let server = material::server_config(&material, alpn).map_err(fail)?;
         let servername = cfg.str("servername").trim().to_string();
         Ok(Box::new(TlsConfigNode(Arc::new(TlsHandle {
             client: Arc::new(client),
             insecure: Arc::new(insecure),
             servername: (!servername.is_empty()).then_some(servername),
+            server: server.map(Arc::new),
         }))))
     }
 }

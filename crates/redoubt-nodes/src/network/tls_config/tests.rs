@@ -271,3 +271,47 @@ async fn alpn_protocol_is_offered() {
         .expect("config");
     assert_eq!(cfg.alpn_protocols, vec![b"mqtt".to_vec()]);
 }
+
+#[tokio::test]
+async fn the_server_configuration_serves_the_nodes_certificate() {
+    use crate::network::tls_config::{Material, material};
+    let server_side = Material {
+        cert: Some(pem("server.pem").into_bytes()),
+        key: Some(pem("server.key").into_bytes()),
+        ca: None,
+    };
+    let server = material::server_config(&server_side, None)
+        .expect("config")
+        .expect("cert and key");
+    let client_side = Material {
+        ca: Some(pem("ca.pem").into_bytes()),
+        ..Material::default()
+    };
+    let client = material::client_config(&client_side, true, None).expect("client");
+    let l = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = l.local_addr().expect("addr").port();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(server));
+    let srv = tokio::spawn(async move {
+        let (s, _) = l.accept().await.expect("accept");
+        let mut tls = acceptor.accept(s).await.expect("handshake");
+        tls.write_all(b"ok").await.expect("write");
+        tls.shutdown().await.expect("shutdown");
+    });
+    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("connect");
+    let name = rustls_pki_types::ServerName::try_from("localhost").expect("name");
+    let mut tls = tokio_rustls::TlsConnector::from(Arc::new(client))
+        .connect(name, tcp)
+        .await
+        .expect("client handshake");
+    let mut got = String::new();
+    tls.read_to_string(&mut got).await.expect("read");
+    assert_eq!(got, "ok");
+    srv.await.expect("server");
+    assert!(
+        material::server_config(&Material::default(), None)
+            .expect("ok")
+            .is_none()
+    );
+}
