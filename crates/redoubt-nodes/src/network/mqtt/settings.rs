@@ -307,3 +307,92 @@ pub(crate) fn merge(base: &Map<String, Json>, over: &Map<String, Json>) -> Map<S
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn p(v: Json) -> Result<(BrokerSettings, Vec<String>), ConfigError> {
+        let Json::Object(m) = v else { panic!("object") };
+        parse(&m, None, "noderedgen")
+    }
+
+    #[test]
+    fn defaults_follow_node_red() {
+        let (s, w) = p(json!({"broker": "example.org"})).expect("ok");
+        assert_eq!(
+            (s.host.as_str(), s.port, s.tls, s.v5),
+            ("example.org", 1883, false, false)
+        );
+        assert_eq!((s.keepalive, s.clean, s.auto_connect), (60, true, true));
+        assert_eq!(s.client_id, "noderedgen");
+        assert_eq!(s.url, "mqtt://example.org:1883");
+        assert!(w.is_empty());
+        let (s, _) = p(json!({"broker": ""})).expect("ok");
+        assert_eq!(s.host, "localhost");
+    }
+
+    #[test]
+    fn urls_and_tls() {
+        let (s, _) = p(json!({"broker": "mqtts://h.example"})).expect("ok");
+        assert_eq!((s.host.as_str(), s.port, s.tls), ("h.example", 8883, true));
+        let (s, _) = p(json!({"broker": "h", "port": "1884", "usetls": true})).expect("ok");
+        assert_eq!(
+            (s.port, s.tls, s.url.as_str()),
+            (1884, true, "mqtts://h:1884")
+        );
+        let (s, _) = p(json!({"broker": "::1"})).expect("ok");
+        assert_eq!(s.url, "mqtt://[::1]:1883");
+        let e = p(json!({"broker": "ws://h/mqtt"}))
+            .err()
+            .expect("ws refused");
+        assert_eq!(e.field, "broker");
+        assert!(e.message.contains("websockets"));
+    }
+
+    #[test]
+    fn mqtt_3_1_is_refused_and_non_clean_needs_a_client_id() {
+        let e = p(json!({"broker": "h", "compatmode": true}))
+            .err()
+            .expect("3.1");
+        assert_eq!(e.field, "protocolVersion");
+        let (s, w) = p(json!({"broker": "h", "cleansession": false})).expect("ok");
+        assert!(s.clean);
+        assert_eq!(w, vec!["No client ID set, using clean session".to_string()]);
+    }
+
+    #[test]
+    fn birth_will_and_v5_session() {
+        let (s, _) = p(
+            json!({"broker": "h", "protocolVersion": "5", "sessionExpiry": "60",
+            "userProps": "{\"a\":\"b\",\"n\":1}",
+            "willTopic": "w", "willPayload": "bye", "willQos": "2", "willRetain": "true",
+            "willMsg": {"contentType": "text/plain", "delay": 5, "userProps": {"x": "y"}},
+            "birthTopic": ""}),
+        )
+        .expect("ok");
+        assert_eq!(s.session_expiry, Some(60));
+        assert_eq!(
+            s.user_props,
+            vec![("a".into(), "b".into()), ("n".into(), "1".into())]
+        );
+        let will = s.will.expect("will");
+        assert_eq!(
+            (
+                will.topic.as_str(),
+                &will.payload[..],
+                will.qos,
+                will.retain
+            ),
+            ("w", &b"bye"[..], 2, true)
+        );
+        assert_eq!(will.props.content_type.as_deref(), Some("text/plain"));
+        assert_eq!(will.props.will_delay, Some(5));
+        assert_eq!(will.props.user, vec![("x".into(), "y".into())]);
+        assert!(
+            s.birth.is_none(),
+            "an empty birth topic means no birth message"
+        );
+    }
+}

@@ -504,3 +504,58 @@ async fn shared_subscriptions_receive_as_their_filter_says() {
     assert!(h.nothing("got", Duration::from_millis(300)).await);
     h.stop().await;
 }
+
+#[tokio::test]
+async fn mqtt_3_1_1_round_trip_has_no_v5_properties() {
+    let m = Mosquitto::start(BrokerOptions::default());
+    let mut flow = pubsub(m.port, "v4/+", "auto-detect");
+    flow[0]["protocolVersion"] = json!("4");
+    let mut h = connected(flow, HarnessOptions::default(), &["in", "out"]).await;
+    h.send_json(
+        "out",
+        json!({"topic": "v4/a", "payload": [1, 2], "qos": 2, "contentType": "application/json",
+               "userProperties": {"k": "v"}}),
+    )
+    .await;
+    let got = h.recv_json("got").await;
+    assert_eq!(got["payload"], json!([1, 2]));
+    assert_eq!(got["qos"], 1, "delivered at the subscription's QoS 1");
+    assert!(
+        got.get("contentType").is_none() && got.get("userProperties").is_none(),
+        "{got}"
+    );
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn a_connect_action_with_broker_options_and_force_reconnects_elsewhere() {
+    let first = Mosquitto::start(BrokerOptions::default());
+    let second = Mosquitto::start(BrokerOptions::default());
+    let mut h = connected(
+        pubsub(first.port, "mv/#", "utf8"),
+        HarnessOptions::default(),
+        &["in", "out"],
+    )
+    .await;
+    h.send_json(
+        "out",
+        json!({"action": "connect", "broker": {"port": second.port}}),
+    )
+    .await;
+    let caught = h.recv_json("caught").await;
+    assert_eq!(
+        caught["error"]["message"],
+        "Disconnect from broker before connecting"
+    );
+    h.send_json(
+        "out",
+        json!({"action": "connect", "broker": {"port": second.port, "force": true}}),
+    )
+    .await;
+    wait_statuses(&mut h, &["in", "out"], "common.status.connected").await;
+    drop(first);
+    h.send_json("out", json!({"topic": "mv/1", "payload": "moved"}))
+        .await;
+    assert_eq!(h.recv_json("got").await["payload"], "moved");
+    h.stop().await;
+}
