@@ -23,8 +23,10 @@ pub(crate) struct MqttOutType;
 struct MqttOut {
     broker: Arc<Broker>,
     topic: String,
+    /// The node's QoS; `None` (empty) lets `msg.qos` decide.
     qos: Option<u8>,
-    retain: bool,
+    /// The node's retain; `None` (empty) lets `msg.retain` decide.
+    retain: Option<bool>,
     response_topic: String,
     correlation: String,
     content_type: String,
@@ -41,13 +43,20 @@ impl NodeType for MqttOutType {
     fn build(&self, cfg: &NodeConfig, cx: &BuildCtx) -> Result<Box<dyn Node>, ConfigError> {
         let broker = actions::lookup(cx)?;
         let qos = int(cfg.get("qos"))
-            .filter(|q| (1..=2).contains(q))
+            .filter(|q| (0..=2).contains(q))
             .map(|q| q as u8);
+        // As `node.retain || msg.retain`: any non-empty string ("false"
+        // too) or `true` decides; boolean false or empty defers to the msg.
+        let retain = match cfg.get("retain") {
+            Some(serde_json::Value::Bool(true)) => Some(true),
+            Some(serde_json::Value::String(s)) if !s.is_empty() => Some(s == "true"),
+            _ => None,
+        };
         Ok(Box::new(MqttOut {
             broker,
             topic: cfg.str("topic"),
             qos,
-            retain: cfg.bool("retain"),
+            retain,
             response_topic: cfg.str("respTopic"),
             correlation: cfg.str("correl"),
             content_type: cfg.str("contentType"),
@@ -74,9 +83,10 @@ impl MqttOut {
             .or(msg_qos.filter(|q| *q != 0.0))
             .unwrap_or(0.0);
         msg.set("qos", Value::Number(qos));
-        let retain = self.retain
-            || matches!(msg.get("retain"), Some(Value::Bool(true)))
-            || matches!(msg.get("retain"), Some(Value::String(s)) if s.as_ref() == "true");
+        let retain = self.retain.unwrap_or_else(|| {
+            matches!(msg.get("retain"), Some(Value::Bool(true)))
+                || matches!(msg.get("retain"), Some(Value::String(s)) if s.as_ref() == "true")
+        });
         msg.set("retain", Value::Bool(retain));
         if self.broker.is_v5() {
             if !self.user.is_empty() {

@@ -559,3 +559,30 @@ async fn a_connect_action_with_broker_options_and_force_reconnects_elsewhere() {
     assert_eq!(h.recv_json("got").await["payload"], "moved");
     h.stop().await;
 }
+
+/// Node settings win over the message (`node.qos || msg.qos`,
+/// `node.retain || msg.retain`, where "0" and "false" are set values).
+#[tokio::test]
+async fn node_qos_and_retain_override_the_message() {
+    let m = Mosquitto::start(BrokerOptions::default());
+    let mut flow = pubsub(m.port, "ov/#", "utf8");
+    flow[3]["qos"] = json!("0");
+    flow[3]["retain"] = json!("false");
+    let mut h = connected(flow, HarnessOptions::default(), &["in", "out"]).await;
+    h.send_json(
+        "out",
+        json!({"topic": "ov/a", "payload": "x", "qos": 1, "retain": true}),
+    )
+    .await;
+    assert_eq!(h.recv_json("got").await["qos"], 0);
+    h.stop().await;
+    // Nothing was retained: a new subscriber gets nothing.
+    let mut h2 = connected(
+        pubsub(m.port, "ov/#", "utf8"),
+        HarnessOptions::default(),
+        &["in"],
+    )
+    .await;
+    assert!(h2.nothing("got", Duration::from_millis(300)).await);
+    h2.stop().await;
+}
