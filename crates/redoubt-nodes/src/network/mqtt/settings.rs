@@ -344,18 +344,14 @@ mod tests {
         );
         let (s, _) = p(json!({"broker": "::1"})).expect("ok");
         assert_eq!(s.url, "mqtt://[::1]:1883");
-        let e = p(json!({"broker": "ws://h/mqtt"}))
-            .err()
-            .expect("ws refused");
+        let e = p(json!({"broker": "ws://h/mqtt"})).expect_err("ws refused");
         assert_eq!(e.field, "broker");
         assert!(e.message.contains("websockets"));
     }
 
     #[test]
     fn mqtt_3_1_is_refused_and_non_clean_needs_a_client_id() {
-        let e = p(json!({"broker": "h", "compatmode": true}))
-            .err()
-            .expect("3.1");
+        let e = p(json!({"broker": "h", "compatmode": true})).expect_err("3.1");
         assert_eq!(e.field, "protocolVersion");
         let (s, w) = p(json!({"broker": "h", "cleansession": false})).expect("ok");
         assert!(s.clean);
