@@ -342,8 +342,19 @@ async fn credentials_are_sent_and_wrong_ones_never_connect() {
         },
     )
     .await;
-    tokio::time::sleep(Duration::from_millis(800)).await;
-    let ev = bad.drain_events();
+    // Two failed attempts (the second after the 200 ms reconnect delay).
+    let mut ev = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while logs(&ev, LogLevel::Info)
+        .iter()
+        .filter(|l| l.starts_with("Connection failed to broker"))
+        .count()
+        < 2
+    {
+        assert!(Instant::now() < deadline, "no failed attempts logged");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        ev.extend(bad.drain_events());
+    }
     assert!(
         !ev.iter()
             .any(|e| matches!(e, RuntimeEvent::Status { status, .. }
