@@ -1,6 +1,7 @@
-//! The contract between `http in`/`http response` nodes and whatever serves
-//! HTTP. Core knows only plain data types here; `redoubt-http` implements
-//! [`HttpHost`] and the nodes turn an [`IncomingRequest`] into a message.
+//! The contract between `http in`/`http response` (and `websocket-listener`)
+//! nodes and whatever serves HTTP. Core knows only plain data types here;
+//! `redoubt-http` implements [`HttpHost`] and the nodes turn an
+//! [`IncomingRequest`] into a message, or talk to a [`WsConnection`].
 
 use parking_lot::Mutex;
 use std::sync::Arc;
@@ -118,13 +119,59 @@ impl ResponseHandle {
 /// Called for every request on a route.
 pub type RequestHandler = Arc<dyn Fn(IncomingRequest, Arc<ResponseHandle>) + Send + Sync>;
 
-/// Registers http-in routes. Dropping the returned guard removes the route.
+/// A websocket endpoint a `websocket-listener` node serves.
+#[derive(Debug, Clone)]
+pub struct WsEndpointSpec {
+    /// The exact path, starting with `/`, without `httpNodeRoot`.
+    pub path: String,
+    /// Subprotocols the server may select (the first the client offers wins).
+    pub subprotocols: Vec<String>,
+    /// The listener node's id (for logs).
+    pub node_id: String,
+}
+
+/// One websocket message.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WsFrame {
+    /// A text message.
+    Text(String),
+    /// A binary message.
+    Binary(bytes::Bytes),
+}
+
+/// An accepted websocket connection. `incoming` ends when the client
+/// leaves; dropping `outgoing` closes the socket.
+#[derive(Debug)]
+pub struct WsConnection {
+    /// The upgrade request (method, URL, headers, client address; no body).
+    pub request: IncomingRequest,
+    /// Messages from the client.
+    pub incoming: tokio::sync::mpsc::UnboundedReceiver<WsFrame>,
+    /// Messages to the client.
+    pub outgoing: tokio::sync::mpsc::UnboundedSender<WsFrame>,
+}
+
+/// Called for every websocket accepted on an endpoint.
+pub type WsHandler = Arc<dyn Fn(WsConnection) + Send + Sync>;
+
+/// Registers http-in routes and websocket endpoints. Dropping the returned
+/// guard removes the route or endpoint. Both are served by the same node
+/// request handler, so whatever guards node routes (`httpNodeAuth`,
+/// `httpNodeMiddleware`) guards websocket upgrades too.
 pub trait HttpHost: Send + Sync + 'static {
     /// Adds a route. Errors (a bad pattern) are returned as text for the node's error.
     fn add_route(
         &self,
         spec: RouteSpec,
         handler: RequestHandler,
+    ) -> Result<Box<dyn RouteGuard>, String>;
+
+    /// Adds a websocket endpoint. Errors (the path is taken) are returned
+    /// as text for the node's error.
+    fn add_websocket(
+        &self,
+        spec: WsEndpointSpec,
+        handler: WsHandler,
     ) -> Result<Box<dyn RouteGuard>, String>;
 }
 

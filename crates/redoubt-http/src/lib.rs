@@ -12,6 +12,7 @@ mod pattern;
 mod routes;
 mod server;
 mod static_files;
+mod ws;
 
 pub mod tls;
 

@@ -1,6 +1,7 @@
 //! Serving one request on an `http in` route: match, read the body (and
 //! multipart uploads), hand an [`IncomingRequest`] to the node, and wait for
-//! its `http response`.
+//! its `http response`. Websocket upgrades for a `websocket-listener` path
+//! are answered here too (see `ws.rs`), so one handler guards both.
 
 use crate::routes::NodeRoutes;
 use axum::body::Body;
@@ -57,6 +58,12 @@ pub async fn node_handler(state: NodeAppState, req: Request) -> Response {
     let Some(path) = strip_root(&full_path, &state.root) else {
         return not_found(&method, &full_path);
     };
+    if crate::ws::is_upgrade(&req)
+        && let Some(ep) = state.routes.websockets.find(path)
+    {
+        let info = request_info(&req, path, remote);
+        return crate::ws::upgrade(ep, req, info).await;
+    }
     let Some((route, params)) = state.routes.find(&method, path) else {
         return not_found(&method, &full_path);
     };
@@ -151,6 +158,41 @@ pub async fn node_handler(state: NodeAppState, req: Request) -> Response {
             "Internal Server Error",
             "text/plain; charset=utf-8",
         ),
+    }
+}
+
+/// The upgrade request as nodes see it (no body, no route params).
+fn request_info(req: &Request, path: &str, remote_ip: String) -> IncomingRequest {
+    let headers = req
+        .headers()
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let hostname = req
+        .headers()
+        .get(http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(|h| h.rsplit_once(':').map(|(a, _)| a).unwrap_or(h).to_string())
+        .unwrap_or_default();
+    IncomingRequest {
+        method: req.method().as_str().to_string(),
+        url: req
+            .uri()
+            .path_and_query()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_default(),
+        path: path.to_string(),
+        query: req.uri().query().unwrap_or("").to_string(),
+        headers,
+        remote_ip,
+        protocol: "http".into(),
+        hostname,
+        ..IncomingRequest::default()
     }
 }
 

@@ -1,8 +1,12 @@
-//! [`NodeRoutes`]: the table of routes registered by `http in` nodes.
+//! [`NodeRoutes`]: the table of routes registered by `http in` nodes (and
+//! of websocket endpoints registered by `websocket-listener` nodes).
 
 use crate::pattern::Pattern;
+use crate::ws::WsEndpoints;
 use parking_lot::RwLock;
-use redoubt_core::http_host::{HttpHost, RequestHandler, RouteGuard, RouteSpec};
+use redoubt_core::http_host::{
+    HttpHost, RequestHandler, RouteGuard, RouteSpec, WsEndpointSpec, WsHandler,
+};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -22,6 +26,7 @@ pub(crate) struct Route {
 pub struct NodeRoutes {
     pub(crate) routes: Arc<RwLock<Vec<Arc<Route>>>>,
     next: Arc<AtomicU64>,
+    pub(crate) websockets: WsEndpoints,
 }
 
 struct Guard {
@@ -81,5 +86,13 @@ impl HttpHost for NodeRoutes {
             id,
             routes: self.routes.clone(),
         }))
+    }
+
+    fn add_websocket(
+        &self,
+        spec: WsEndpointSpec,
+        handler: WsHandler,
+    ) -> Result<Box<dyn RouteGuard>, String> {
+        self.websockets.add(spec, handler)
     }
 }

@@ -13,6 +13,8 @@ pub mod parsers;
 pub mod sequence;
 pub mod storage;
 #[cfg(any(test, feature = "testing"))]
+pub mod test_broker;
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
 use redoubt_core::node::Registry;

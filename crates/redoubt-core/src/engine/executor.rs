@@ -535,6 +535,39 @@ impl Executor {
                 to_close.push(s);
             }
         }
+        // A kept node that names a config node being rebuilt is rebuilt too
+        // (Node-RED's diffConfigs marks the users of a changed config node
+        // as changed); repeat for config nodes naming config nodes.
+        let config_ids: HashSet<Str> = plan
+            .nodes
+            .iter()
+            .filter(|n| n.is_config)
+            .map(|n| n.cfg.id.clone())
+            .collect();
+        loop {
+            let rebuilt: HashSet<&str> = config_ids
+                .iter()
+                .filter(|id| !kept.contains_key(*id))
+                .map(|id| &**id)
+                .collect();
+            let stale: Vec<Str> =
+                kept.values()
+                    .filter(|s| {
+                        s.info.config.raw.iter().any(|(k, v)| {
+                            k != "id" && v.as_str().is_some_and(|x| rebuilt.contains(x))
+                        })
+                    })
+                    .map(|s| s.info.id.clone())
+                    .collect();
+            if stale.is_empty() {
+                break;
+            }
+            for id in stale {
+                if let Some(s) = kept.remove(&id) {
+                    to_close.push(s);
+                }
+            }
+        }
         // Close the nodes that go, newest first as Node-RED stops them.
         self.slots = to_close;
         for i in (0..self.slots.len()).rev() {
@@ -559,9 +592,27 @@ impl Executor {
                 configs.insert(s.info.id.clone(), h.clone());
             }
         }
-        // Config nodes first, then flow nodes, in flows.json order.
-        let mut order: Vec<&plan::PlannedNode> =
-            plan.nodes.iter().filter(|n| n.is_config).collect();
+        // Config nodes first, then flow nodes, in flows.json order. Config
+        // nodes that name another config node (mqtt-broker -> tls-config)
+        // come after those that do not, so the one they name is built.
+        let config_ids: std::collections::HashSet<&str> = plan
+            .nodes
+            .iter()
+            .filter(|n| n.is_config)
+            .map(|n| &*n.cfg.id)
+            .collect();
+        let names_config = |n: &plan::PlannedNode| {
+            n.cfg
+                .raw
+                .iter()
+                .any(|(k, v)| k != "id" && v.as_str().is_some_and(|s| config_ids.contains(s)))
+        };
+        let mut order: Vec<&plan::PlannedNode> = plan
+            .nodes
+            .iter()
+            .filter(|n| n.is_config && !names_config(n))
+            .collect();
+        order.extend(plan.nodes.iter().filter(|n| n.is_config && names_config(n)));
         order.extend(plan.nodes.iter().filter(|n| !n.is_config));
         for p in order {
             if let Some(s) = kept.remove(&p.cfg.id) {

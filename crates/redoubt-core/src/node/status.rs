@@ -11,6 +11,10 @@ pub struct Status {
     pub shape: Option<String>,
     /// The text.
     pub text: Option<String>,
+    /// `event` (websocket nodes: `connect`, `disconnect`, `error`), seen by Status nodes.
+    pub event: Option<String>,
+    /// `_session` as `(type, id)` (websocket nodes), seen by Status nodes.
+    pub session: Option<(String, String)>,
 }
 
 impl Status {
@@ -20,15 +24,15 @@ impl Status {
             fill: Some(fill.into()),
             shape: Some(shape.into()),
             text: Some(text.into()),
+            ..Status::default()
         }
     }
 
     /// A status with text only.
     pub fn text(text: impl Into<String>) -> Status {
         Status {
-            fill: None,
-            shape: None,
             text: Some(text.into()),
+            ..Status::default()
         }
     }
 
@@ -58,6 +62,7 @@ impl Status {
                     .get("text")
                     .filter(|v| !v.is_nullish())
                     .map(|v| v.to_js_string()),
+                ..Status::default()
             },
             Value::String(s) => Status::text(s.to_string()),
             _ => Status::default(),
@@ -75,6 +80,15 @@ impl Status {
         }
         if let Some(t) = &self.text {
             o.insert("text", Value::str(t));
+        }
+        if let Some(e) = &self.event {
+            o.insert("event", Value::str(e));
+        }
+        if let Some((ty, id)) = &self.session {
+            let s = Object::new();
+            s.insert("type", Value::str(ty));
+            s.insert("id", Value::str(id));
+            o.insert("_session", Value::Object(s));
         }
         Value::Object(o)
     }

@@ -10,6 +10,11 @@ mod http_request;
 // -- tcp, udp (owner: nodes-io work)
 mod tcp;
 mod udp;
+// -- tls-config, http proxy, mqtt, websocket (owner: nodes-net work)
+mod http_proxy;
+mod mqtt;
+mod tls_config;
+mod websocket;
 
 use redoubt_core::node::Registry;
 
@@ -21,4 +26,14 @@ pub(crate) fn register(reg: &mut Registry) {
     // -- tcp, udp
     tcp::register(reg);
     udp::register(reg);
+    // -- tls-config, http proxy, mqtt, websocket
+    reg.register(tls_config::TlsConfigType);
+    reg.register(http_proxy::HttpProxyType);
+    reg.register(mqtt::MqttBrokerType);
+    reg.register(mqtt::MqttInType);
+    reg.register(mqtt::MqttOutType);
+    reg.register(websocket::WebsocketListenerType);
+    reg.register(websocket::WebsocketClientType);
+    reg.register(websocket::WebsocketInType);
+    reg.register(websocket::WebsocketOutType);
 }

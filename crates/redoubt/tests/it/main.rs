@@ -11,6 +11,8 @@ mod context;
 mod credentials;
 mod engine;
 mod http;
+mod mqtt;
 mod nodes_io;
 mod tcp;
 mod tls;
+mod websocket;

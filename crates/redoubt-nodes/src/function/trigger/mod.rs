@@ -202,6 +202,7 @@ impl Trigger {
                 fill: Some("blue".into()),
                 shape: Some("dot".into()),
                 text: None,
+                ..Status::default()
             },
             n => Status::new("blue", "dot", n.to_string()),
         };

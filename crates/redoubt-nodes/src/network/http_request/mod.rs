@@ -10,9 +10,10 @@
 //! As upstream, non-2xx answers are ordinary responses, not errors.
 //!
 //! Deviations:
-//! - `tls` and `proxy` config nodes are not supported yet: a configured one
-//!   is warned about once and ignored (the `http_proxy`/`https_proxy`/
-//!   `no_proxy` environment is honoured). `insecureHTTPParser` only relaxes
+//! - A `tls` config node's `servername` is not applied (reqwest sends the
+//!   URL's host in SNI); its certificates, CA, `verifyservercert` and ALPN
+//!   are. Without a `proxy` node the `http_proxy`/`https_proxy`/`no_proxy`
+//!   environment is honoured, as upstream. `insecureHTTPParser` only relaxes
 //!   the response parser a little; `persist` is implicit (connections are
 //!   pooled).
 //! - Header names go out in lower case (HTTP/1 case is not preserved).
@@ -29,7 +30,9 @@ mod template;
 mod tests;
 
 use super::cookies;
+use super::http_proxy::{self, ProxyHandle};
 use super::http_response::{REQUEST_NODE_HEADER, headers_hash};
+use super::tls_config::{self, TlsHandle};
 use client::{Failure, Job, Reply};
 use prepare::Prepared;
 use redoubt_core::Msg;
@@ -40,6 +43,7 @@ use redoubt_core::node::{
 use redoubt_core::typed::TypedValue;
 use redoubt_core::value::{Object, Value, from_json_str};
 use std::collections::HashMap;
+use std::sync::Arc;
 use template::UrlTemplate;
 
 pub(crate) struct HttpRequestType;
@@ -85,15 +89,21 @@ struct Spec {
     tls: bool,
 }
 
+/// What the HTTP client is built from.
+struct ClientOpts {
+    lenient: bool,
+    tls: Option<Arc<TlsHandle>>,
+    proxy: Option<Arc<ProxyHandle>>,
+}
+
 struct HttpRequest {
     spec: Spec,
     client: reqwest::Client,
-    lenient_parser: bool,
+    opts: ClientOpts,
     insecure: Option<reqwest::Client>,
     inflight: HashMap<u64, (Pending, String)>,
     next_id: u64,
     count: usize,
-    unsupported: Vec<&'static str>,
 }
 
 /// A finished request, sent back from its task.
@@ -146,11 +156,22 @@ fn default_timeout(cx: &BuildCtx) -> f64 {
 }
 
 fn build_client(
-    lenient: bool,
+    opts: &ClientOpts,
     accept_invalid_certs: bool,
 ) -> Result<reqwest::Client, reqwest::Error> {
     let mut b = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none());
-    if lenient {
+    if let Some(p) = &opts.proxy {
+        b = b.proxy(p.to_reqwest()?);
+    }
+    if let Some(t) = &opts.tls {
+        let config = if accept_invalid_certs {
+            &t.insecure
+        } else {
+            &t.client
+        };
+        return b.tls_backend_preconfigured((**config).clone()).build();
+    }
+    if opts.lenient {
         b = b
             .http1_allow_obsolete_multiline_headers_in_responses(true)
             .http1_ignore_invalid_headers_in_responses(true)
@@ -206,16 +227,13 @@ impl NodeType for HttpRequestType {
                 .and_then(serde_json::Value::as_str)
                 .map(str::to_string)
         };
-        let mut unsupported = Vec::new();
-        if !cfg.str("tls").is_empty() {
-            unsupported.push("tls");
-        }
-        if !cfg.str("proxy").is_empty() {
-            unsupported.push("proxy");
-        }
-        let lenient_parser = cfg.bool("insecureHTTPParser");
-        let client = build_client(lenient_parser, false).map_err(|e| {
-            ConfigError::field("tls", format!("cannot create the HTTP client: {e}"))
+        let opts = ClientOpts {
+            lenient: cfg.bool("insecureHTTPParser"),
+            tls: tls_config::lookup(cx, "tls")?,
+            proxy: http_proxy::lookup(cx, "proxy")?,
+        };
+        let client = build_client(&opts, false).map_err(|e| {
+            ConfigError::field("proxy", format!("cannot create the HTTP client: {e}"))
         })?;
         let spec = Spec {
             url,
@@ -235,26 +253,16 @@ impl NodeType for HttpRequestType {
         Ok(Box::new(HttpRequest {
             spec,
             client,
-            lenient_parser,
+            opts,
             insecure: None,
             inflight: HashMap::new(),
             next_id: 0,
             count: 0,
-            unsupported,
         }))
     }
 }
 
 impl Node for HttpRequest {
-    fn start(&mut self, cx: &mut NodeCtx<'_>) -> Result<(), NodeError> {
-        for what in &self.unsupported {
-            cx.warn(&format!(
-                "The {what} configuration node is not supported yet; requests are made without it."
-            ));
-        }
-        Ok(())
-    }
-
     fn on_input(&mut self, msg: Msg, cx: &mut NodeCtx<'_>) -> Result<(), NodeError> {
         self.count += 1;
         cx.status(Status::new("blue", "dot", "requesting"));
@@ -334,8 +342,7 @@ impl HttpRequest {
         if let Some(c) = &self.insecure {
             return Ok(c.clone());
         }
-        let c =
-            build_client(self.lenient_parser, true).map_err(|e| NodeError::new(e.to_string()))?;
+        let c = build_client(&self.opts, true).map_err(|e| NodeError::new(e.to_string()))?;
         self.insecure = Some(c.clone());
         Ok(c)
     }
@@ -401,6 +408,7 @@ impl HttpRequest {
                 fill: Some("red".into()),
                 shape: Some("ring".into()),
                 text: f.code.clone(),
+                ..Status::default()
             });
         }
         msg.set("payload", Value::from(format!("{f} : {url}")));
