@@ -452,3 +452,36 @@ fn init_can_set_up_https_with_a_generated_certificate() {
         .expect("plain");
     assert!(plain.status().is_redirection(), "{}", plain.status());
 }
+
+#[test]
+fn http_node_auth_covers_websocket_endpoints() {
+    let flows = json!([
+        {"id": "t", "type": "tab", "label": "WS"},
+        {"id": "l", "type": "websocket-listener", "path": "/ws/echo", "wholemsg": "false"},
+        {"id": "in", "type": "websocket in", "z": "t", "server": "l", "client": "", "wires": [["out"]]},
+        {"id": "out", "type": "websocket out", "z": "t", "server": "l", "client": "", "wires": []}
+    ]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let settings =
+        format!(r#"module.exports = {{ httpNodeAuth: {{ user: "node", pass: "{HASH}" }} }};"#);
+    let r = Redoubt::start_in(dir, &flows, &settings);
+    let url = format!("ws://127.0.0.1:{}/ws/echo", r.port);
+    match tungstenite::connect(url.as_str()) {
+        Err(tungstenite::Error::Http(resp)) => assert_eq!(resp.status().as_u16(), 401),
+        other => panic!(
+            "expected 401 without credentials, got {:?}",
+            other.map(|(_, resp)| resp.status())
+        ),
+    }
+    let mut req =
+        tungstenite::client::IntoClientRequest::into_client_request(url.as_str()).expect("request");
+    let basic = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, "node:password");
+    req.headers_mut().insert(
+        "authorization",
+        format!("Basic {basic}").parse().expect("header"),
+    );
+    let (mut ws, _) = tungstenite::connect(req).expect("connects with credentials");
+    ws.send(tungstenite::Message::Text("hi".into()))
+        .expect("send");
+    assert_eq!(ws.read().expect("echo").to_text().expect("text"), "hi");
+}
