@@ -74,6 +74,23 @@ fn decrypts_a_file_written_by_node_crypto() {
     );
 }
 
+/// Recorded from real Node-RED 5.0.7 by `tests/data/record_node_red.sh`
+/// (an `http request` node deployed with credentials through its admin API).
+#[test]
+fn decrypts_a_file_written_by_node_red_5_0_7() {
+    let secret = Secret::from_secret("test-secret");
+    let path = data("flows_cred.node-red-5.0.7.json");
+    let before = fs::read(&path).expect("fixture");
+    let creds = load_credentials(&path, &secret).expect("load");
+    assert_eq!(
+        serde_json::to_value(&creds).expect("v"),
+        json!({"n1": {"user": "u", "password": "p"}})
+    );
+    // The wrong key is an error and the file is left exactly as it was.
+    assert!(load_credentials(&path, &Secret::from_secret("other")).is_err());
+    assert_eq!(fs::read(&path).expect("fixture"), before);
+}
+
 #[test]
 fn node_decrypts_a_file_written_by_rust() {
     let dir = tempfile::tempdir().expect("tmp");

@@ -1,10 +1,12 @@
-//! TCP nodes (`31-tcpin.js`): tcp in, tcp out and tcp request, plain TCP
-//! only (TLS is not wired in yet). Shared here: the session pool, socket
-//! task, tcp in framing, and the settings and conversions all three use.
+//! TCP nodes (`31-tcpin.js`): tcp in, tcp out and tcp request, plain or
+//! over TLS through a tls-config node ([`secure`]). Shared here: the
+//! session pool, socket task, tcp in framing, and the settings and
+//! conversions all three use.
 
 mod framing;
 pub(crate) mod pool;
 mod request;
+mod secure;
 mod socket;
 mod tcp_in;
 mod tcp_out;

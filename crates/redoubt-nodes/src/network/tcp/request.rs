@@ -6,6 +6,7 @@
 //! task; messages arriving while it connects wait in a queue of
 //! `tcpMsgQueueSize`.
 
+use super::secure::{Stream, Tls};
 use super::{TcpSettings, connections, unescape};
 use redoubt_core::Msg;
 use redoubt_core::node::{
@@ -18,7 +19,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
 
 pub(crate) struct TcpRequestType;
@@ -47,6 +47,7 @@ struct Spec {
     newline: String,
     trim: bool,
     queue: usize,
+    tls: Tls,
 }
 
 /// One message for a connection task.
@@ -81,12 +82,7 @@ impl NodeType for TcpRequestType {
     }
 
     fn build(&self, cfg: &NodeConfig, cx: &BuildCtx) -> Result<Box<dyn Node>, ConfigError> {
-        if !cfg.str("tls").is_empty() {
-            return Err(ConfigError::field(
-                "tls",
-                "TLS for tcp nodes is not supported yet",
-            ));
-        }
+        let tls = Tls::from_config(cx, false)?;
         let splitc = cfg.str("splitc");
         let bad = || ConfigError::field("splitc", format!("invalid value {splitc:?}"));
         let number = || -> Result<f64, ConfigError> {
@@ -123,6 +119,7 @@ impl NodeType for TcpRequestType {
                 newline: unescape(&cfg.str("newline")),
                 trim: cfg.bool("trim"),
                 queue: TcpSettings::from(cx.settings()).queue.max(1),
+                tls,
             },
             conns: HashMap::new(),
             count: Arc::new(AtomicUsize::new(0)),
@@ -328,7 +325,7 @@ impl Task {
     }
 
     async fn connected(&mut self, rx: &mut UnboundedReceiver<Job>) {
-        let mut stream = match TcpStream::connect((self.host.as_str(), self.port)).await {
+        let mut stream = match self.spec.tls.connect(&self.host, self.port).await {
             Ok(s) => s,
             Err(_) => {
                 self.node
@@ -345,7 +342,6 @@ impl Task {
                 return;
             }
         };
-        let _ = stream.set_nodelay(true);
         let n = self.count.load(Ordering::SeqCst);
         self.node
             .status(Status::new("green", "dot", connections(n)));
@@ -378,7 +374,7 @@ impl Task {
         self.exchange(stream, rx).await;
     }
 
-    async fn exchange(&mut self, mut stream: TcpStream, rx: &mut UnboundedReceiver<Job>) {
+    async fn exchange(&mut self, mut stream: Stream, rx: &mut UnboundedReceiver<Job>) {
         let mut buf = vec![0u8; 65536];
         let mut acc: Vec<u8> = Vec::new();
         let mut chunk = String::new();

@@ -3,9 +3,9 @@
 //! optional idle timeout (`socketTimeout`) ends it as Node-RED does.
 
 use super::pool::Cmd;
+use super::secure::Stream;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 /// Why a socket task stopped.
@@ -19,7 +19,7 @@ pub(crate) enum Ended {
 
 /// Runs `stream` until it closes. `on_data` gets each chunk read.
 pub(crate) async fn run(
-    mut stream: TcpStream,
+    mut stream: Stream,
     rx: &mut UnboundedReceiver<Cmd>,
     idle: Option<Duration>,
     mut on_data: impl FnMut(&[u8]),

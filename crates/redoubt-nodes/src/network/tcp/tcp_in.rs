@@ -5,6 +5,7 @@
 
 use super::framing::{DataType, Framer, Framing};
 use super::pool::{self, Cmd};
+use super::secure::Tls;
 use super::socket::{self, Ended};
 use super::{TcpSettings, connections, listen, port, session, unescape};
 use redoubt_core::Msg;
@@ -17,7 +18,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
-use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 
 pub(crate) struct TcpInType;
@@ -30,6 +30,7 @@ struct Spec {
     topic: String,
     framing: Framing,
     settings: TcpSettings,
+    tls: Tls,
 }
 
 struct TcpIn {
@@ -61,12 +62,7 @@ impl NodeType for TcpInType {
         if !server && host.is_empty() {
             return Err(ConfigError::field("host", "Host and/or port not set"));
         }
-        if !cfg.str("tls").is_empty() {
-            return Err(ConfigError::field(
-                "tls",
-                "TLS for tcp nodes is not supported yet",
-            ));
-        }
+        let tls = Tls::from_config(cx, server)?;
         let mode = cfg.str("datamode");
         Ok(Box::new(TcpIn {
             spec: Spec {
@@ -81,6 +77,7 @@ impl NodeType for TcpInType {
                     trim: cfg.bool("trim"),
                 },
                 settings: TcpSettings::from(cx.settings()),
+                tls,
             },
         }))
     }
@@ -141,6 +138,13 @@ async fn serve(spec: Spec, node: NodeHandle) {
         let node = node.clone();
         let count = count.clone();
         conns.spawn(async move {
+            let stream = match spec.tls.accept(stream).await {
+                Ok(s) => s,
+                Err(e) => {
+                    node.log(&format!("TLS handshake with {peer} failed: {e}"));
+                    return;
+                }
+            };
             let id = new_msgid();
             let (tx, mut rx) = mpsc::unbounded_channel::<Cmd>();
             let _reg = pool::register(&id, tx);
@@ -176,9 +180,8 @@ async fn client(spec: Spec, node: NodeHandle) {
         node.log(&format!("connecting to {addr}"));
         node.status(Status::new("grey", "dot", "common.status.connecting"));
         let mut quick = false;
-        match TcpStream::connect((spec.host.as_str(), spec.port)).await {
+        match spec.tls.connect(&spec.host, spec.port).await {
             Ok(stream) => {
-                let _ = stream.set_nodelay(true);
                 node.log(&format!("connected to {addr}"));
                 node.status(Status::new("green", "dot", "common.status.connected"));
                 let id = new_msgid();

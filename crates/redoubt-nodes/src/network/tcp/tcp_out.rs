@@ -5,6 +5,7 @@
 //! connection after each write.
 
 use super::pool::{self, Cmd};
+use super::secure::Tls;
 use super::socket;
 use super::{TcpSettings, connections, listen, payload_bytes, port, session_id};
 use parking_lot::Mutex;
@@ -17,7 +18,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
-use tokio::net::TcpStream;
 use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
 
 pub(crate) struct TcpOutType;
@@ -36,6 +36,7 @@ struct Spec {
     base64: bool,
     end: bool,
     settings: TcpSettings,
+    tls: Tls,
 }
 
 /// Sockets connected to a server-mode node, by a local number.
@@ -69,12 +70,11 @@ impl NodeType for TcpOutType {
                 ));
             }
         };
-        if !cfg.str("tls").is_empty() {
-            return Err(ConfigError::field(
-                "tls",
-                "TLS for tcp nodes is not supported yet",
-            ));
-        }
+        // Reply mode answers on tcp in's sockets, which carry their own TLS.
+        let tls = match mode {
+            Mode::Reply => Tls::default(),
+            _ => Tls::from_config(cx, mode == Mode::Server)?,
+        };
         let host = cfg.str("host");
         if mode == Mode::Client && host.is_empty() {
             return Err(ConfigError::field("host", "Host and/or port not set"));
@@ -93,6 +93,7 @@ impl NodeType for TcpOutType {
                 base64: cfg.bool("base64"),
                 end: cfg.bool("end"),
                 settings: TcpSettings::from(cx.settings()),
+                tls,
             },
             client: (mode == Mode::Client).then(|| (tx, Arc::new(AtomicBool::new(false)))),
             client_rx: Some(rx),
@@ -188,9 +189,8 @@ async fn client(
     loop {
         node.log(&format!("connecting to {addr}"));
         node.status(Status::new("grey", "dot", "common.status.connecting"));
-        match TcpStream::connect((spec.host.as_str(), spec.port)).await {
+        match spec.tls.connect(&spec.host, spec.port).await {
             Ok(stream) => {
-                let _ = stream.set_nodelay(true);
                 // Commands queued while disconnected are stale.
                 while rx.try_recv().is_ok() {}
                 up.store(true, Ordering::SeqCst);
@@ -239,7 +239,16 @@ async fn serve(spec: Spec, clients: Clients, node: NodeHandle) {
         let node = node.clone();
         let idle = spec.settings.idle;
         let port = spec.port;
+        let tls = spec.tls.clone();
         conns.spawn(async move {
+            let stream = match tls.accept(stream).await {
+                Ok(s) => s,
+                Err(e) => {
+                    node.log(&format!("TLS handshake with {peer} failed: {e}"));
+                    clients.lock().remove(&key);
+                    return;
+                }
+            };
             socket::run(
                 stream,
                 &mut rx,

@@ -3,7 +3,8 @@
 //! credentials, or from environment variables), `verifyservercert`,
 //! `servername` and one ALPN protocol. It produces a [`TlsHandle`] with
 //! rustls client configurations (aws-lc-rs provider) for the nodes that
-//! connect out: http request, mqtt-broker, websocket-client.
+//! connect out (http request, mqtt-broker, websocket-client, tcp nodes)
+//! and a server configuration for the tcp nodes that accept connections.
 //!
 //! Deviations:
 //! - `certType: "pfx"` (PKCS#12) and passphrase-encrypted keys are not
@@ -39,12 +40,8 @@ pub(crate) struct TlsHandle {
     pub(crate) insecure: Arc<ClientConfig>,
     /// `servername`, when set: the name sent in SNI and verified.
     pub(crate) servername: Option<String>,
-    /// For nodes that accept TLS: present when the node has a certificate
-    /// and key.
-    #[expect(
-        dead_code,
-        reason = "for nodes that accept TLS (tcp in, on another branch); remove with its first use"
-    )]
+    /// For nodes that accept TLS (tcp in, tcp out in server mode): present
+    /// when the node has a certificate and key.
     pub(crate) server: Option<Arc<rustls::ServerConfig>>,
 }
 

@@ -5,6 +5,7 @@
 mod request;
 mod tcp_in;
 mod tcp_out;
+mod tls;
 
 use crate::testing::Harness;
 use redoubt_core::engine::RuntimeEvent;
