@@ -163,6 +163,7 @@ pub const ROUTES: &[Row] = &[
     ("POST", "/inject/{id}", Scope("inject.write"), None),
     ("POST", "/debug/{state}", Scope("debug.write"), None),
     ("POST", "/debug/{id}/{state}", Scope("debug.write"), None),
+    ("GET", "/udp-ports/{id}", Scope("udp-ports.read"), None),
 ];
 
 /// The row for `method` on the route registered as `pattern`. HEAD is

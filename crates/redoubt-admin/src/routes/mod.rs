@@ -12,6 +12,7 @@
 //! | `GET /auth/login`, `POST /auth/token`, `POST /auth/revoke` | [`auth`] |
 //! | `GET/POST /library/:lib/:type[/path]` | [`library`] |
 //! | `POST /inject/:id`, `POST /debug/[:id/]enable|disable` | [`node_api`] |
+//! | `GET /udp-ports/:id` | [`udp_ports`] |
 //! | `GET /comms` (websocket) | [`crate::comms`] |
 
 pub mod auth;
@@ -25,6 +26,7 @@ pub mod nodes;
 pub mod settings;
 #[cfg(test)]
 pub(crate) mod tests;
+pub mod udp_ports;
 
 use crate::error::ApiError;
 use crate::state::AdminState;
@@ -82,7 +84,8 @@ pub fn admin_router(state: AdminState) -> Router {
         .route("/auth/login", get(auth::get_login))
         .route("/inject/{id}", post(node_api::post_inject))
         .route("/debug/{state}", post(node_api::post_debug_bulk))
-        .route("/debug/{id}/{state}", post(node_api::post_debug_node));
+        .route("/debug/{id}/{state}", post(node_api::post_debug_node))
+        .route("/udp-ports/{id}", get(udp_ports::get_udp_ports));
     if state.authority().enabled() {
         r = r
             .route("/auth/token", post(auth::post_token))

@@ -36,7 +36,8 @@ fn flows() -> Value {
     json!([
         {"id": "t1", "type": "tab", "label": "One"},
         {"id": "i1", "type": "inject", "z": "t1", "props": [{"p": "payload"}], "payload": "x", "payloadType": "str", "repeat": "", "once": false, "wires": [["d1"]]},
-        {"id": "d1", "type": "debug", "z": "t1", "active": true, "tosidebar": true, "complete": "payload", "targetType": "msg", "wires": []}
+        {"id": "d1", "type": "debug", "z": "t1", "active": true, "tosidebar": true, "complete": "payload", "targetType": "msg", "wires": []},
+        {"id": "u1", "type": "udp in", "z": "t1", "iface": "", "port": "0", "ipv": "udp4", "multicast": "false", "group": "", "datatype": "buffer", "wires": [[]]}
     ])
 }
 
@@ -156,6 +157,7 @@ const MATRIX: &[(&str, &str, Option<&str>, [u16; 7])] = &[
     ("GET",    "/library/local/flows",                  None,                               [401, 401, 401, 401, 200, 403, 200]),
     ("GET",    "/library/local/functions/x.js",         None,                               [401, 401, 401, 401, 404, 403, 404]),
     ("POST",   "/library/local/functions/x.js",         Some(r#"{"text":"return msg;"}"#),  [401, 401, 401, 401, 403, 403, 204]),
+    ("GET",    "/udp-ports/u1",                         None,                               [401, 401, 401, 401, 200, 403, 200]),
     ("POST",   "/auth/revoke",                          None,                               [401, 401, 401, 401, 200, 200, 200]),
     ("GET",    "/auth/login",                           None,                               [200, 200, 200, 200, 200, 200, 200]),
 ];
@@ -698,4 +700,18 @@ module.exports = {{
     }
     assert!(saw_fail, "bob's socket was told and closed");
     assert!(!login(&r, "alice", "").is_empty());
+}
+
+#[test]
+fn udp_ports_lists_the_ports_of_udp_in_nodes() {
+    let r = start();
+    let t = login(&r, "reader", "");
+    let v: Value = client()
+        .get(r.url("/udp-ports/u1"))
+        .bearer_auth(&t)
+        .send()
+        .expect("udp-ports")
+        .json()
+        .expect("json");
+    assert_eq!(v, json!(["0"]));
 }
