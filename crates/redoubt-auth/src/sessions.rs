@@ -247,17 +247,7 @@ impl Sessions {
 
     /// Ends every session of `username`; returns how many.
     pub fn revoke_user(&self, username: &str, reason: EndReason) -> Result<usize, SessionsError> {
-        let gone: Vec<(TokenHash, Session)> = {
-            let mut map = self.map.write();
-            let keys: Vec<TokenHash> = map
-                .iter()
-                .filter(|(_, s)| s.username == username)
-                .map(|(k, _)| *k)
-                .collect();
-            keys.into_iter()
-                .filter_map(|k| map.remove(&k).map(|s| (k, s)))
-                .collect()
-        };
+        let gone = self.remove_where(|s| s.username == username);
         if !gone.is_empty() {
             self.save()?;
         }
@@ -270,17 +260,7 @@ impl Sessions {
     /// Drops expired sessions and announces them; returns the next expiry.
     pub fn expire(&self) -> Option<u64> {
         let now = now_ms();
-        let gone: Vec<(TokenHash, Session)> = {
-            let mut map = self.map.write();
-            let keys: Vec<TokenHash> = map
-                .iter()
-                .filter(|(_, s)| s.expires_ms <= now)
-                .map(|(k, _)| *k)
-                .collect();
-            keys.into_iter()
-                .filter_map(|k| map.remove(&k).map(|s| (k, s)))
-                .collect()
-        };
+        let gone = self.remove_where(|s| s.expires_ms <= now);
         if !gone.is_empty() {
             if let Err(e) = self.save() {
                 tracing::error!("{e}");
@@ -318,6 +298,19 @@ impl Sessions {
     /// Whether no session is live.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Removes and returns the sessions matching `pred`.
+    fn remove_where(&self, pred: impl Fn(&Session) -> bool) -> Vec<(TokenHash, Session)> {
+        let mut map = self.map.write();
+        let keys: Vec<TokenHash> = map
+            .iter()
+            .filter(|(_, s)| pred(s))
+            .map(|(k, _)| *k)
+            .collect();
+        keys.into_iter()
+            .filter_map(|k| map.remove(&k).map(|s| (k, s)))
+            .collect()
     }
 
     fn announce(&self, token: TokenHash, s: &Session, reason: EndReason) {
