@@ -30,7 +30,6 @@ pub use audit::{AuditEvent, AuditLog};
 pub use authority::{Authority, Grant, GrantError, PasswordGrant, Principal, Rejection};
 pub use basic::{BasicAuth, BasicOutcome};
 pub use config::{AdminAuthConfig, ConfigError, User};
-pub use files::write_private;
 pub use scope::Scope;
 pub use sessions::{EndReason, Ended, Sessions, TokenHash};
 

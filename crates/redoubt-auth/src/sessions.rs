@@ -104,6 +104,9 @@ pub enum SessionsError {
         /// What is wrong.
         reason: String,
     },
+    /// The sessions file could not be written (the error names it).
+    #[error(transparent)]
+    Write(redoubt_storage::StorageError),
     /// No random bytes for a token.
     #[error("cannot generate a token: {0}")]
     Random(String),
@@ -343,10 +346,7 @@ impl Sessions {
             .collect();
         // Invariant: a map of strings and plain structs always serializes.
         let bytes = serde_json::to_vec_pretty(&stored).unwrap_or_default();
-        crate::files::write_private(path, &bytes).map_err(|source| SessionsError::Io {
-            path: path.clone(),
-            source,
-        })
+        redoubt_storage::write_file_atomic(path, &bytes, 0o600).map_err(SessionsError::Write)
     }
 }
 

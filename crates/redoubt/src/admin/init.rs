@@ -53,7 +53,7 @@ pub(crate) fn run(args: InitArgs) -> Result<()> {
         std::fs::copy(&settings_path, &backup)
             .with_context(|| format!("cannot back up to {}", backup.display()))?;
     }
-    redoubt_auth::write_private(&settings_path, text.as_bytes())
+    redoubt_storage::write_file_atomic(&settings_path, text.as_bytes(), 0o600)
         .with_context(|| format!("cannot write {}", settings_path.display()))?;
     let scheme = if answers.https.is_some() {
         "https"

@@ -308,16 +308,7 @@ fn revoking_a_token_closes_its_websocket() {
         .form(&[("token", mine.as_str())])
         .send()
         .expect("revoke");
-    let mut saw_fail = false;
-    loop {
-        match ws.read() {
-            Ok(tungstenite::Message::Text(t)) if t.as_str() == r#"{"auth":"fail"}"# => {
-                saw_fail = true
-            }
-            Ok(tungstenite::Message::Close(_)) | Err(_) => break,
-            Ok(_) => {}
-        }
-    }
+    let saw_fail = told_to_log_in_again(&mut ws);
     assert!(saw_fail, "the socket was told before it closed");
 }
 
@@ -558,16 +549,7 @@ fn an_expired_session_closes_its_websocket_and_is_refused() {
         ws.read().expect("ok").to_text().expect("text"),
         r#"{"auth":"ok"}"#
     );
-    let mut saw_fail = false;
-    loop {
-        match ws.read() {
-            Ok(tungstenite::Message::Text(m)) if m.as_str() == r#"{"auth":"fail"}"# => {
-                saw_fail = true
-            }
-            Ok(tungstenite::Message::Close(_)) | Err(_) => break,
-            Ok(_) => {}
-        }
-    }
+    let saw_fail = told_to_log_in_again(&mut ws);
     assert!(saw_fail, "told before closing");
     let resp = client()
         .get(r.url("/flows"))
@@ -688,16 +670,7 @@ module.exports = {{
             .status(),
         StatusCode::UNAUTHORIZED
     );
-    let mut saw_fail = false;
-    loop {
-        match ws.read() {
-            Ok(tungstenite::Message::Text(m)) if m.as_str() == r#"{"auth":"fail"}"# => {
-                saw_fail = true
-            }
-            Ok(tungstenite::Message::Close(_)) | Err(_) => break,
-            Ok(_) => {}
-        }
-    }
+    let saw_fail = told_to_log_in_again(&mut ws);
     assert!(saw_fail, "bob's socket was told and closed");
     assert!(!login(&r, "alice", "").is_empty());
 }
@@ -714,4 +687,18 @@ fn udp_ports_lists_the_ports_of_udp_in_nodes() {
         .json()
         .expect("json");
     assert_eq!(v, json!(["0"]));
+}
+
+/// Reads `ws` until it closes; whether `{"auth":"fail"}` came first.
+fn told_to_log_in_again<S: std::io::Read + std::io::Write>(
+    ws: &mut tungstenite::WebSocket<S>,
+) -> bool {
+    let mut told = false;
+    loop {
+        match ws.read() {
+            Ok(tungstenite::Message::Text(t)) if t.as_str() == r#"{"auth":"fail"}"# => told = true,
+            Ok(tungstenite::Message::Close(_)) | Err(_) => return told,
+            Ok(_) => {}
+        }
+    }
 }

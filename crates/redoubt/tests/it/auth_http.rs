@@ -342,24 +342,12 @@ fn hash_pw_prints_a_hash_node_red_accepts() {
 #[test]
 fn init_writes_a_settings_file_that_logs_in() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut child = redoubt_cmd()
-        .args(["admin", "init", "-u"])
-        .arg(dir.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
     // admin name, password twice, a read-only user with password twice,
     // port 0, loopback, no HTTPS.
-    let answers = "boss\nshort\nlong-enough-1\nlong-enough-1\ny\nviewer\nviewer-pass-2\nviewer-pass-2\n0\n127.0.0.1\n1\n";
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(answers.as_bytes())
-        .expect("write");
-    let out = child.wait_with_output().expect("wait");
+    let out = run_init(
+        dir.path(),
+        "boss\nshort\nlong-enough-1\nlong-enough-1\ny\nviewer\nviewer-pass-2\nviewer-pass-2\n0\n127.0.0.1\n1\n",
+    );
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{err}");
     assert!(
@@ -396,24 +384,12 @@ fn init_writes_a_settings_file_that_logs_in() {
 #[test]
 fn init_can_set_up_https_with_a_generated_certificate() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut child = redoubt_cmd()
-        .args(["admin", "init", "-u"])
-        .arg(dir.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
     // admin and password, no read-only user, port 0, loopback, HTTPS with
     // a generated certificate for localhost and 127.0.0.1.
-    let answers = "admin\nlong-enough-1\nlong-enough-1\nn\n0\n127.0.0.1\n2\nlocalhost\n127.0.0.1\n";
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(answers.as_bytes())
-        .expect("write");
-    let out = child.wait_with_output().expect("wait");
+    let out = run_init(
+        dir.path(),
+        "admin\nlong-enough-1\nlong-enough-1\nn\n0\n127.0.0.1\n2\nlocalhost\n127.0.0.1\n",
+    );
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{err}");
     assert!(err.contains("SHA-256 fingerprint"), "{err}");
@@ -484,4 +460,23 @@ fn http_node_auth_covers_websocket_endpoints() {
     ws.send(tungstenite::Message::Text("hi".into()))
         .expect("send");
     assert_eq!(ws.read().expect("echo").to_text().expect("text"), "hi");
+}
+
+/// Runs `redoubt admin init -u dir`, answering its questions with `answers`.
+fn run_init(dir: &std::path::Path, answers: &str) -> std::process::Output {
+    let mut child = redoubt_cmd()
+        .args(["admin", "init", "-u"])
+        .arg(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(answers.as_bytes())
+        .expect("write");
+    child.wait_with_output().expect("wait")
 }
