@@ -19,23 +19,13 @@ use redoubt_storage::flows_file;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// Settings that may be functions called while redoubt runs.
-const HOOK_KEYS: &[&str] = &[
-    "adminAuth.users",
-    "adminAuth.authenticate",
-    "adminAuth.tokens",
-    "adminAuth.default",
-    "https",
-];
-
 /// Everything resolved before the runtime starts.
 pub(crate) struct Startup {
     pub(crate) user_dir: PathBuf,
     pub(crate) settings: Settings,
     pub(crate) flows_path: PathBuf,
-    /// settings.js kept alive, for its functions (adminAuth hooks, a
-    /// function-valued `https`); `None` when it has none, so no JavaScript
-    /// engine stays in memory.
+    /// settings.js kept alive, for its adminAuth functions; `None` when it
+    /// has none, so no JavaScript engine stays in memory.
     pub(crate) hooks: Option<redoubt_js::SettingsHooks>,
     /// The settings.js, its `-D` overrides and the files it read: the
     /// listener evaluates it again to reload the certificate.
@@ -109,7 +99,9 @@ pub(crate) fn resolve(args: &Args) -> Result<Startup> {
             .unwrap_or_else(|| "flows.json".into()),
     };
     let flows_path = flows_file::resolve_flows_path(&flow_file, &user_dir);
-    let hooks = HOOK_KEYS
+    // Only the adminAuth functions are called later (a function-valued
+    // `https` is re-evaluated with the whole file by the listener).
+    let hooks = settings::FUNCTIONS_ALLOWED
         .iter()
         .any(|k| hooks.is_function(k))
         .then_some(hooks);

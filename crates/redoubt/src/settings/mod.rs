@@ -20,7 +20,7 @@ use serde_json::{Map, Value};
 const TEMPLATE: &str = include_str!("../settings_template.js");
 
 /// Function-valued settings redoubt keeps (as source) and can honour.
-const FUNCTIONS_ALLOWED: &[&str] = &[
+pub(crate) const FUNCTIONS_ALLOWED: &[&str] = &[
     "adminAuth.users",
     "adminAuth.authenticate",
     "adminAuth.tokens",
