@@ -8,6 +8,7 @@
 //! become `undefined`, other typed arrays, maps, sets and errors become
 //! objects of their own enumerable properties.
 
+use super::cache::{self, Slot};
 use bytes::Bytes;
 use redoubt_core::value::{Array as RArray, Handle, Map, Object as RObject, Value};
 use rquickjs::function::This;
@@ -91,17 +92,17 @@ pub(crate) struct Protos<'js> {
 }
 
 impl<'js> Protos<'js> {
-    /// Reads the prototypes and helpers from the prelude's control object.
-    pub(crate) fn from_rd(ctx: &Ctx<'js>, rd: &Object<'js>) -> rquickjs::Result<Self> {
+    /// The prototypes and helpers of the prelude (see `cache`).
+    pub(crate) fn new(ctx: &Ctx<'js>) -> rquickjs::Result<Self> {
         Ok(Protos {
             ctx: ctx.clone(),
-            buffer: rd.get("BufferProto")?,
-            handle: rd.get("HandleProto")?,
-            object: rd.get("ObjectProto")?,
-            date: rd.get("DateCtor")?,
-            get_time: rd.get("getTime")?,
-            latin1: rd.get("latin1Of")?,
-            mk_handle: rd.get("mkHandle")?,
+            buffer: cache::get(ctx, Slot::BufferProto)?,
+            handle: cache::get(ctx, Slot::HandleProto)?,
+            object: cache::get(ctx, Slot::ObjectProto)?,
+            date: cache::get(ctx, Slot::DateCtor)?,
+            get_time: cache::get(ctx, Slot::GetTime)?,
+            latin1: cache::get(ctx, Slot::Latin1)?,
+            mk_handle: cache::get(ctx, Slot::MkHandle)?,
         })
     }
 
@@ -228,6 +229,7 @@ pub(crate) struct FromJs<'a, 'js> {
     handles: &'a HandleTable,
     seen: HashMap<JsValue<'js>, Value>,
     bound: HashMap<JsValue<'js>, Value>,
+    parts: Option<Vec<(JsValue<'js>, Value)>>,
     count: usize,
     depth: usize,
 }
@@ -239,9 +241,22 @@ impl<'a, 'js> FromJs<'a, 'js> {
             handles,
             seen: HashMap::new(),
             bound: HashMap::new(),
+            parts: None,
             count: 0,
             depth: 0,
         }
+    }
+
+    /// Also records every object and array made, with the JS object it was
+    /// made from (see [`FromJs::parts`]).
+    pub(crate) fn recording(mut self) -> Self {
+        self.parts = Some(Vec::new());
+        self
+    }
+
+    /// The objects and arrays made, when [`FromJs::recording`].
+    pub(crate) fn parts(&mut self) -> Vec<(JsValue<'js>, Value)> {
+        self.parts.take().unwrap_or_default()
     }
 
     /// Declares `js` already converted to `v` (an object bound to a context
@@ -340,6 +355,9 @@ impl<'a, 'js> FromJs<'a, 'js> {
             return Ok(target);
         }
         let out = RArray::new();
+        if let Some(parts) = &mut self.parts {
+            parts.push((key.clone(), Value::Array(out.clone())));
+        }
         self.seen.insert(key, Value::Array(out.clone()));
         let items = self.items(&arr)?;
         out.with_mut(|v| *v = items);
@@ -386,6 +404,9 @@ impl<'a, 'js> FromJs<'a, 'js> {
             }
         }
         let out = RObject::new();
+        if let Some(parts) = &mut self.parts {
+            parts.push((key.clone(), Value::Object(out.clone())));
+        }
         self.seen.insert(key, Value::Object(out.clone()));
         let map = self.props(&obj)?;
         out.with_mut(|m| *m = map);
@@ -450,48 +471,4 @@ fn same(a: &Value, b: &Value) -> bool {
         (Value::Array(x), Value::Array(y)) => x.ptr_eq(y),
         _ => false,
     }
-}
-
-/// A hash of a value's content (keys, order, scalars), used to tell whether
-/// the script changed a context value it read or stored.
-pub(crate) fn fingerprint(v: &Value) -> u64 {
-    use std::hash::{DefaultHasher, Hash, Hasher};
-    fn walk(v: &Value, h: &mut DefaultHasher, seen: &mut Vec<usize>) {
-        match v {
-            Value::Undefined => 0u8.hash(h),
-            Value::Null => 1u8.hash(h),
-            Value::Bool(b) => (2u8, b).hash(h),
-            Value::Number(n) => (3u8, n.to_bits()).hash(h),
-            Value::String(s) => (4u8, &**s).hash(h),
-            Value::Buffer(b) => (5u8, &b[..]).hash(h),
-            Value::Date(d) => (6u8, d.to_bits()).hash(h),
-            Value::Handle(x) => (7u8, Arc::as_ptr(&x.0) as *const () as usize).hash(h),
-            Value::Array(a) => {
-                if let Some(i) = seen.iter().position(|p| *p == a.addr()) {
-                    return (8u8, i).hash(h);
-                }
-                seen.push(a.addr());
-                (9u8, a.len()).hash(h);
-                for item in a.to_vec() {
-                    walk(&item, h, seen);
-                }
-                seen.pop();
-            }
-            Value::Object(o) => {
-                if let Some(i) = seen.iter().position(|p| *p == o.addr()) {
-                    return (8u8, i).hash(h);
-                }
-                seen.push(o.addr());
-                (10u8, o.len()).hash(h);
-                for (k, item) in o.entries() {
-                    (*k).hash(h);
-                    walk(&item, h, seen);
-                }
-                seen.pop();
-            }
-        }
-    }
-    let mut h = DefaultHasher::new();
-    walk(v, &mut h, &mut Vec::new());
-    h.finish()
 }

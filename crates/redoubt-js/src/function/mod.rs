@@ -29,6 +29,7 @@
 //! written them back (see `consistency`), so two scripts never lose each
 //! other's changes.
 
+mod cache;
 mod compile;
 mod consistency;
 mod convert;
