@@ -14,6 +14,7 @@ use redoubt_core::value::{Array as RArray, Handle, Map, Object as RObject, Value
 use rquickjs::function::This;
 use rquickjs::object::Property;
 use rquickjs::{Array, Ctx, Function, Object, Type, TypedArray, Value as JsValue};
+use std::cell::OnceCell;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -79,45 +80,80 @@ impl HandleTable {
     }
 }
 
-/// The sandbox objects conversion needs, read from the prelude's `rd`.
+/// The sandbox objects conversion needs (see `cache`), each fetched when
+/// first needed: most conversions need only `Object.prototype`.
 pub(crate) struct Protos<'js> {
     ctx: Ctx<'js>,
-    buffer: Object<'js>,
-    handle: Object<'js>,
-    object: Object<'js>,
-    date: rquickjs::Constructor<'js>,
-    get_time: Function<'js>,
-    latin1: Function<'js>,
-    mk_handle: Function<'js>,
+    buffer: OnceCell<Object<'js>>,
+    handle: OnceCell<Object<'js>>,
+    object: OnceCell<Object<'js>>,
+    date: OnceCell<rquickjs::Constructor<'js>>,
+    get_time: OnceCell<Function<'js>>,
+    latin1: OnceCell<Function<'js>>,
+    mk_handle: OnceCell<Function<'js>>,
+}
+
+/// The value of `cell`, fetched from `slot` the first time.
+fn lazy<'c, 'js, T: rquickjs::FromJs<'js>>(
+    ctx: &Ctx<'js>,
+    cell: &'c OnceCell<T>,
+    slot: Slot,
+) -> rquickjs::Result<&'c T> {
+    if let Some(v) = cell.get() {
+        return Ok(v);
+    }
+    let v = cache::get(ctx, slot)?;
+    Ok(cell.get_or_init(|| v))
 }
 
 impl<'js> Protos<'js> {
-    /// The prototypes and helpers of the prelude (see `cache`).
+    /// The prototypes and helpers of the prelude, fetched as needed.
     pub(crate) fn new(ctx: &Ctx<'js>) -> rquickjs::Result<Self> {
         Ok(Protos {
             ctx: ctx.clone(),
-            buffer: cache::get(ctx, Slot::BufferProto)?,
-            handle: cache::get(ctx, Slot::HandleProto)?,
-            object: cache::get(ctx, Slot::ObjectProto)?,
-            date: cache::get(ctx, Slot::DateCtor)?,
-            get_time: cache::get(ctx, Slot::GetTime)?,
-            latin1: cache::get(ctx, Slot::Latin1)?,
-            mk_handle: cache::get(ctx, Slot::MkHandle)?,
+            buffer: OnceCell::new(),
+            handle: OnceCell::new(),
+            object: OnceCell::new(),
+            date: OnceCell::new(),
+            get_time: OnceCell::new(),
+            latin1: OnceCell::new(),
+            mk_handle: OnceCell::new(),
         })
+    }
+
+    fn object(&self) -> rquickjs::Result<&Object<'js>> {
+        lazy(&self.ctx, &self.object, Slot::ObjectProto)
+    }
+
+    fn handle(&self) -> rquickjs::Result<&Object<'js>> {
+        lazy(&self.ctx, &self.handle, Slot::HandleProto)
+    }
+
+    fn date(&self) -> rquickjs::Result<&rquickjs::Constructor<'js>> {
+        lazy(&self.ctx, &self.date, Slot::DateCtor)
+    }
+
+    fn get_time(&self) -> rquickjs::Result<&Function<'js>> {
+        lazy(&self.ctx, &self.get_time, Slot::GetTime)
+    }
+
+    fn mk_handle(&self) -> rquickjs::Result<&Function<'js>> {
+        lazy(&self.ctx, &self.mk_handle, Slot::MkHandle)
     }
 
     /// A JS `Buffer` holding a copy of `bytes`.
     pub(crate) fn buffer(&self, bytes: &[u8]) -> rquickjs::Result<JsValue<'js>> {
         let arr = TypedArray::<u8>::new_copy(self.ctx.clone(), bytes)?;
         let obj = arr.into_object();
-        obj.set_prototype(Some(&self.buffer))?;
+        obj.set_prototype(Some(lazy(&self.ctx, &self.buffer, Slot::BufferProto)?))?;
         Ok(obj.into_value())
     }
 
     /// The bytes of a `Uint8Array` (read through a latin1 string, since
     /// reading typed array memory directly needs `unsafe`).
     pub(crate) fn bytes(&self, obj: &Object<'js>) -> rquickjs::Result<Vec<u8>> {
-        let s: rquickjs::String = self.latin1.call((obj.clone(),))?;
+        let latin1 = lazy(&self.ctx, &self.latin1, Slot::Latin1)?;
+        let s: rquickjs::String = latin1.call((obj.clone(),))?;
         let text = s.to_string()?;
         // Every char is below 256, so the cast is exact.
         Ok(text.chars().map(|c| c as u32 as u8).collect())
@@ -166,10 +202,10 @@ impl<'a, 'js> ToJs<'a, 'js> {
             Value::Number(n) => JsValue::new_number(ctx, *n),
             Value::String(s) => rquickjs::String::from_str(ctx, s)?.into_value(),
             Value::Buffer(b) => self.p.buffer(b)?,
-            Value::Date(ms) => self.p.date.construct((*ms,))?,
+            Value::Date(ms) => self.p.date()?.construct((*ms,))?,
             Value::Handle(h) => {
                 let id = self.handles.insert(h);
-                self.p.mk_handle.call((id as f64,))?
+                self.p.mk_handle()?.call((id as f64,))?
             }
             Value::Array(a) => {
                 if let Some(done) = self.seen.get(&a.addr()) {
@@ -384,13 +420,13 @@ impl<'a, 'js> FromJs<'a, 'js> {
             return Ok(target);
         }
         let proto = obj.get_prototype();
-        let plain = proto.as_ref() == Some(&self.p.object);
+        let plain = proto.as_ref() == Some(self.p.object()?);
         if !plain {
             // A Buffer, or a plain Uint8Array (kept as bytes too).
             if obj.is_typed_array::<u8>() {
                 return Ok(Value::Buffer(Bytes::from(self.p.bytes(&obj)?)));
             }
-            if proto.as_ref() == Some(&self.p.handle) {
+            if proto.as_ref() == Some(self.p.handle()?) {
                 let id: f64 = obj.get("__handle")?;
                 return Ok(self
                     .handles
@@ -398,8 +434,8 @@ impl<'a, 'js> FromJs<'a, 'js> {
                     .map(Value::Handle)
                     .unwrap_or_default());
             }
-            if obj.is_instance_of(&self.p.date) {
-                let ms: f64 = self.p.get_time.call((This(obj),))?;
+            if obj.is_instance_of(self.p.date()?) {
+                let ms: f64 = self.p.get_time()?.call((This(obj),))?;
                 return Ok(Value::Date(ms));
             }
         }

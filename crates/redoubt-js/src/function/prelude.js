@@ -507,44 +507,52 @@
         };
     }
 
+    // The functions every `node` object shares (as Node-RED's wrapper
+    // takes them from its `__node__`); only `send` and `done` are per call.
+    const nodeLog = log("info"), nodeWarn = log("warn"), nodeDebug = log("debug"), nodeTrace = log("trace");
+    function nodeStatus(status) {
+        if (status !== null && typeof status !== "object") {
+            status = { text: String(status) };
+        }
+        h.status(status || {});
+    }
+    function nodeOn(event, handler) {
+        if (event === "input") {
+            throw new Error("Cannot add listener to 'input' event within Function");
+        }
+        if (event === "close" && typeof handler === "function") {
+            closeHandlers.push(handler);
+        }
+    }
+    function nodeLinkcall() {
+        return Promise.reject(new Error("node.linkcall is not supported by redoubt"));
+    }
+    function sendFromClose() {
+        h.error({ message: "Cannot send from close function" }, undefined);
+    }
+
     function makeNode(send, done, kind) {
         const node = {
             id: meta.id,
             name: meta.name,
             path: meta.path,
             outputCount: meta.outputCount,
-            log: log("info"),
+            log: nodeLog,
             error: reportError,
-            warn: log("warn"),
-            debug: log("debug"),
-            trace: log("trace"),
-            status: function (status) {
-                if (status !== null && typeof status !== "object") {
-                    status = { text: String(status) };
-                }
-                h.status(status || {});
-            },
+            warn: nodeWarn,
+            debug: nodeDebug,
+            trace: nodeTrace,
+            status: nodeStatus,
         };
         if (kind === "close") {
-            node.send = function () {
-                h.error({ message: "Cannot send from close function" }, undefined);
-            };
+            node.send = sendFromClose;
             return node;
         }
         node.send = send;
         if (kind === "body") {
-            node.on = function (event, handler) {
-                if (event === "input") {
-                    throw new Error("Cannot add listener to 'input' event within Function");
-                }
-                if (event === "close" && typeof handler === "function") {
-                    closeHandlers.push(handler);
-                }
-            };
+            node.on = nodeOn;
             node.done = done;
-            node.linkcall = function () {
-                return Promise.reject(new Error("node.linkcall is not supported by redoubt"));
-            };
+            node.linkcall = nodeLinkcall;
         }
         return node;
     }
