@@ -318,7 +318,7 @@ impl<'a, 'js> FromJs<'a, 'js> {
                 let Some(obj) = js.as_object() else {
                     return Ok(());
                 };
-                let map = self.props(obj)?;
+                let map = self.props(obj, &target.entries())?;
                 // Only a changed object is rewritten, so one that other nodes
                 // share is left alone unless the script changed it.
                 let unchanged = target.with(|m| {
@@ -444,19 +444,41 @@ impl<'a, 'js> FromJs<'a, 'js> {
             parts.push((key.clone(), Value::Object(out.clone())));
         }
         self.seen.insert(key, Value::Object(out.clone()));
-        let map = self.props(&obj)?;
+        let map = self.props(&obj, &[])?;
         out.with_mut(|m| *m = map);
         Ok(Value::Object(out))
     }
 
-    fn props(&mut self, obj: &Object<'js>) -> Result<Map, ConvertError> {
+    /// The object's own enumerable properties. `old` is what the object
+    /// being filled held: keys and strings that did not change are reused
+    /// rather than allocated again.
+    fn props(&mut self, obj: &Object<'js>, old: &[(Arc<str>, Value)]) -> Result<Map, ConvertError> {
         self.enter()?;
-        let mut map = Map::new();
-        for prop in obj.props::<rquickjs::String<'js>, JsValue<'js>>() {
+        let mut map = Map::with_capacity(old.len());
+        for (i, prop) in obj
+            .props::<rquickjs::String<'js>, JsValue<'js>>()
+            .enumerate()
+        {
             let (k, v) = prop?;
             let key = js_string(&k)?;
-            let val = self.value(v)?;
-            map.insert(Arc::from(key), val);
+            let prev = old.get(i).filter(|(was, _)| **was == *key);
+            let val = match (prev, v.as_string()) {
+                (Some((_, Value::String(was))), Some(js)) => {
+                    self.count += 1;
+                    let text = js_string(js)?;
+                    if **was == *text {
+                        Value::String(was.clone())
+                    } else {
+                        Value::String(Arc::from(text))
+                    }
+                }
+                _ => self.value(v)?,
+            };
+            let key = match prev {
+                Some((was, _)) => was.clone(),
+                None => Arc::from(key),
+            };
+            map.insert(key, val);
         }
         self.depth -= 1;
         Ok(map)
