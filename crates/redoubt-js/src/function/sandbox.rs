@@ -3,6 +3,11 @@
 //! jobs that call queued, then apply what the script did (sends, done,
 //! status, errors) in order.
 //!
+//! A plain (no `await`) body's outcome is settled at once when the body
+//! queued no promise job and its value has no `then` to look up, since the
+//! async function's settling job would then run next anyway; otherwise it
+//! is queued as that job would be.
+//!
 //! Every turn runs under the node's timeout through the runtime's interrupt
 //! handler; the synchronous part of a message gets Node-RED's "Script
 //! execution timed out" error, routed to Catch nodes with the message.
