@@ -43,11 +43,12 @@ impl Turn<'_> {
             let Ok(js) = arr.get::<JsValue>(i) else {
                 continue;
             };
+            // Roots are bound too: one may also sit inside another (a part
+            // the script read again by its own key) and must keep its object.
             if root {
-                roots.push((js, target));
-            } else {
-                conv.bind(js, target);
+                roots.push((js.clone(), target.clone()));
             }
+            conv.bind(js, target);
         }
         for (js, target) in &roots {
             if let Err(e) = conv.fill(js, target) {

@@ -2,7 +2,8 @@
 //! reach the node exactly as it does from the async function Node-RED
 //! wraps the code in. Each case runs twice, once as written and once with
 //! `// await` appended (which keeps the async wrapper), and the two event
-//! logs must be identical.
+//! logs must be identical. Also the one-pass write-back of the context
+//! objects a turn touched: in place, object by object.
 
 use super::*;
 
@@ -228,5 +229,30 @@ fn a_stored_new_object_is_written_back_with_later_changes() {
     assert_eq!(
         stored.as_ref().map(to_serde),
         Some(json!({"n": 2, "inner": {"v": 2}}))
+    );
+}
+
+#[test]
+fn a_context_object_read_again_by_its_path_keeps_its_place() {
+    let mut t = run(
+        "const c = global.get('c');\nconst inner = global.get('c.inner');\ninner.v = 2;\nc.n = 1;\nreturn null;",
+    );
+    let inner = Object::new();
+    inner.insert("v", Value::from(1.0));
+    let c = Object::new();
+    c.insert("inner", Value::Object(inner.clone()));
+    t.rec
+        .context
+        .set(Scope::Global, "c", Some(Value::Object(c.clone())), None)
+        .ok();
+    t.input(1, json!({}));
+    assert_eq!(
+        to_serde(&Value::Object(c.clone())),
+        json!({"inner": {"v": 2}, "n": 1})
+    );
+    let now = c.get("inner").and_then(|v| v.as_object().cloned());
+    assert!(
+        now.is_some_and(|o| o.ptr_eq(&inner)),
+        "c.inner is still the same object"
     );
 }
