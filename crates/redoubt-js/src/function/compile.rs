@@ -59,8 +59,16 @@ fn parts(spec: &FunctionSpec) -> [Part; 3] {
     } else {
         format!(" [{}]", spec.name)
     };
+    // Node-RED wraps the code in an async function. Without `await` it
+    // needs none: a plain function is much cheaper to call, and the prelude
+    // settles its outcome as the async function's promise would settle.
+    let kind = if may_await(&spec.func) {
+        "async function"
+    } else {
+        "function"
+    };
     let body = format!(
-        "(async function(msg,__send__,__done__){{ var __msgid__ = msg._msgid; var node = __node__.make(__send__,__done__);\n{}\n}})",
+        "({kind}(msg,__send__,__done__){{ var __msgid__ = msg._msgid; var node = __node__.make(__send__,__done__);\n{}\n}})",
         spec.func
     );
     let init = match spec.initialize.trim() {
@@ -95,6 +103,13 @@ fn parts(spec: &FunctionSpec) -> [Part; 3] {
             format!("Function node cleanup:{}{label}", spec.id),
         ),
     ]
+}
+
+/// True when the code may use `await` (any occurrence of the word, even in
+/// a string or comment, counts; so does a `\u` escape, which could spell
+/// it), so it must run in an async function.
+fn may_await(code: &str) -> bool {
+    code.contains("await") || code.contains("\\u")
 }
 
 /// Compiles the node's code without running any of it (the wrappers only

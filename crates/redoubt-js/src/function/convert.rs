@@ -8,11 +8,13 @@
 //! become `undefined`, other typed arrays, maps, sets and errors become
 //! objects of their own enumerable properties.
 
+use super::cache::{self, Slot};
 use bytes::Bytes;
 use redoubt_core::value::{Array as RArray, Handle, Map, Object as RObject, Value};
 use rquickjs::function::This;
 use rquickjs::object::Property;
 use rquickjs::{Array, Ctx, Function, Object, Type, TypedArray, Value as JsValue};
+use std::cell::OnceCell;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -78,45 +80,80 @@ impl HandleTable {
     }
 }
 
-/// The sandbox objects conversion needs, read from the prelude's `rd`.
+/// The sandbox objects conversion needs (see `cache`), each fetched when
+/// first needed: most conversions need only `Object.prototype`.
 pub(crate) struct Protos<'js> {
     ctx: Ctx<'js>,
-    buffer: Object<'js>,
-    handle: Object<'js>,
-    object: Object<'js>,
-    date: rquickjs::Constructor<'js>,
-    get_time: Function<'js>,
-    latin1: Function<'js>,
-    mk_handle: Function<'js>,
+    buffer: OnceCell<Object<'js>>,
+    handle: OnceCell<Object<'js>>,
+    object: OnceCell<Object<'js>>,
+    date: OnceCell<rquickjs::Constructor<'js>>,
+    get_time: OnceCell<Function<'js>>,
+    latin1: OnceCell<Function<'js>>,
+    mk_handle: OnceCell<Function<'js>>,
+}
+
+/// The value of `cell`, fetched from `slot` the first time.
+fn lazy<'c, 'js, T: rquickjs::FromJs<'js>>(
+    ctx: &Ctx<'js>,
+    cell: &'c OnceCell<T>,
+    slot: Slot,
+) -> rquickjs::Result<&'c T> {
+    if let Some(v) = cell.get() {
+        return Ok(v);
+    }
+    let v = cache::get(ctx, slot)?;
+    Ok(cell.get_or_init(|| v))
 }
 
 impl<'js> Protos<'js> {
-    /// Reads the prototypes and helpers from the prelude's control object.
-    pub(crate) fn from_rd(ctx: &Ctx<'js>, rd: &Object<'js>) -> rquickjs::Result<Self> {
+    /// The prototypes and helpers of the prelude, fetched as needed.
+    pub(crate) fn new(ctx: &Ctx<'js>) -> rquickjs::Result<Self> {
         Ok(Protos {
             ctx: ctx.clone(),
-            buffer: rd.get("BufferProto")?,
-            handle: rd.get("HandleProto")?,
-            object: rd.get("ObjectProto")?,
-            date: rd.get("DateCtor")?,
-            get_time: rd.get("getTime")?,
-            latin1: rd.get("latin1Of")?,
-            mk_handle: rd.get("mkHandle")?,
+            buffer: OnceCell::new(),
+            handle: OnceCell::new(),
+            object: OnceCell::new(),
+            date: OnceCell::new(),
+            get_time: OnceCell::new(),
+            latin1: OnceCell::new(),
+            mk_handle: OnceCell::new(),
         })
+    }
+
+    fn object(&self) -> rquickjs::Result<&Object<'js>> {
+        lazy(&self.ctx, &self.object, Slot::ObjectProto)
+    }
+
+    fn handle(&self) -> rquickjs::Result<&Object<'js>> {
+        lazy(&self.ctx, &self.handle, Slot::HandleProto)
+    }
+
+    fn date(&self) -> rquickjs::Result<&rquickjs::Constructor<'js>> {
+        lazy(&self.ctx, &self.date, Slot::DateCtor)
+    }
+
+    fn get_time(&self) -> rquickjs::Result<&Function<'js>> {
+        lazy(&self.ctx, &self.get_time, Slot::GetTime)
+    }
+
+    fn mk_handle(&self) -> rquickjs::Result<&Function<'js>> {
+        lazy(&self.ctx, &self.mk_handle, Slot::MkHandle)
     }
 
     /// A JS `Buffer` holding a copy of `bytes`.
     pub(crate) fn buffer(&self, bytes: &[u8]) -> rquickjs::Result<JsValue<'js>> {
         let arr = TypedArray::<u8>::new_copy(self.ctx.clone(), bytes)?;
         let obj = arr.into_object();
-        obj.set_prototype(Some(&self.buffer))?;
+        obj.set_prototype(Some(lazy(&self.ctx, &self.buffer, Slot::BufferProto)?))?;
         Ok(obj.into_value())
     }
 
     /// The bytes of a `Uint8Array` (read through a latin1 string, since
     /// reading typed array memory directly needs `unsafe`).
     pub(crate) fn bytes(&self, obj: &Object<'js>) -> rquickjs::Result<Vec<u8>> {
-        let s: rquickjs::String = self.latin1.call((obj.clone(),))?;
+        let latin1 = lazy(&self.ctx, &self.latin1, Slot::Latin1)?;
+        let s: rquickjs::String = latin1.call((obj.clone(),))?;
         let text = s.to_string()?;
         // Every char is below 256, so the cast is exact.
         Ok(text.chars().map(|c| c as u32 as u8).collect())
@@ -165,10 +202,10 @@ impl<'a, 'js> ToJs<'a, 'js> {
             Value::Number(n) => JsValue::new_number(ctx, *n),
             Value::String(s) => rquickjs::String::from_str(ctx, s)?.into_value(),
             Value::Buffer(b) => self.p.buffer(b)?,
-            Value::Date(ms) => self.p.date.construct((*ms,))?,
+            Value::Date(ms) => self.p.date()?.construct((*ms,))?,
             Value::Handle(h) => {
                 let id = self.handles.insert(h);
-                self.p.mk_handle.call((id as f64,))?
+                self.p.mk_handle()?.call((id as f64,))?
             }
             Value::Array(a) => {
                 if let Some(done) = self.seen.get(&a.addr()) {
@@ -228,6 +265,7 @@ pub(crate) struct FromJs<'a, 'js> {
     handles: &'a HandleTable,
     seen: HashMap<JsValue<'js>, Value>,
     bound: HashMap<JsValue<'js>, Value>,
+    parts: Option<Vec<(JsValue<'js>, Value)>>,
     count: usize,
     depth: usize,
 }
@@ -239,9 +277,22 @@ impl<'a, 'js> FromJs<'a, 'js> {
             handles,
             seen: HashMap::new(),
             bound: HashMap::new(),
+            parts: None,
             count: 0,
             depth: 0,
         }
+    }
+
+    /// Also records every object and array made, with the JS object it was
+    /// made from (see [`FromJs::parts`]).
+    pub(crate) fn recording(mut self) -> Self {
+        self.parts = Some(Vec::new());
+        self
+    }
+
+    /// The objects and arrays made, when [`FromJs::recording`].
+    pub(crate) fn parts(&mut self) -> Vec<(JsValue<'js>, Value)> {
+        self.parts.take().unwrap_or_default()
     }
 
     /// Declares `js` already converted to `v` (an object bound to a context
@@ -267,7 +318,7 @@ impl<'a, 'js> FromJs<'a, 'js> {
                 let Some(obj) = js.as_object() else {
                     return Ok(());
                 };
-                let map = self.props(obj)?;
+                let map = self.props(obj, &target.entries())?;
                 // Only a changed object is rewritten, so one that other nodes
                 // share is left alone unless the script changed it.
                 let unchanged = target.with(|m| {
@@ -340,6 +391,9 @@ impl<'a, 'js> FromJs<'a, 'js> {
             return Ok(target);
         }
         let out = RArray::new();
+        if let Some(parts) = &mut self.parts {
+            parts.push((key.clone(), Value::Array(out.clone())));
+        }
         self.seen.insert(key, Value::Array(out.clone()));
         let items = self.items(&arr)?;
         out.with_mut(|v| *v = items);
@@ -366,13 +420,13 @@ impl<'a, 'js> FromJs<'a, 'js> {
             return Ok(target);
         }
         let proto = obj.get_prototype();
-        let plain = proto.as_ref() == Some(&self.p.object);
+        let plain = proto.as_ref() == Some(self.p.object()?);
         if !plain {
             // A Buffer, or a plain Uint8Array (kept as bytes too).
             if obj.is_typed_array::<u8>() {
                 return Ok(Value::Buffer(Bytes::from(self.p.bytes(&obj)?)));
             }
-            if proto.as_ref() == Some(&self.p.handle) {
+            if proto.as_ref() == Some(self.p.handle()?) {
                 let id: f64 = obj.get("__handle")?;
                 return Ok(self
                     .handles
@@ -380,26 +434,51 @@ impl<'a, 'js> FromJs<'a, 'js> {
                     .map(Value::Handle)
                     .unwrap_or_default());
             }
-            if obj.is_instance_of(&self.p.date) {
-                let ms: f64 = self.p.get_time.call((This(obj),))?;
+            if obj.is_instance_of(self.p.date()?) {
+                let ms: f64 = self.p.get_time()?.call((This(obj),))?;
                 return Ok(Value::Date(ms));
             }
         }
         let out = RObject::new();
+        if let Some(parts) = &mut self.parts {
+            parts.push((key.clone(), Value::Object(out.clone())));
+        }
         self.seen.insert(key, Value::Object(out.clone()));
-        let map = self.props(&obj)?;
+        let map = self.props(&obj, &[])?;
         out.with_mut(|m| *m = map);
         Ok(Value::Object(out))
     }
 
-    fn props(&mut self, obj: &Object<'js>) -> Result<Map, ConvertError> {
+    /// The object's own enumerable properties. `old` is what the object
+    /// being filled held: keys and strings that did not change are reused
+    /// rather than allocated again.
+    fn props(&mut self, obj: &Object<'js>, old: &[(Arc<str>, Value)]) -> Result<Map, ConvertError> {
         self.enter()?;
-        let mut map = Map::new();
-        for prop in obj.props::<rquickjs::String<'js>, JsValue<'js>>() {
+        let mut map = Map::with_capacity(old.len());
+        for (i, prop) in obj
+            .props::<rquickjs::String<'js>, JsValue<'js>>()
+            .enumerate()
+        {
             let (k, v) = prop?;
             let key = js_string(&k)?;
-            let val = self.value(v)?;
-            map.insert(Arc::from(key), val);
+            let prev = old.get(i).filter(|(was, _)| **was == *key);
+            let val = match (prev, v.as_string()) {
+                (Some((_, Value::String(was))), Some(js)) => {
+                    self.count += 1;
+                    let text = js_string(js)?;
+                    if **was == *text {
+                        Value::String(was.clone())
+                    } else {
+                        Value::String(Arc::from(text))
+                    }
+                }
+                _ => self.value(v)?,
+            };
+            let key = match prev {
+                Some((was, _)) => was.clone(),
+                None => Arc::from(key),
+            };
+            map.insert(key, val);
         }
         self.depth -= 1;
         Ok(map)
@@ -450,48 +529,4 @@ fn same(a: &Value, b: &Value) -> bool {
         (Value::Array(x), Value::Array(y)) => x.ptr_eq(y),
         _ => false,
     }
-}
-
-/// A hash of a value's content (keys, order, scalars), used to tell whether
-/// the script changed a context value it read or stored.
-pub(crate) fn fingerprint(v: &Value) -> u64 {
-    use std::hash::{DefaultHasher, Hash, Hasher};
-    fn walk(v: &Value, h: &mut DefaultHasher, seen: &mut Vec<usize>) {
-        match v {
-            Value::Undefined => 0u8.hash(h),
-            Value::Null => 1u8.hash(h),
-            Value::Bool(b) => (2u8, b).hash(h),
-            Value::Number(n) => (3u8, n.to_bits()).hash(h),
-            Value::String(s) => (4u8, &**s).hash(h),
-            Value::Buffer(b) => (5u8, &b[..]).hash(h),
-            Value::Date(d) => (6u8, d.to_bits()).hash(h),
-            Value::Handle(x) => (7u8, Arc::as_ptr(&x.0) as *const () as usize).hash(h),
-            Value::Array(a) => {
-                if let Some(i) = seen.iter().position(|p| *p == a.addr()) {
-                    return (8u8, i).hash(h);
-                }
-                seen.push(a.addr());
-                (9u8, a.len()).hash(h);
-                for item in a.to_vec() {
-                    walk(&item, h, seen);
-                }
-                seen.pop();
-            }
-            Value::Object(o) => {
-                if let Some(i) = seen.iter().position(|p| *p == o.addr()) {
-                    return (8u8, i).hash(h);
-                }
-                seen.push(o.addr());
-                (10u8, o.len()).hash(h);
-                for (k, item) in o.entries() {
-                    (*k).hash(h);
-                    walk(&item, h, seen);
-                }
-                seen.pop();
-            }
-        }
-    }
-    let mut h = DefaultHasher::new();
-    walk(v, &mut h, &mut Vec::new());
-    h.finish()
 }

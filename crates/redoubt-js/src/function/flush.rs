@@ -4,14 +4,15 @@
 //! delivers them after the script returns, and an input message the script
 //! sends or completes is written back into the object the engine holds.
 
-use super::convert::{FromJs, Protos, fingerprint};
+use super::cache::{self, Slot};
+use super::convert::{FromJs, Protos};
 use super::host::Out;
 use super::sandbox::Turn;
 use redoubt_core::Msg;
 use redoubt_core::engine::LogLevel;
 use redoubt_core::node::NodeError;
 use redoubt_core::value::{Object as RObject, Value};
-use rquickjs::{Array, Ctx, Function, Object, Value as JsValue};
+use rquickjs::{Array, Ctx, Function, Value as JsValue};
 use std::collections::HashSet;
 
 /// JS objects already converted this turn (context values), with the
@@ -19,43 +20,49 @@ use std::collections::HashSet;
 type Known<'js> = Vec<(JsValue<'js>, Value)>;
 
 impl Turn<'_> {
-    /// Writes back the context values the script read or stored this turn
-    /// and changed; returns them so messages refer to the same objects.
-    pub(crate) fn sync_bound<'js>(&mut self, ctx: &Ctx<'js>, rd: &Object<'js>) -> Known<'js> {
+    /// Writes back the context values the script read or stored this turn,
+    /// in place and only where changed: every object made for the script
+    /// maps back to the object it was made from, so one pass over the JS
+    /// values finds what differs. Returns the values read or stored, so
+    /// messages refer to the same objects.
+    pub(crate) fn sync_bound<'js>(&mut self, ctx: &Ctx<'js>) -> Known<'js> {
         let bound = std::mem::take(&mut self.sh.state.lock().bound);
         if bound.is_empty() {
             return Vec::new();
         }
         let (Ok(arr), Ok(p)) = (
-            rd.get::<_, Function>("takeBound")
-                .and_then(|f| f.call::<_, Array>(())),
-            Protos::from_rd(ctx, rd),
+            cache::get::<Function>(ctx, Slot::TakeBound).and_then(|f| f.call::<_, Array>(())),
+            Protos::new(ctx),
         ) else {
             return Vec::new();
         };
         let handles = self.sh.handles.lock();
-        let mut known = Vec::with_capacity(bound.len());
-        for (i, (target, before)) in bound.into_iter().enumerate() {
+        let mut conv = FromJs::new(&p, &handles);
+        let mut roots = Vec::new();
+        for (i, (target, root)) in bound.into_iter().enumerate() {
             let Ok(js) = arr.get::<JsValue>(i) else {
                 continue;
             };
-            let changed = match FromJs::new(&p, &handles).value(js.clone()) {
-                Ok(now) => fingerprint(&now) != before,
-                Err(_) => false,
-            };
-            if changed && let Err(e) = FromJs::new(&p, &handles).fill(&js, &target) {
+            // Roots are bound too: one may also sit inside another (a part
+            // the script read again by its own key) and must keep its object.
+            if root {
+                roots.push((js.clone(), target.clone()));
+            }
+            conv.bind(js, target);
+        }
+        for (js, target) in &roots {
+            if let Err(e) = conv.fill(js, target) {
                 self.sh.sink.log(
                     LogLevel::Warn,
                     &format!("Could not update a context value: {e}"),
                 );
             }
-            known.push((js, target));
         }
-        known
+        roots
     }
 
     /// Applies what the turn did, in order.
-    pub(crate) fn flush<'js>(&mut self, ctx: &Ctx<'js>, rd: &Object<'js>, known: &Known<'js>) {
+    pub(crate) fn flush<'js>(&mut self, ctx: &Ctx<'js>, known: &Known<'js>) {
         let out = std::mem::take(&mut self.sh.state.lock().outbox);
         let mut live: Option<Array<'js>> = None;
         let mut synced: HashSet<u64> = HashSet::new();
@@ -64,13 +71,12 @@ impl Turn<'_> {
                 Out::Send(port, m) => self.sh.sink.send(port, m),
                 Out::Live { port, slot, bound } => {
                     if live.is_none() {
-                        live = rd
-                            .get::<_, Function>("takeLive")
+                        live = cache::get::<Function>(ctx, Slot::TakeLive)
                             .and_then(|f| f.call(()))
                             .ok();
                     }
                     let obj = live.as_ref().and_then(|a| a.get::<JsValue>(slot).ok());
-                    match self.materialize(ctx, rd, obj, bound, known) {
+                    match self.materialize(ctx, obj, bound, known) {
                         Ok(m) => {
                             if bound != 0 && self.inflight.contains_key(&bound) {
                                 synced.insert(bound);
@@ -86,15 +92,15 @@ impl Turn<'_> {
                     }
                     if synced.contains(&id) {
                         self.inflight.shift_remove(&id);
-                        take(rd, id);
+                        take(ctx, id);
                     } else {
-                        self.write_back(ctx, rd, id, known);
+                        self.write_back(ctx, id, known);
                     }
                     self.sh.sink.done(id, result);
                 }
                 Out::Drop(id) => {
                     self.inflight.shift_remove(&id);
-                    take(rd, id);
+                    take(ctx, id);
                     self.sh.sink.discard(id);
                 }
                 Out::Status(st) => self.sh.sink.status(st),
@@ -114,13 +120,12 @@ impl Turn<'_> {
     pub(crate) fn write_back<'js>(
         &mut self,
         ctx: &Ctx<'js>,
-        rd: &Object<'js>,
         id: u64,
         known: &Known<'js>,
     ) -> Option<RObject> {
         let entry = self.inflight.shift_remove(&id)?;
-        if let Some((obj, parts)) = take(rd, id)
-            && let Ok(p) = Protos::from_rd(ctx, rd)
+        if let Some((obj, parts)) = take(ctx, id)
+            && let Ok(p) = Protos::new(ctx)
         {
             let handles = self.sh.handles.lock();
             let mut conv = FromJs::new(&p, &handles);
@@ -140,20 +145,18 @@ impl Turn<'_> {
     fn materialize<'js>(
         &mut self,
         ctx: &Ctx<'js>,
-        rd: &Object<'js>,
         obj: Option<JsValue<'js>>,
         bound: u64,
         known: &Known<'js>,
     ) -> Result<Msg, String> {
         let obj = obj.ok_or("The message to send was lost")?;
-        let p = Protos::from_rd(ctx, rd).map_err(|e| e.to_string())?;
+        let p = Protos::new(ctx).map_err(|e| e.to_string())?;
         let handles = self.sh.handles.lock();
         let mut conv = FromJs::new(&p, &handles);
         if let Some(entry) = self.inflight.get(&bound)
             && obj.is_object()
         {
-            let parts = rd
-                .get::<_, Function>("parts")
+            let parts = cache::get::<Function>(ctx, Slot::Parts)
                 .and_then(|f| f.call::<_, Option<Array>>((bound as f64,)))
                 .ok()
                 .flatten();
@@ -192,9 +195,8 @@ fn seed<'js>(
 
 /// Removes input message `id` from the prelude's table, returning the
 /// message and the JS counterparts of its objects.
-pub(crate) fn take<'js>(rd: &Object<'js>, id: u64) -> Option<(JsValue<'js>, Option<Array<'js>>)> {
-    let pair: Array = rd
-        .get::<_, Function>("take")
+pub(crate) fn take<'js>(ctx: &Ctx<'js>, id: u64) -> Option<(JsValue<'js>, Option<Array<'js>>)> {
+    let pair: Array = cache::get::<Function>(ctx, Slot::Take)
         .and_then(|f| f.call::<_, Option<Array>>((id as f64,)))
         .ok()??;
     let msg: JsValue = pair.get(0).ok()?;

@@ -4,7 +4,8 @@
 //! ends (see `sandbox.rs`); context, env and logs act immediately.
 
 use super::ScriptSink;
-use super::convert::{ConvertError, FromJs, HandleTable, Protos, ToJs, fingerprint, js_string};
+use super::cache::{self, Slot};
+use super::convert::{ConvertError, FromJs, HandleTable, Protos, ToJs, js_string};
 use parking_lot::Mutex;
 use redoubt_core::Msg;
 use redoubt_core::context::{ContextError, Scope, parse_key};
@@ -98,11 +99,12 @@ pub(crate) struct HostState {
     pub(crate) timers: Timers,
     /// The time of the current turn, relative to the runner's epoch.
     pub(crate) now: Duration,
-    /// Context values the script read or stored this turn, with their
-    /// fingerprint then; the prelude's `bound` array holds the JS side at
-    /// the same index. Changes the script makes to them are written back
-    /// when the turn ends, as a memory store shares the object in Node-RED.
-    pub(crate) bound: Vec<(Value, u64)>,
+    /// Context values the script read or stored this turn (`true`), and
+    /// the objects and arrays inside them (`false`); the prelude's `bound`
+    /// array holds the JS side at the same index. Changes the script makes
+    /// to them are written back in place when the turn ends, as a memory
+    /// store shares the object in Node-RED.
+    pub(crate) bound: Vec<(Value, bool)>,
 }
 
 /// Everything a host function needs.
@@ -113,10 +115,9 @@ pub(crate) struct Shared {
     pub(crate) sink: Arc<dyn ScriptSink>,
 }
 
-/// The prelude's control object, as conversion helpers need it.
+/// The prelude's prototypes and helpers, as conversion needs them.
 pub(crate) fn protos<'js>(ctx: &Ctx<'js>) -> rquickjs::Result<Protos<'js>> {
-    let rd: Object = ctx.globals().get(super::sandbox::RD_GLOBAL)?;
-    Protos::from_rd(ctx, &rd)
+    Protos::new(ctx)
 }
 
 /// A conversion failure as a JS exception.
@@ -144,13 +145,19 @@ pub(crate) fn snapshot<'js>(
 
 /// The prelude's array of bound context values.
 fn bound_array<'js>(ctx: &Ctx<'js>) -> rquickjs::Result<Array<'js>> {
-    let rd: Object = ctx.globals().get(super::sandbox::RD_GLOBAL)?;
-    rd.get::<_, Function>("boundList")?.call(())
+    cache::get::<Function>(ctx, Slot::BoundList)?.call(())
 }
 
-/// Remembers that the script holds context value `v` as `js`, so changes
-/// it makes to `js` this turn reach the stored value.
-fn bind<'js>(ctx: &Ctx<'js>, sh: &Shared, js: &JsValue<'js>, v: &Value) -> rquickjs::Result<()> {
+/// Remembers that the script holds context value `v` as `js`, and the
+/// objects inside it as `parts` (from the conversion that made one from the
+/// other), so changes it makes to them this turn reach the stored value.
+fn bind<'js>(
+    ctx: &Ctx<'js>,
+    sh: &Shared,
+    js: &JsValue<'js>,
+    v: &Value,
+    parts: Vec<(JsValue<'js>, Value)>,
+) -> rquickjs::Result<()> {
     if !matches!(v, Value::Object(_) | Value::Array(_)) {
         return Ok(());
     }
@@ -158,12 +165,41 @@ fn bind<'js>(ctx: &Ctx<'js>, sh: &Shared, js: &JsValue<'js>, v: &Value) -> rquic
     super::consistency::hold();
     let arr = bound_array(ctx)?;
     let mut st = sh.state.lock();
-    if st.bound.iter().any(|(b, _)| same_handle(b, v)) {
+    if let Some(i) = st.bound.iter().position(|(b, _)| same_handle(b, v)) {
+        st.bound[i].1 = true;
         return Ok(());
     }
     arr.set(st.bound.len(), js.clone())?;
-    st.bound.push((v.clone(), fingerprint(v)));
+    st.bound.push((v.clone(), true));
+    for (pj, pv) in parts {
+        if !same_handle(&pv, v) {
+            arr.set(st.bound.len(), pj)?;
+            st.bound.push((pv, false));
+        }
+    }
     Ok(())
+}
+
+/// The JS object the script already holds for context value `v` this turn
+/// (a second `get` of the same object returns the same object, as the
+/// memory store does in Node-RED); from now on it is written back as a
+/// value of its own.
+fn held<'js>(ctx: &Ctx<'js>, sh: &Shared, v: &Value) -> rquickjs::Result<Option<JsValue<'js>>> {
+    if !matches!(v, Value::Object(_) | Value::Array(_)) {
+        return Ok(None);
+    }
+    let i = {
+        let mut st = sh.state.lock();
+        let i = st.bound.iter().position(|(b, _)| same_handle(b, v));
+        if let Some(i) = i {
+            st.bound[i].1 = true;
+        }
+        i
+    };
+    match i {
+        Some(i) => Ok(Some(bound_array(ctx)?.get(i)?)),
+        None => Ok(None),
+    }
 }
 
 fn same_handle(a: &Value, b: &Value) -> bool {
@@ -175,23 +211,32 @@ fn same_handle(a: &Value, b: &Value) -> bool {
 }
 
 /// Converts a value the script stores in context: objects it already holds
-/// from context keep their identity, the rest is copied.
-fn stored<'js>(ctx: &Ctx<'js>, sh: &Shared, v: JsValue<'js>) -> rquickjs::Result<Value> {
+/// from context keep their identity, the rest is copied (returned with the
+/// objects made, see [`bind`]).
+#[allow(clippy::type_complexity)]
+fn stored<'js>(
+    ctx: &Ctx<'js>,
+    sh: &Shared,
+    v: JsValue<'js>,
+) -> rquickjs::Result<(Value, Vec<(JsValue<'js>, Value)>)> {
     let p = protos(ctx)?;
     let arr = bound_array(ctx)?;
     let handles = sh.handles.lock();
-    let mut conv = FromJs::new(&p, &handles);
-    let bound: Vec<Value> = sh
+    let mut conv = FromJs::new(&p, &handles).recording();
+    let roots: Vec<(usize, Value)> = sh
         .state
         .lock()
         .bound
         .iter()
-        .map(|(v, _)| v.clone())
+        .enumerate()
+        .filter(|(_, (_, root))| *root)
+        .map(|(i, (v, _))| (i, v.clone()))
         .collect();
-    for (i, b) in bound.into_iter().enumerate() {
+    for (i, b) in roots {
         conv.known(arr.get(i)?, b);
     }
-    conv.value(v).map_err(|e| throw(ctx, e))
+    let v = conv.value(v).map_err(|e| throw(ctx, e))?;
+    Ok((v, conv.parts()))
 }
 
 /// Converts a redoubt value for the script.
@@ -415,8 +460,11 @@ fn build_context<'js>(ctx: &Ctx<'js>, sh: &Shared, h: &Object<'js>) -> rquickjs:
                 let v = with_store(&s, store, |st| cx.get(scope, &key, st))
                     .map_err(|e| ctx_error(&ctx, e))?
                     .unwrap_or_default();
-                let js = to_js(&ctx, &s, &v)?;
-                bind(&ctx, &s, &js, &v)?;
+                if let Some(js) = held(&ctx, &s, &v)? {
+                    return Ok(js);
+                }
+                let (js, parts) = to_js_parts(&ctx, &s, &v)?;
+                bind(&ctx, &s, &js, &v, parts)?;
                 Ok::<_, rquickjs::Error>(js)
             },
         )?,
@@ -434,8 +482,8 @@ fn build_context<'js>(ctx: &Ctx<'js>, sh: &Shared, h: &Object<'js>) -> rquickjs:
                 let scope = scope_of(&ctx, &scope)?;
                 let (store, key) = store_and_key(&key, &store)?;
                 super::consistency::hold();
-                let v = stored(&ctx, &s, value.clone())?;
-                bind(&ctx, &s, &value, &v)?;
+                let (v, parts) = stored(&ctx, &s, value.clone())?;
+                bind(&ctx, &s, &value, &v, parts)?;
                 let v = if v.is_undefined() { None } else { Some(v) };
                 let cx = s.sink.context();
                 with_store(&s, store, |st| cx.set(scope, &key, v.clone(), st))

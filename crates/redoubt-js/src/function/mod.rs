@@ -12,6 +12,7 @@
 //!   (`prelude.js`, `buffer.js`) and the compiled code.
 //! - `convert`: redoubt values to JS and back, without JSON.
 //! - `host`: the Rust functions the prelude calls.
+//! - `cache`: the prelude objects every turn uses, looked up once.
 //! - [`FunctionRunner`]: the per-node task and the blocking pool.
 //!
 //! Known deviations from Node-RED: `node.linkcall` and external modules
@@ -21,14 +22,22 @@
 //! promise continuations and timer callbacks (Node-RED's only bounds the
 //! synchronous part). Values are converted, not shared: the input message
 //! (with the objects inside it) and the context values the script reads or
-//! stores are written back in place when the message is done or the turn
-//! ends, so their holders see the script's changes as in Node-RED; changes
+//! stores are written back in place (object by object, only what changed)
+//! when the message is done or the turn ends, so their holders see the
+//! script's changes as in Node-RED, and a second `get` of a context object
+//! in the same turn returns the same JS object; changes
 //! to a context value made in a later timer or promise turn are not seen,
 //! and a new message built around parts of the input message gets copies.
 //! A turn that reads context objects holds a process-wide lock until it has
 //! written them back (see `consistency`), so two scripts never lose each
 //! other's changes.
+//!
+//! On Message code without `await` is compiled as a plain function rather
+//! than Node-RED's `async function` (much cheaper to call); its result or
+//! exception is settled exactly when the async function's promise would
+//! settle (see `sandbox.rs`), so sends, `done` and errors keep their order.
 
+mod cache;
 mod compile;
 mod consistency;
 mod convert;

@@ -16,6 +16,14 @@
     const RESOLVING = 0, RESOLVED = 1, FAILED = 2;
 
     let body = null, init = null, fin = null;
+    // The On Message code has no `await`, so it is compiled as a plain
+    // function (see compile.rs) and settled as an async one would be.
+    let bodySync = false;
+    const AsyncFunctionProto = Object.getPrototypeOf(async function () {});
+    const PromiseCtor = Promise;
+    // What a plain body returned or threw, until the Rust side settles it:
+    // [threw, value, msg, msgid, done, autoDone] (see `settle`).
+    const pend = [false, undefined, undefined, undefined, undefined, false];
     let state = RESOLVED;
     let queued = [];
     const inflight = new Map();     // id -> msg
@@ -499,44 +507,52 @@
         };
     }
 
+    // The functions every `node` object shares (as Node-RED's wrapper
+    // takes them from its `__node__`); only `send` and `done` are per call.
+    const nodeLog = log("info"), nodeWarn = log("warn"), nodeDebug = log("debug"), nodeTrace = log("trace");
+    function nodeStatus(status) {
+        if (status !== null && typeof status !== "object") {
+            status = { text: String(status) };
+        }
+        h.status(status || {});
+    }
+    function nodeOn(event, handler) {
+        if (event === "input") {
+            throw new Error("Cannot add listener to 'input' event within Function");
+        }
+        if (event === "close" && typeof handler === "function") {
+            closeHandlers.push(handler);
+        }
+    }
+    function nodeLinkcall() {
+        return Promise.reject(new Error("node.linkcall is not supported by redoubt"));
+    }
+    function sendFromClose() {
+        h.error({ message: "Cannot send from close function" }, undefined);
+    }
+
     function makeNode(send, done, kind) {
         const node = {
             id: meta.id,
             name: meta.name,
             path: meta.path,
             outputCount: meta.outputCount,
-            log: log("info"),
+            log: nodeLog,
             error: reportError,
-            warn: log("warn"),
-            debug: log("debug"),
-            trace: log("trace"),
-            status: function (status) {
-                if (status !== null && typeof status !== "object") {
-                    status = { text: String(status) };
-                }
-                h.status(status || {});
-            },
+            warn: nodeWarn,
+            debug: nodeDebug,
+            trace: nodeTrace,
+            status: nodeStatus,
         };
         if (kind === "close") {
-            node.send = function () {
-                h.error({ message: "Cannot send from close function" }, undefined);
-            };
+            node.send = sendFromClose;
             return node;
         }
         node.send = send;
         if (kind === "body") {
-            node.on = function (event, handler) {
-                if (event === "input") {
-                    throw new Error("Cannot add listener to 'input' event within Function");
-                }
-                if (event === "close" && typeof handler === "function") {
-                    closeHandlers.push(handler);
-                }
-            };
+            node.on = nodeOn;
             node.done = done;
-            node.linkcall = function () {
-                return Promise.reject(new Error("node.linkcall is not supported by redoubt"));
-            };
+            node.linkcall = nodeLinkcall;
         }
         return node;
     }
@@ -560,7 +576,33 @@
         }
     }
 
-    function process(id, msg, autoDone) {
+    function deliver(msgid, results, autoDone, done) {
+        sendResults(msgid, results, false);
+        if (autoDone) {
+            done();
+        }
+    }
+
+    // Settles a plain body's outcome as its async function's promise would:
+    // one job, queued after the jobs the body queued itself.
+    function settleLater(threw, result, msg, msgid, done, autoDone) {
+        const p = new PromiseCtor(function (resolve, reject) {
+            if (threw) {
+                reject(result);
+            } else {
+                resolve(result);
+            }
+        });
+        p.then(function (results) {
+            deliver(msgid, results, autoDone, done);
+        }, function (err) {
+            fail(msg, err, done);
+        });
+    }
+
+    // Calls the body; with `direct` (a message handed in by the Rust side)
+    // a plain body's outcome is left in `pend`, which is returned.
+    function process(id, msg, autoDone, direct) {
         const msgid = msg._msgid;
         let finished = false;
         const done = function (err) {
@@ -574,20 +616,38 @@
             sendResults(msgid, msgs, clone);
         };
         let result;
+        if (bodySync) {
+            let threw = false;
+            try {
+                result = body(msg, send, done);
+            } catch (err) {
+                threw = true;
+                result = err;
+            }
+            if (!direct) {
+                settleLater(threw, result, msg, msgid, done, autoDone);
+                return true;
+            }
+            pend[0] = threw;
+            pend[1] = result;
+            pend[2] = msg;
+            pend[3] = msgid;
+            pend[4] = done;
+            pend[5] = autoDone;
+            return pend;
+        }
         try {
             result = body(msg, send, done);
         } catch (err) {
             fail(msg, err, done);
-            return;
+            return true;
         }
         result.then(function (results) {
-            sendResults(msgid, results, false);
-            if (autoDone) {
-                done();
-            }
+            deliver(msgid, results, autoDone, done);
         }, function (err) {
             fail(msg, err, done);
         });
+        return true;
     }
 
     function drainQueue() {
@@ -595,7 +655,7 @@
             const q = queued;
             queued = [];
             for (const [id, msg, autoDone] of q) {
-                process(id, msg, autoDone);
+                process(id, msg, autoDone, false);
             }
         }
     }
@@ -624,11 +684,13 @@
         },
         setCode: function (b, i, f) {
             body = b;
+            bodySync = typeof b === "function" && Object.getPrototypeOf(b) !== AsyncFunctionProto;
             init = i;
             fin = f;
             state = init ? RESOLVING : RESOLVED;
         },
-        // Returns false when the message is dropped (On Start failed).
+        // Returns false when the message is dropped (On Start failed), `pend`
+        // when a plain body returned and `settle` must follow, else true.
         input: function (id, msg, autoDone, parts) {
             if (state === FAILED) {
                 return false;
@@ -638,10 +700,31 @@
             inflightIds.set(msg, id);
             if (state === RESOLVING) {
                 queued.push([id, msg, autoDone]);
-            } else {
-                process(id, msg, autoDone);
+                return true;
             }
-            return true;
+            return process(id, msg, autoDone, true);
+        },
+        // Settles what `input` left in `pend`: `direct` when no job is
+        // pending and resolving with the value would not look into it (the
+        // Rust side checks both), so the settling job would run next anyway
+        // and can run now; else as a job, as the async function's would.
+        settle: function (direct) {
+            const threw = pend[0], result = pend[1], msg = pend[2], msgid = pend[3];
+            const done = pend[4], autoDone = pend[5];
+            pend[1] = pend[2] = pend[3] = pend[4] = undefined;
+            if (!direct) {
+                settleLater(threw, result, msg, msgid, done, autoDone);
+                return;
+            }
+            try {
+                if (threw) {
+                    fail(msg, result, done);
+                } else {
+                    deliver(msgid, result, autoDone, done);
+                }
+            } catch (err) {
+                // As from a promise callback: nobody sees it.
+            }
         },
         // [message, parts] of `id`, no longer in flight.
         take: function (id) {

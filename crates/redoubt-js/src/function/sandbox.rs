@@ -3,20 +3,27 @@
 //! jobs that call queued, then apply what the script did (sends, done,
 //! status, errors) in order.
 //!
+//! A plain (no `await`) body's outcome is settled at once when the body
+//! queued no promise job and its value has no `then` to look up, since the
+//! async function's settling job would then run next anyway; otherwise it
+//! is queued as that job would be.
+//!
 //! Every turn runs under the node's timeout through the runtime's interrupt
 //! handler; the synchronous part of a message gets Node-RED's "Script
 //! execution timed out" error, routed to Catch nodes with the message.
 
+use super::cache::{self, Slot};
 use super::convert::HandleTable;
 use super::host::{self, HostState, Out, Shared};
 use super::{CompileError, FunctionSpec, ScriptSink};
 use indexmap::IndexMap;
 use parking_lot::Mutex;
 use redoubt_core::Msg;
-use redoubt_core::engine::LogLevel;
 use redoubt_core::node::NodeError;
 use redoubt_core::value::{Object as RObject, format_number};
-use rquickjs::{Array, CatchResultExt, CaughtError, Context, Ctx, Function, Object, Runtime};
+use rquickjs::{
+    Array, CatchResultExt, CaughtError, Context, Ctx, Function, Runtime, Value as JsValue,
+};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -124,7 +131,10 @@ impl Sandbox {
             handles: Arc::new(Mutex::new(HandleTable::default())),
             sink,
         };
-        ctx.with(|ctx| super::compile::setup(&ctx, spec, &sh))?;
+        ctx.with(|ctx| {
+            super::compile::setup(&ctx, spec, &sh)?;
+            super::cache::store(&ctx).map_err(engine)
+        })?;
         Ok(Sandbox {
             ctx,
             sh,
@@ -198,19 +208,18 @@ impl Sandbox {
             inflight,
             closing: *closing,
         };
+        // A plain body's outcome waits in the prelude until it is known
+        // whether the body queued promise jobs, which only the runtime can
+        // tell, outside `with`.
+        let settle = ctx.with(|ctx| t.call(&ctx, call, *auto_done));
+        let direct = settle.map(|plain| plain && !ctx.runtime().is_job_pending());
         ctx.with(|ctx| {
-            let rd: Object = match ctx.globals().get(RD_GLOBAL) {
-                Ok(rd) => rd,
-                Err(e) => {
-                    t.sh.sink
-                        .log(LogLevel::Error, &format!("Function sandbox is broken: {e}"));
-                    return;
-                }
-            };
-            t.call(&ctx, &rd, call, *auto_done);
+            if let Some(direct) = direct {
+                t.settle(&ctx, direct);
+            }
             t.drain(&ctx);
-            let known = t.sync_bound(&ctx, &rd);
-            t.flush(&ctx, &rd, &known);
+            let known = t.sync_bound(&ctx);
+            t.flush(&ctx, &known);
         });
         if self.inflight.is_empty() && self.sh.state.lock().timers.is_empty() {
             self.sh.handles.lock().clear();
@@ -248,15 +257,16 @@ impl Turn<'_> {
         }
     }
 
-    /// Calls into the prelude under the deadline.
-    fn call<'js>(&mut self, ctx: &Ctx<'js>, rd: &Object<'js>, call: Call, auto_done: bool) {
+    /// Calls into the prelude under the deadline; `Some` when a plain body
+    /// returned and its outcome must be settled (see [`Turn::settle`]),
+    /// `Some(true)` when that can happen at once if no job is pending.
+    fn call(&mut self, ctx: &Ctx<'_>, call: Call, auto_done: bool) -> Option<bool> {
         let limit = self.limit();
         match call {
-            Call::Input(id, msg) => self.input(ctx, rd, id, msg, auto_done, limit),
+            Call::Input(id, msg) => return self.input(ctx, id, msg, auto_done, limit),
             Call::Fire(id) => {
                 self.limits.arm(limit);
-                let r = rd
-                    .get::<_, Function>("fire")
+                let r = cache::get::<Function>(ctx, Slot::Fire)
                     .and_then(|f| f.call::<_, ()>((id as f64,)));
                 let fired = self.limits.disarm();
                 if let Err(e) = r {
@@ -266,21 +276,17 @@ impl Turn<'_> {
             }
             Call::Init => {
                 self.limits.arm(limit);
-                let r = rd
-                    .get::<_, Function>("init")
-                    .and_then(|f| f.call::<_, ()>(()));
+                let r = cache::get::<Function>(ctx, Slot::Init).and_then(|f| f.call::<_, ()>(()));
                 let fired = self.limits.disarm();
                 if let Err(e) = r {
                     let err = describe(ctx, Err::<(), _>(e), fired, || self.timeout_error(limit));
-                    let _ = rd
-                        .get::<_, Function>("failInit")
+                    let _ = cache::get::<Function>(ctx, Slot::FailInit)
                         .and_then(|f| f.call::<_, ()>((err.message,)));
                 }
             }
             Call::Close(removed) => {
                 self.limits.arm(limit);
-                let r = rd
-                    .get::<_, Function>("close")
+                let r = cache::get::<Function>(ctx, Slot::Close)
                     .and_then(|f| f.call::<_, ()>((removed,)));
                 let fired = self.limits.disarm();
                 if let Err(e) = r {
@@ -289,6 +295,21 @@ impl Turn<'_> {
                 }
             }
         }
+        None
+    }
+
+    /// Settles a plain body's outcome: at once when `direct`, else as a
+    /// promise job. Like a promise callback, it reports only a timeout.
+    fn settle(&mut self, ctx: &Ctx<'_>, direct: bool) {
+        let limit = self.limit();
+        self.limits.arm(limit);
+        let r = cache::get::<Function>(ctx, Slot::Settle).and_then(|f| f.call::<_, ()>((direct,)));
+        let fired = self.limits.disarm();
+        let _ = r.catch(ctx);
+        if fired {
+            let err = self.timeout_error(limit);
+            self.report(err, None);
+        }
     }
 
     /// Hands input message `id` to the prelude with the JS counterparts of
@@ -296,16 +317,15 @@ impl Turn<'_> {
     fn input<'js>(
         &mut self,
         ctx: &Ctx<'js>,
-        rd: &Object<'js>,
         id: u64,
         msg: Msg,
         auto_done: bool,
         limit: Option<Duration>,
-    ) {
+    ) -> Option<bool> {
         if self.inflight.len() >= MAX_INFLIGHT
             && let Some((old, _)) = self.inflight.shift_remove_index(0)
         {
-            super::flush::take(rd, old);
+            super::flush::take(ctx, old);
             self.sh.sink.discard(old);
         }
         let converted = host::to_js_parts(ctx, self.sh, &msg.to_value()).and_then(|(js, parts)| {
@@ -322,26 +342,30 @@ impl Turn<'_> {
             Err(e) => {
                 let err = describe(ctx, Err::<(), _>(e), false, || self.timeout_error(limit));
                 self.sh.sink.done(id, Err(err));
-                return;
+                return None;
             }
         };
         let obj = msg.object().clone();
         self.inflight.insert(id, Inflight { obj, parts });
         self.limits.arm(limit);
-        let r = rd
-            .get::<_, Function>("input")
-            .and_then(|f| f.call::<_, bool>((id as f64, js, auto_done, arr)));
+        let r = cache::get::<Function>(ctx, Slot::Input)
+            .and_then(|f| f.call::<_, JsValue>((id as f64, js, auto_done, arr)));
         let fired = self.limits.disarm();
         match r {
-            Ok(true) => {}
-            Ok(false) => {
-                self.inflight.shift_remove(&id);
-                self.sh.sink.discard(id);
-            }
+            Ok(v) => match v.as_bool() {
+                Some(true) => None,
+                Some(false) => {
+                    self.inflight.shift_remove(&id);
+                    self.sh.sink.discard(id);
+                    None
+                }
+                None => Some(plain_outcome(&v)),
+            },
             Err(e) => {
                 let err = describe(ctx, Err::<(), _>(e), fired, || self.timeout_error(limit));
-                self.write_back(ctx, rd, id, &Vec::new());
+                self.write_back(ctx, id, &Vec::new());
                 self.sh.sink.done(id, Err(err));
+                None
             }
         }
     }
@@ -375,6 +399,33 @@ impl Turn<'_> {
     fn report(&mut self, err: NodeError, msg: Option<Msg>) {
         self.sh.state.lock().outbox.push(Out::Error(err, msg));
     }
+}
+
+/// True when a plain body's outcome (the prelude's `pend`: threw, value)
+/// settles without running any of the script's code: a throw, or a value
+/// whose `then` resolving a promise would not find (no `then` anywhere on
+/// its prototype chain, and no proxy there whose traps would run).
+fn plain_outcome(pend: &JsValue<'_>) -> bool {
+    let Some(pend) = pend.as_array() else {
+        return false;
+    };
+    if pend.get::<bool>(0).unwrap_or(false) {
+        return true;
+    }
+    let Ok(value) = pend.get::<JsValue>(1) else {
+        return false;
+    };
+    let Some(obj) = value.as_object() else {
+        return true;
+    };
+    let mut link = Some(obj.clone());
+    while let Some(o) = link {
+        if o.is_proxy() {
+            return false;
+        }
+        link = o.get_prototype();
+    }
+    !obj.contains_key("then").unwrap_or(true)
 }
 
 /// Node-RED's message for a failed call: the timeout text when the

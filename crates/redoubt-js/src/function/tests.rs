@@ -860,3 +860,5 @@ fn objects_inside_the_message_keep_their_identity() {
     assert!(matches!(out.get("payload"), Some(Value::Object(p)) if p.ptr_eq(&shared)));
     assert!(matches!(out.get("other"), Some(Value::Object(o)) if o.ptr_eq(&untouched)));
 }
+
+mod plain_call;
