@@ -1,7 +1,8 @@
 //! [`Msg`]: the message that travels along wires, and well-known property names.
 
 use crate::propex::{self, PathError};
-use crate::value::{Object, Value};
+use crate::value::{Object, Str, Value};
+use std::sync::LazyLock;
 
 /// `msg.payload`.
 pub const PAYLOAD: &str = "payload";
@@ -14,6 +15,27 @@ pub const ERROR: &str = "error";
 /// `msg.parts`, the sequence marker of split/join.
 pub const PARTS: &str = "parts";
 
+/// `msg.req`, the request behind an `http in` message.
+pub const REQ: &str = "req";
+/// `msg.res`, the response handle of an `http in` message.
+pub const RES: &str = "res";
+
+/// The key `name` as a [`Str`]. The property names nearly every message
+/// carries share one allocation each, so setting them costs a reference
+/// count instead of a `malloc` (and a `free` when the message goes).
+pub fn key(name: &str) -> Str {
+    static WELL_KNOWN: LazyLock<[Str; 7]> =
+        LazyLock::new(|| [MSGID, PAYLOAD, TOPIC, REQ, RES, PARTS, ERROR].map(Str::from));
+    match WELL_KNOWN.iter().find(|k| &***k == name) {
+        Some(k) => k.clone(),
+        None => Str::from(name),
+    }
+}
+
+/// Room for `_msgid`, `payload` and two more properties (`topic`, or
+/// `req` and `res`) without growing the map.
+const MSG_CAPACITY: usize = 4;
+
 /// A message: a JS object. Cloning a `Msg` copies the reference, as passing a
 /// message to a function does in Node-RED; [`Msg::deep_clone`] is
 /// `RED.util.cloneMessage`, used for every wire after the first.
@@ -23,15 +45,15 @@ pub struct Msg(Object);
 impl Msg {
     /// A new message with a fresh `_msgid` and nothing else.
     pub fn new() -> Msg {
-        let o = Object::new();
-        o.insert(MSGID, Value::String(new_msgid().into()));
+        let o = Object::with_capacity(MSG_CAPACITY);
+        o.insert(key(MSGID), Value::String(msgid_str()));
         Msg(o)
     }
 
     /// Wraps an existing object as a message, giving it a `_msgid` if it has none.
     pub fn from_object(o: Object) -> Msg {
         if !o.contains_key(MSGID) {
-            o.insert(MSGID, Value::String(new_msgid().into()));
+            o.insert(key(MSGID), Value::String(msgid_str()));
         }
         Msg(o)
     }
@@ -64,8 +86,8 @@ impl Msg {
     }
 
     /// Sets a top-level property.
-    pub fn set(&self, key: &str, v: Value) {
-        self.0.insert(key, v);
+    pub fn set(&self, name: &str, v: Value) {
+        self.0.insert(key(name), v);
     }
 
     /// Removes a top-level property.
@@ -99,9 +121,8 @@ impl Msg {
     /// refers to the same HTTP request and response.
     pub fn deep_clone(&self) -> Msg {
         let mut seen = crate::value::deep_clone::Seen::default();
-        let copy = crate::value::deep_clone::clone_object(&self.0, &mut seen, |k| {
-            k == "req" || k == "res"
-        });
+        let copy =
+            crate::value::deep_clone::clone_object(&self.0, &mut seen, |k| k == REQ || k == RES);
         Msg(copy)
     }
 
@@ -122,8 +143,19 @@ impl Default for Msg {
 
 /// A new message id: 16 hex digits, as `RED.util.generateId` makes them.
 pub fn new_msgid() -> String {
+    msgid_str().to_string()
+}
+
+/// A fresh `_msgid` (16 random hex digits) built in one allocation.
+fn msgid_str() -> Str {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let n: u64 = rand::random();
-    format!("{n:016x}")
+    let mut buf = [0u8; 16];
+    for (i, b) in buf.iter_mut().enumerate() {
+        *b = HEX[((n >> (60 - 4 * i)) & 0xf) as usize];
+    }
+    // Invariant: every byte comes from HEX, so the buffer is ASCII.
+    Str::from(std::str::from_utf8(&buf).unwrap_or_default())
 }
 
 impl Msg {
@@ -138,5 +170,42 @@ impl Msg {
     /// The message as JSON (`JSON.stringify` rules).
     pub fn to_json(&self) -> serde_json::Value {
         crate::value::to_serde(&self.to_value())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    #[test]
+    fn well_known_keys_share_one_allocation() {
+        for name in [MSGID, PAYLOAD, TOPIC, REQ, RES, PARTS, ERROR] {
+            assert!(Arc::ptr_eq(&key(name), &key(name)), "{name}");
+            assert_eq!(&*key(name), name);
+        }
+        let other = key("payloads");
+        assert_eq!(&*other, "payloads");
+        assert!(!Arc::ptr_eq(&other, &key("payloads")));
+        let m = Msg::new();
+        m.set(PAYLOAD, Value::Null);
+        let stored = m.object().with(|o| o.keys().cloned().collect::<Vec<_>>());
+        assert!(Arc::ptr_eq(&stored[1], &key(PAYLOAD)));
+    }
+
+    #[test]
+    fn msgids_are_16_lower_hex_digits() {
+        let ids: Vec<String> = (0..64).map(|_| Msg::new().id()).collect();
+        for id in &ids {
+            assert_eq!(id.len(), 16, "{id}");
+            assert!(
+                id.bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)),
+                "{id}"
+            );
+        }
+        let distinct: std::collections::HashSet<&String> = ids.iter().collect();
+        assert_eq!(distinct.len(), ids.len());
+        assert_eq!(new_msgid().len(), 16);
     }
 }

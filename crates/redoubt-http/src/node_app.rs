@@ -99,14 +99,20 @@ pub async fn node_handler(state: NodeAppState, req: Request) -> Response {
         .and_then(|h| h.to_str().ok())
         .map(|h| h.rsplit_once(':').map(|(a, _)| a).unwrap_or(h).to_string())
         .unwrap_or_default();
+    let path = path.to_string();
+    // The request head points into hyper's read buffer; dropping it now,
+    // before waiting for the flow, lets hyper reuse that buffer for the
+    // next request instead of allocating a new one.
+    drop(parts);
+    let head = method == "HEAD";
     let mut incoming = IncomingRequest {
-        method: method.clone(),
+        method,
         url,
-        path: path.to_string(),
+        path,
         query,
         headers,
         params,
-        body: bytes.clone(),
+        body: bytes,
         fields: vec![],
         files: vec![],
         remote_ip: remote,
@@ -116,7 +122,7 @@ pub async fn node_handler(state: NodeAppState, req: Request) -> Response {
     if route.upload {
         let ctype = incoming.header("content-type").unwrap_or("").to_string();
         if let Ok(boundary) = multer::parse_boundary(&ctype) {
-            match parse_multipart(bytes, boundary).await {
+            match parse_multipart(incoming.body.clone(), boundary).await {
                 Ok((fields, files)) => {
                     incoming.fields = fields;
                     incoming.files = files;
@@ -147,7 +153,7 @@ pub async fn node_handler(state: NodeAppState, req: Request) -> Response {
                     r.headers_mut().append(name, val);
                 }
             }
-            if method == "HEAD" {
+            if head {
                 *r.body_mut() = Body::empty();
             }
             r

@@ -202,7 +202,7 @@ pub enum Scope {
 #[derive(Clone)]
 pub struct NodeContext {
     pub(crate) manager: ContextManager,
-    pub(crate) node_scope: String,
+    pub(crate) node_scope: crate::value::Str,
     /// Flow scopes from the innermost (the node's flow) outwards, for `$parent.`.
     pub(crate) flow_scopes: Arc<Vec<String>>,
 }
@@ -216,7 +216,7 @@ impl NodeContext {
     ) -> NodeContext {
         NodeContext {
             manager,
-            node_scope,
+            node_scope: node_scope.into(),
             flow_scopes: Arc::new(flow_scopes),
         }
     }
@@ -227,7 +227,7 @@ impl NodeContext {
         key: &'k str,
     ) -> Result<(String, &'k str), ContextError> {
         Ok(match scope {
-            Scope::Node => (self.node_scope.clone(), key),
+            Scope::Node => (self.node_scope.to_string(), key),
             Scope::Global => ("global".to_string(), key),
             Scope::Flow => {
                 let mut depth = 0;

@@ -636,6 +636,11 @@ impl Executor {
                 env: p.env.clone(),
                 config: p.cfg.clone(),
                 instance: INSTANCE.fetch_add(1, Ordering::Relaxed),
+                context_scope: NodeInfo::context_scope_of(
+                    &p.cfg.id,
+                    p.cfg.alias.as_deref(),
+                    &p.cfg.z,
+                ),
             });
             let built: Result<Box<dyn Node>, ConfigError> = match &p.builtin {
                 Some(Builtin::SubflowInstance) => {

@@ -53,9 +53,16 @@ pub struct NodeInfo {
     /// The configuration.
     pub config: NodeConfig,
     pub(crate) instance: u64,
+    /// The node-context scope (`id:z`), built once for every [`NodeContext`].
+    pub(crate) context_scope: Str,
 }
 
 impl NodeInfo {
+    /// The node-context scope of a node with this id (or subflow alias) on flow `z`.
+    pub(crate) fn context_scope_of(id: &str, alias: Option<&str>, z: &str) -> Str {
+        Str::from(format!("{}:{z}", alias.unwrap_or(id)))
+    }
+
     pub(crate) fn key(&self) -> NodeKey {
         NodeKey {
             id: self.id.clone(),
@@ -64,10 +71,9 @@ impl NodeInfo {
     }
 
     pub(crate) fn context(&self, shared: &Shared) -> NodeContext {
-        let own = self.alias.as_deref().unwrap_or(&self.id);
         NodeContext {
             manager: shared.context.clone(),
-            node_scope: format!("{own}:{}", self.z),
+            node_scope: self.context_scope.clone(),
             flow_scopes: self.flow.context_scopes.clone(),
         }
     }

@@ -1,12 +1,23 @@
-//! [`Object`]: a shared, insertion-ordered JS object.
+//! [`Object`]: a shared, insertion-ordered JS object, optionally filled
+//! lazily on first access.
 
 use super::{Str, Value};
 use indexmap::IndexMap;
-use parking_lot::Mutex;
+use parking_lot::{MappedMutexGuard, Mutex, MutexGuard};
 use std::sync::Arc;
 
 /// The map inside an [`Object`].
 pub type Map = IndexMap<Str, Value>;
+
+/// Fills an object's map on first access (see [`Object::lazy`]).
+type Fill = Box<dyn FnOnce(&mut Map) + Send>;
+
+#[derive(Default)]
+struct Inner {
+    map: Map,
+    /// Not yet run: the object's properties are still to be built.
+    fill: Option<Fill>,
+}
 
 /// A JS object: a reference to a mutable, insertion-ordered map.
 ///
@@ -14,8 +25,11 @@ pub type Map = IndexMap<Str, Value>;
 /// [`Value::deep_clone`] for a copy. Every accessor takes the lock only for
 /// its own duration and never while calling out, so nested objects (and
 /// cyclic ones) never deadlock.
+///
+/// An object made with [`Object::lazy`] builds its properties the first
+/// time anything looks at it; no accessor can tell the difference.
 #[derive(Clone, Default)]
-pub struct Object(Arc<Mutex<Map>>);
+pub struct Object(Arc<Mutex<Inner>>);
 
 impl Object {
     /// A new empty object.
@@ -25,38 +39,63 @@ impl Object {
 
     /// An object owning `map`.
     pub fn from_map(map: Map) -> Object {
-        Object(Arc::new(Mutex::new(map)))
+        Object(Arc::new(Mutex::new(Inner { map, fill: None })))
+    }
+
+    /// An empty object with room for `n` properties.
+    pub fn with_capacity(n: usize) -> Object {
+        Object::from_map(Map::with_capacity(n))
+    }
+
+    /// An object whose properties `fill` inserts on first access (any
+    /// read, write, clone or serialisation). Objects that are never looked
+    /// at (`msg.req` in most HTTP flows) cost one allocation instead of a
+    /// tree. `fill` runs under this object's lock: it must not touch this
+    /// same object (it may create and fill others).
+    pub fn lazy(fill: impl FnOnce(&mut Map) + Send + 'static) -> Object {
+        Object(Arc::new(Mutex::new(Inner {
+            map: Map::new(),
+            fill: Some(Box::new(fill)),
+        })))
+    }
+
+    /// The map, locked, with a pending fill run first.
+    fn lock(&self) -> MappedMutexGuard<'_, Map> {
+        let mut g = self.0.lock();
+        if let Some(fill) = g.fill.take() {
+            fill(&mut g.map);
+        }
+        MutexGuard::map(g, |i| &mut i.map)
     }
 
     /// The value at `key` (a handle copy for objects and arrays).
     pub fn get(&self, key: &str) -> Option<Value> {
-        self.0.lock().get(key).cloned()
+        self.lock().get(key).cloned()
     }
 
     /// True when `key` is present (even holding `undefined`).
     pub fn contains_key(&self, key: &str) -> bool {
-        self.0.lock().contains_key(key)
+        self.lock().contains_key(key)
     }
 
     /// Sets `key`; an existing key keeps its position, as in JS.
     pub fn insert(&self, key: impl Into<Str>, value: Value) {
-        self.0.lock().insert(key.into(), value);
+        self.lock().insert(key.into(), value);
     }
 
     /// Removes `key` (JS `delete`), keeping the order of the rest.
     pub fn remove(&self, key: &str) -> Option<Value> {
-        self.0.lock().shift_remove(key)
+        self.lock().shift_remove(key)
     }
 
     /// The keys, in order.
     pub fn keys(&self) -> Vec<Str> {
-        self.0.lock().keys().cloned().collect()
+        self.lock().keys().cloned().collect()
     }
 
     /// A snapshot of the entries, in order.
     pub fn entries(&self) -> Vec<(Str, Value)> {
-        self.0
-            .lock()
+        self.lock()
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect()
@@ -64,22 +103,22 @@ impl Object {
 
     /// Number of keys.
     pub fn len(&self) -> usize {
-        self.0.lock().len()
+        self.lock().len()
     }
 
     /// True when there are no keys.
     pub fn is_empty(&self) -> bool {
-        self.0.lock().is_empty()
+        self.lock().is_empty()
     }
 
     /// Runs `f` with the map borrowed. `f` must not touch this same object.
     pub fn with<R>(&self, f: impl FnOnce(&Map) -> R) -> R {
-        f(&self.0.lock())
+        f(&self.lock())
     }
 
     /// Runs `f` with the map borrowed mutably. `f` must not touch this same object.
     pub fn with_mut<R>(&self, f: impl FnOnce(&mut Map) -> R) -> R {
-        f(&mut self.0.lock())
+        f(&mut self.lock())
     }
 
     /// True when both handles point at the same object (JS `===`).
@@ -105,5 +144,64 @@ impl std::fmt::Debug for Object {
 impl FromIterator<(Str, Value)> for Object {
     fn from_iter<T: IntoIterator<Item = (Str, Value)>>(iter: T) -> Self {
         Object::from_map(iter.into_iter().collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    fn counted(runs: &Arc<AtomicUsize>) -> Object {
+        let runs = runs.clone();
+        Object::lazy(move |m| {
+            runs.fetch_add(1, Ordering::SeqCst);
+            m.insert("a".into(), Value::Number(1.0));
+            m.insert("b".into(), Value::str("x"));
+        })
+    }
+
+    #[test]
+    fn lazy_object_fills_once_on_first_access() {
+        let runs = Arc::new(AtomicUsize::new(0));
+        let o = counted(&runs);
+        let alias = o.clone();
+        assert_eq!(runs.load(Ordering::SeqCst), 0, "built before any access");
+        assert_eq!(alias.keys(), vec![Str::from("a"), Str::from("b")]);
+        assert_eq!(
+            o.get("b").and_then(|v| v.as_str().map(str::to_owned)),
+            Some("x".into())
+        );
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn every_accessor_sees_the_lazy_properties() {
+        let runs = Arc::new(AtomicUsize::new(0));
+        // A write first: the filled properties come before it, and an
+        // overwrite keeps its position.
+        let o = counted(&runs);
+        o.insert("c", Value::Null);
+        o.insert("a", Value::Number(2.0));
+        assert_eq!(
+            o.keys(),
+            vec![Str::from("a"), Str::from("b"), Str::from("c")]
+        );
+        assert_eq!(o.get("a").and_then(|v| v.as_f64()), Some(2.0));
+        assert_eq!(counted(&runs).len(), 2);
+        assert!(!counted(&runs).is_empty());
+        assert!(counted(&runs).contains_key("b"));
+        assert!(counted(&runs).remove("a").is_some());
+        assert_eq!(counted(&runs).with(|m| m.len()), 2);
+        assert_eq!(counted(&runs).entries().len(), 2);
+        assert_eq!(
+            super::super::to_json(&Value::Object(counted(&runs))).ok(),
+            Some(r#"{"a":1,"b":"x"}"#.to_string())
+        );
+        assert_eq!(
+            super::super::to_json(&Value::Object(counted(&runs)).deep_clone()).ok(),
+            Some(r#"{"a":1,"b":"x"}"#.to_string())
+        );
+        assert_eq!(runs.load(Ordering::SeqCst), 9);
     }
 }

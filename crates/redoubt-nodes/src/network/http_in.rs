@@ -3,14 +3,14 @@
 //! body otherwise), parsing bodies as Express's body parsers do.
 
 use super::{cookies, qs};
-use redoubt_core::Msg;
 use redoubt_core::http_host::{
     HttpHostService, HttpReply, IncomingRequest, ResponseHandle, RouteGuard, RouteSpec,
 };
 use redoubt_core::node::{
     BuildCtx, ConfigError, Node, NodeConfig, NodeCtx, NodeError, NodeHandle, NodeType,
 };
-use redoubt_core::value::{Array, Handle, Object, Value, from_json_str};
+use redoubt_core::value::{Array, Handle, Map, Object, Str, Value, from_json_str};
+use redoubt_core::{Msg, msg};
 use std::sync::Arc;
 
 pub(crate) struct HttpInType;
@@ -91,17 +91,33 @@ fn on_request(node: &NodeHandle, req: IncomingRequest, res: Arc<ResponseHandle>,
         }
     };
     let query = qs::parse(&req.query);
-    let r = Object::new();
-    r.insert("method", Value::str(&req.method));
-    r.insert("url", Value::str(&req.url));
-    r.insert("originalUrl", Value::str(&req.url));
-    r.insert("path", Value::str(&req.path));
-    r.insert("baseUrl", Value::str(""));
-    r.insert("hostname", Value::str(&req.hostname));
-    r.insert("ip", Value::str(&req.remote_ip));
-    r.insert("protocol", Value::str(&req.protocol));
-    r.insert("secure", Value::Bool(req.protocol == "https"));
-    let headers = Object::new();
+    let payload = if get { query.clone() } else { body.clone() };
+    // Most flows never read msg.req: its properties are built on first access.
+    let r = Object::lazy(move |m| fill_req(m, req, query, body));
+    let resv = Object::with_capacity(1);
+    resv.insert("_res", Value::Handle(Handle(res)));
+    let msg = Msg::new();
+    msg.set(msg::REQ, Value::Object(r));
+    msg.set(msg::RES, Value::Object(resv));
+    msg.set(msg::PAYLOAD, payload);
+    node.send(0, msg);
+}
+
+/// The properties of `msg.req`, as Express's request has them.
+fn fill_req(r: &mut Map, req: IncomingRequest, query: Value, body: Value) {
+    let mut put = |k: &str, v: Value| {
+        r.insert(Str::from(k), v);
+    };
+    put("method", Value::str(&req.method));
+    put("url", Value::str(&req.url));
+    put("originalUrl", Value::str(&req.url));
+    put("path", Value::str(&req.path));
+    put("baseUrl", Value::str(""));
+    put("hostname", Value::str(&req.hostname));
+    put("ip", Value::str(&req.remote_ip));
+    put("protocol", Value::str(&req.protocol));
+    put("secure", Value::Bool(req.protocol == "https"));
+    let headers = Object::with_capacity(req.headers.len());
     for (k, v) in &req.headers {
         match headers.get(k) {
             // Repeated headers are joined as Node's http module does (set-cookie excepted).
@@ -111,18 +127,18 @@ fn on_request(node: &NodeHandle, req: IncomingRequest, res: Arc<ResponseHandle>,
             _ => headers.insert(k.as_str(), Value::str(v)),
         }
     }
-    r.insert("headers", Value::Object(headers));
-    let params = Object::new();
+    put("headers", Value::Object(headers));
+    let params = Object::with_capacity(req.params.len());
     for (k, v) in &req.params {
         params.insert(k.as_str(), Value::str(v));
     }
-    r.insert("params", Value::Object(params));
-    r.insert("query", query.clone());
-    r.insert(
+    put("params", Value::Object(params));
+    put("query", query);
+    put(
         "cookies",
         Value::Object(req.header("cookie").map(cookies::parse).unwrap_or_default()),
     );
-    r.insert("body", body.clone());
+    put("body", body);
     if !req.files.is_empty() {
         let files = Array::new();
         for f in &req.files {
@@ -135,15 +151,8 @@ fn on_request(node: &NodeHandle, req: IncomingRequest, res: Arc<ResponseHandle>,
             o.insert("size", Value::Number(f.buffer.len() as f64));
             files.push(Value::Object(o));
         }
-        r.insert("files", Value::Array(files));
+        put("files", Value::Array(files));
     }
-    let resv = Object::new();
-    resv.insert("_res", Value::Handle(Handle(res)));
-    let msg = Msg::new();
-    msg.set("req", Value::Object(r));
-    msg.set("res", Value::Object(resv));
-    msg.set("payload", if get { query } else { body });
-    node.send(0, msg);
 }
 
 /// The body as Express's json, urlencoded, multipart and raw parsers leave it.

@@ -49,3 +49,81 @@ fn unknown_route_is_404_and_post_json_echoes() {
         .expect("req");
     assert_eq!(bad.status(), 500);
 }
+
+/// msg.req as Express builds it, read by a change node: every property,
+/// repeated headers joined, cookies parsed, and `msg.payload` of a GET the
+/// very object `msg.req.query` is (a change to one shows in the other).
+#[test]
+fn msg_req_carries_the_request_and_shares_query_with_payload() {
+    let r = Redoubt::start(&json!([
+        {"id":"t","type":"tab","label":"T"},
+        {"id":"in","type":"http in","z":"t","url":"/echo/:name","method":"get","x":1,"y":1,"wires":[["ch"]]},
+        {"id":"ch","type":"change","z":"t","x":1,"y":1,"wires":[["out"]],"rules":[
+            {"t":"set","p":"req.query.extra","pt":"msg","to":"yes","tot":"str"},
+            {"t":"set","p":"out.req","pt":"msg","to":"req","tot":"msg"},
+            {"t":"set","p":"out.payload","pt":"msg","to":"payload","tot":"msg"},
+            {"t":"set","p":"payload","pt":"msg","to":"out","tot":"msg"}
+        ]},
+        {"id":"out","type":"http response","z":"t","statusCode":"","headers":{},"x":1,"y":1,"wires":[]}
+    ]));
+    let resp = client()
+        .get(r.url("/echo/bob%20b?x=1&y=two"))
+        .header("cookie", "a=1; b=two")
+        .header("x-rep", "one")
+        .header("x-rep", "two")
+        .send()
+        .expect("req");
+    assert_eq!(resp.status(), 200);
+    let body: serde_json::Value = resp.json().expect("json");
+    let req = &body["req"];
+    let keys: Vec<&str> = req
+        .as_object()
+        .expect("object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "method",
+            "url",
+            "originalUrl",
+            "path",
+            "baseUrl",
+            "hostname",
+            "ip",
+            "protocol",
+            "secure",
+            "headers",
+            "params",
+            "query",
+            "cookies",
+            "body"
+        ]
+    );
+    assert_eq!(req["method"], "GET");
+    assert_eq!(req["url"], "/echo/bob%20b?x=1&y=two");
+    assert_eq!(req["originalUrl"], "/echo/bob%20b?x=1&y=two");
+    assert_eq!(req["path"], "/echo/bob%20b");
+    assert_eq!(req["baseUrl"], "");
+    assert_eq!(req["hostname"], "127.0.0.1");
+    assert_eq!(req["ip"], "127.0.0.1");
+    assert_eq!(req["protocol"], "http");
+    assert_eq!(req["secure"], false);
+    assert_eq!(req["headers"]["x-rep"], "one, two");
+    assert_eq!(req["headers"]["cookie"], "a=1; b=two");
+    assert!(
+        req["headers"]["host"]
+            .as_str()
+            .is_some_and(|h| h.starts_with("127.0.0.1:")),
+        "{req}"
+    );
+    assert_eq!(req["params"], json!({"name": "bob b"}));
+    assert_eq!(req["query"], json!({"x": "1", "y": "two", "extra": "yes"}));
+    assert_eq!(req["cookies"], json!({"a": "1", "b": "two"}));
+    assert_eq!(req["body"], "");
+    assert_eq!(
+        body["payload"],
+        json!({"x": "1", "y": "two", "extra": "yes"})
+    );
+}
