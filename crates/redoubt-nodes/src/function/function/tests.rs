@@ -420,6 +420,11 @@ async fn scripts_sharing_a_context_object_never_lose_updates() {
         {"id":"h","type":"helper"}
     ]))
     .await;
+    // f1's On Start creates the object; the two sandboxes start in
+    // parallel, so wait for f1 to have handled a message before f2 gets
+    // any (f2 alone would find no object and throw).
+    h.send_json("f1", json!({"payload": -1})).await;
+    h.recv_json("h").await;
     const N: usize = 300;
     for i in 0..N {
         h.send_json("f1", json!({"payload": i})).await;
@@ -430,5 +435,5 @@ async fn scripts_sharing_a_context_object_never_lose_updates() {
     }
     let cx = h.engine.context().clone();
     let c = cx.get(None, "global", "c").ok().flatten().expect("c");
-    assert_eq!(redoubt_core::value::to_serde(&c), json!({"n": 2 * N}));
+    assert_eq!(redoubt_core::value::to_serde(&c), json!({"n": 2 * N + 1}));
 }
