@@ -905,8 +905,8 @@ def versions(a):
     v = {}
     try:
         v["node-red"] = json.load(open(os.path.join(os.path.dirname(a.node_red), "package.json")))["version"]
-    except (OSError, ValueError, KeyError):
-        v["node-red"] = "?"
+    except (OSError, ValueError, KeyError, TypeError):
+        v["node-red"] = "?" if a.node_red else "-"
     for name, cmd in (("node", [a.node, "--version"]), (RD, [a.redoubt, "--version"]),
                       ("nginx", [a.nginx, "-v"]), ("wrk", ["wrk", "-v"])):
         if not cmd[0]:

@@ -16,7 +16,7 @@ echo "== unit and end-to-end tests"
 cargo nextest run --workspace --no-fail-fast
 
 echo "== micro-benchmarks, each run once (quick mode; 'cargo bench' measures)"
-cargo test --locked -p redoubt-core -p redoubt-nodes -p redoubt-js --features redoubt-nodes/testing --bench hot_paths --bench flows --bench quickjs_floor
+cargo test --locked -p redoubt-core -p redoubt-nodes -p redoubt-js --features redoubt-nodes/testing --bench hot_paths --bench flows --bench quickjs_floor --bench sandbox_start
 
 echo "== formatting and lints"
 cargo fmt --all -- --check

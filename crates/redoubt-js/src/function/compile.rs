@@ -1,16 +1,15 @@
-//! Sets a sandbox up: evaluates the prelude (`buffer.js`, `prelude.js`)
-//! with the host object, then compiles the node's On Message, On Start and
+//! Sets a sandbox up: loads the prelude (`buffer.js`, `prelude.js`, as
+//! bytecode compiled once per process, see `bytecode`) and calls it with
+//! the host object, then compiles the node's On Message, On Start and
 //! On Stop code wrapped as Node-RED wraps it, so line numbers in errors
 //! count from the user's first line.
 
 use super::CompileError;
 use super::FunctionSpec;
+use super::bytecode;
 use super::host::{self, Shared};
 use rquickjs::context::EvalOptions;
 use rquickjs::{CatchResultExt, CaughtError, Ctx, Function, Object, Value as JsValue};
-
-const BUFFER_JS: &str = include_str!("buffer.js");
-const PRELUDE_JS: &str = include_str!("prelude.js");
 
 /// Evaluates the prelude and compiles the node's code.
 pub(crate) fn setup<'js>(
@@ -24,7 +23,7 @@ pub(crate) fn setup<'js>(
             .map_err(|e| CompileError::engine(e.to_string()))
     };
     let h = host::build(ctx, sh).map_err(engine)?;
-    let bufmod = internal(eval(ctx, BUFFER_JS, "<redoubt buffer>"))?;
+    let bufmod = internal(bytecode::import(ctx, bytecode::BUFFER))?;
     let bufmod = internal(call1(&bufmod, (h.clone(),)))?;
     let meta = Object::new(ctx.clone()).map_err(engine)?;
     meta.set("id", spec.id.as_str()).map_err(engine)?;
@@ -32,7 +31,7 @@ pub(crate) fn setup<'js>(
     meta.set("path", spec.path.as_str()).map_err(engine)?;
     meta.set("outputCount", spec.outputs as f64)
         .map_err(engine)?;
-    let prelude = internal(eval(ctx, PRELUDE_JS, "<redoubt prelude>"))?;
+    let prelude = internal(bytecode::import(ctx, bytecode::PRELUDE))?;
     let rd = internal(call1(&prelude, (h, meta, bufmod)))?;
     let [body, init, fin] = parts(spec).map(|(field, part, src, file)| match src {
         Some(src) => compile(ctx, field, part, &src, &file),

@@ -10,6 +10,7 @@
 //!
 //! - [`Sandbox`]: one QuickJS runtime and context per node, the prelude
 //!   (`prelude.js`, `buffer.js`) and the compiled code.
+//! - `bytecode`: the prelude compiled once per process, loaded by each.
 //! - `convert`: redoubt values to JS and back, without JSON.
 //! - `host`: the Rust functions the prelude calls.
 //! - `cache`: the prelude objects every turn uses, looked up once.
@@ -37,6 +38,7 @@
 //! exception is settled exactly when the async function's promise would
 //! settle (see `sandbox.rs`), so sends, `done` and errors keep their order.
 
+mod bytecode;
 mod cache;
 mod compile;
 mod consistency;

@@ -122,6 +122,7 @@ impl Sandbox {
         let engine = |e: rquickjs::Error| CompileError::engine(e.to_string());
         let rt = Runtime::new().map_err(engine)?;
         rt.set_memory_limit(spec.memory_limit);
+        super::bytecode::install(&rt).map_err(CompileError::engine)?;
         let limits = Arc::new(Limits::new());
         let l = limits.clone();
         rt.set_interrupt_handler(Some(Box::new(move || l.interrupt())));
