@@ -10,7 +10,10 @@
 //!
 //! `cargo bench -p redoubt-js --bench quickjs_floor`. No test asserts a time.
 
-use rquickjs::{Context, Function, Object, Runtime};
+mod common;
+
+use common::context;
+use rquickjs::{Function, Object};
 
 fn main() {
     divan::main();
@@ -33,17 +36,6 @@ var global = { get: function (k) { return store.get(k); }, set: function (k, v) 
     return null;
 })
 "#;
-
-fn context() -> Context {
-    let rt = match Runtime::new() {
-        Ok(rt) => rt,
-        Err(e) => panic!("runtime: {e}"),
-    };
-    match Context::full(&rt) {
-        Ok(c) => c,
-        Err(e) => panic!("context: {e}"),
-    }
-}
 
 #[divan::bench(sample_count = 30)]
 fn rust_to_js_x1000(bencher: divan::Bencher) {

@@ -15,6 +15,9 @@
 //!
 //! `cargo bench -p redoubt-js --bench sandbox_start`. No test asserts a time.
 
+mod common;
+
+use common::context;
 use indexmap::IndexMap;
 use redoubt_core::Msg;
 use redoubt_core::context::{ContextManager, ContextStore, MemoryStore, NodeContext};
@@ -22,7 +25,7 @@ use redoubt_core::engine::LogLevel;
 use redoubt_core::node::{NodeError, Status};
 use redoubt_core::value::Value;
 use redoubt_js::function::{DEFAULT_MEMORY_LIMIT, FunctionSpec, Sandbox, ScriptSink};
-use rquickjs::{Context, Runtime};
+use rquickjs::Context;
 use std::sync::Arc;
 
 fn main() {
@@ -86,17 +89,6 @@ fn sandbox_new(bencher: divan::Bencher) {
         Ok(sb) => sb,
         Err(e) => panic!("sandbox: {e}"),
     });
-}
-
-fn context() -> Context {
-    let rt = match Runtime::new() {
-        Ok(rt) => rt,
-        Err(e) => panic!("runtime: {e}"),
-    };
-    match Context::full(&rt) {
-        Ok(c) => c,
-        Err(e) => panic!("context: {e}"),
-    }
 }
 
 #[divan::bench(sample_count = 50)]
