@@ -8,13 +8,14 @@
 //!   written (Node-RED logs a warning and starts empty, and the next deploy
 //!   then destroys the file).
 //! * Saving copies the current file to `.flows.json.backup`, then replaces
-//!   the file atomically.
+//!   the file atomically. A save can be staged ([`stage_flows`]): written
+//!   and synced first, put in place later or discarded.
 //! * The revision is Node-RED's (3.1.10 and later): hex SHA-256 of
 //!   `JSON.stringify(flows)`. Older releases used MD5; the editor treats it
 //!   as an opaque token either way.
 
 use crate::error::StorageError;
-use crate::fsio::{self, JsonFile, WriteOpts};
+use crate::fsio::{self, JsonFile, Staged, WriteOpts};
 use crate::json_js;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -56,6 +57,21 @@ pub fn load_flows(path: &Path) -> Result<FlowsDoc, StorageError> {
 /// Node-RED's `flowFilePretty`), keeping the previous file as
 /// `.<name>.backup`. Returns the new revision.
 pub fn save_flows(path: &Path, flows: &[Value], pretty: bool) -> Result<String, StorageError> {
+    let (staged, rev) = stage_flows(path, flows, pretty)?;
+    staged.commit()?;
+    Ok(rev)
+}
+
+/// Writes the new flows.json to its temp file (`<path>.tmp`, synced) and
+/// returns it uncommitted with its revision: [`Staged::commit`] makes the
+/// backup copy and puts it in place, dropping it leaves flows.json as it
+/// was. Callers serialise the saves of one file (the admin API's deploy
+/// lock does).
+pub fn stage_flows(
+    path: &Path,
+    flows: &[Value],
+    pretty: bool,
+) -> Result<(Staged, String), StorageError> {
     let compact = json_js::stringify_list(flows, None);
     let text = if pretty {
         json_js::stringify_list(flows, Some(4))
@@ -63,15 +79,16 @@ pub fn save_flows(path: &Path, flows: &[Value], pretty: bool) -> Result<String, 
         compact.clone()
     };
     let backup = fsio::backup_path(path);
-    fsio::write_atomic(
+    let staged = fsio::stage(
         path,
+        &fsio::suffixed(path, ".tmp"),
         text.as_bytes(),
         WriteOpts {
             backup: Some(&backup),
             mode: None,
         },
     )?;
-    Ok(rev_of(&compact))
+    Ok((staged, rev_of(&compact)))
 }
 
 /// Node-RED's flow revision: hex SHA-256 of `JSON.stringify(flows)`.

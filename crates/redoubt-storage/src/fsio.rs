@@ -68,21 +68,66 @@ pub(crate) fn write_via(
     content: &[u8],
     opts: WriteOpts<'_>,
 ) -> Result<(), StorageError> {
+    stage(path, tmp, content, opts)?.commit()
+}
+
+/// A replacement of a file, written and synced to its temp file but not
+/// yet renamed over the file: [`Staged::commit`] puts it in place (after
+/// the backup copy, if any); dropping it uncommitted removes the temp file
+/// and leaves the file as it was. Lets a caller write while it does
+/// something else, and decide afterwards.
+#[must_use = "dropping a Staged file discards it"]
+pub struct Staged {
+    path: PathBuf,
+    tmp: PathBuf,
+    backup: Option<PathBuf>,
+    mode: Option<u32>,
+    pending: bool,
+}
+
+/// Writes and syncs `content` to `tmp` (same directory as `path`, unique to
+/// this writer) for a later [`Staged::commit`].
+pub(crate) fn stage(
+    path: &Path,
+    tmp: &Path,
+    content: &[u8],
+    opts: WriteOpts<'_>,
+) -> Result<Staged, StorageError> {
     let dir = parent_dir(path);
     fs::create_dir_all(&dir).map_err(|e| StorageError::io("create directory", &dir, e))?;
-    if let Some(backup) = opts.backup {
-        copy_backup(path, backup, opts.mode)?;
+    let staged = Staged {
+        path: path.to_path_buf(),
+        tmp: tmp.to_path_buf(),
+        backup: opts.backup.map(Path::to_path_buf),
+        mode: opts.mode,
+        pending: true,
+    };
+    // On failure `staged` is dropped, which removes the partial temp file.
+    write_synced(tmp, content, opts.mode)?;
+    Ok(staged)
+}
+
+impl Staged {
+    /// Backs the current file up (when asked to), renames the temp file
+    /// over it and syncs the directory.
+    pub fn commit(mut self) -> Result<(), StorageError> {
+        if let Some(backup) = &self.backup {
+            copy_backup(&self.path, backup, self.mode)?;
+        }
+        fs::rename(&self.tmp, &self.path)
+            .map_err(|e| StorageError::io("rename temp file onto", &self.path, e))?;
+        self.pending = false;
+        sync_dir(&parent_dir(&self.path));
+        Ok(())
     }
-    if let Err(e) = write_synced(tmp, content, opts.mode) {
-        let _ = fs::remove_file(tmp);
-        return Err(e);
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if self.pending {
+            let _ = fs::remove_file(&self.tmp);
+        }
     }
-    if let Err(e) = fs::rename(tmp, path) {
-        let _ = fs::remove_file(tmp);
-        return Err(StorageError::io("rename temp file onto", path, e));
-    }
-    sync_dir(&dir);
-    Ok(())
 }
 
 /// `path` with `suffix` appended to its file name.

@@ -20,4 +20,4 @@ pub mod json_js;
 pub mod runtime_config;
 
 pub use error::StorageError;
-pub use fsio::{backup_path, write_file_atomic};
+pub use fsio::{Staged, backup_path, write_file_atomic};

@@ -1,7 +1,9 @@
 //! Flows file: load/save compatibility with Node-RED's localfilesystem.
 
 use redoubt_storage::StorageError;
-use redoubt_storage::flows_file::{credentials_path, flows_rev, load_flows, save_flows};
+use redoubt_storage::flows_file::{
+    credentials_path, flows_rev, load_flows, save_flows, stage_flows,
+};
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -148,4 +150,30 @@ fn credentials_file_name_follows_the_flows_file() {
         credentials_path(Path::new("/x/flows"), &user),
         Path::new("/x/flows_cred")
     );
+}
+
+#[test]
+fn a_staged_save_changes_nothing_until_committed_and_nothing_when_dropped() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("flows.json");
+    let v1 = vec![serde_json::json!({"id": "t1", "type": "tab"})];
+    let v2 = vec![serde_json::json!({"id": "t2", "type": "tab"})];
+    save_flows(&path, &v1, false).expect("save 1");
+    let before = std::fs::read_to_string(&path).expect("read");
+
+    let (staged, _) = stage_flows(&path, &v2, false).expect("stage");
+    assert_eq!(std::fs::read_to_string(&path).expect("read"), before);
+    drop(staged);
+    assert_eq!(std::fs::read_to_string(&path).expect("read"), before);
+    assert!(
+        !dir.path().join("flows.json.tmp").exists(),
+        "temp file removed"
+    );
+
+    let (staged, rev) = stage_flows(&path, &v2, false).expect("stage");
+    staged.commit().expect("commit");
+    assert_eq!(rev, flows_rev(&v2));
+    assert_eq!(load_flows(&path).expect("load").flows, v2);
+    let backup = dir.path().join(".flows.json.backup");
+    assert_eq!(std::fs::read_to_string(backup).expect("backup"), before);
 }

@@ -4,16 +4,19 @@
 //!
 //! Starting before saving is what keeps a bad deploy harmless: when the
 //! engine rejects the flows (invalid structure, missing node types) the old
-//! flows keep running and nothing on disk changes. If saving fails after a
-//! successful start, the previous flows are started again so the runtime
-//! and the files never disagree.
+//! flows keep running and nothing on disk changes. The new flows.json is
+//! written to its temp file while the flows start, and renamed into place
+//! only once the engine has accepted them (otherwise the temp file is
+//! removed). If saving fails after a successful start, the previous flows
+//! are started again so the runtime and the files never disagree.
 
 use super::credentials;
 use crate::error::ApiError;
 use crate::state::{AdminState, Deployed};
 use redoubt_core::engine::{DeployKind, FlowsError};
+use redoubt_storage::Staged;
 use redoubt_storage::credentials::{CredMap, load_credentials, save_credentials};
-use redoubt_storage::flows_file::{load_flows, save_flows};
+use redoubt_storage::flows_file::{load_flows, stage_flows};
 use serde_json::{Map, Value as Json, json};
 use std::sync::Arc;
 
@@ -61,18 +64,21 @@ pub(crate) async fn deploy(state: &AdminState, req: Deploy) -> Result<String, Ap
         return Err(ApiError::version_mismatch());
     }
     let (flows, creds) = prepare(&old, req.flows, req.credentials)?;
-    let report = state
+    let staging = stage(state, &flows);
+    let started = state
         .engine()
         .deploy(flows.clone(), to_engine_creds(&creds), req.kind)
-        .await
-        .map_err(flows_error)?;
+        .await;
+    // Rejected flows: the staged file is dropped (removed) unseen.
+    let staged = staging.await;
+    let report = started.map_err(flows_error)?;
     tracing::info!(
         started = report.started,
         kept = report.kept,
         invalid = report.errors.len(),
         "Flows deployed."
     );
-    let saved = save(state, &flows, (creds != *old.credentials).then_some(&creds)).await;
+    let saved = save(state, staged, (creds != *old.credentials).then_some(&creds)).await;
     let rev = match saved {
         Ok(rev) => rev,
         Err(e) => {
@@ -174,20 +180,36 @@ fn prepare(
     Ok((flows, creds))
 }
 
-/// Saves flows.json (and flows_cred.json when the credentials changed).
-async fn save(
+/// Writes the new flows.json to its temp file on the blocking pool.
+fn stage(
     state: &AdminState,
     flows: &[Json],
+) -> impl std::future::Future<Output = Result<(Staged, String), ApiError>> + use<> {
+    let flows = flows.to_vec();
+    let flows_path = state.0.flows_path.clone();
+    let pretty = state.settings().flow_file_pretty;
+    let task = tokio::task::spawn_blocking(move || stage_flows(&flows_path, &flows, pretty));
+    async move {
+        task.await
+            .map_err(ApiError::internal)?
+            .map_err(|e| ApiError::internal(format!("the flows were not saved: {e}")))
+    }
+}
+
+/// Puts the staged flows.json in place (and saves flows_cred.json when the
+/// credentials changed); returns the revision.
+async fn save(
+    state: &AdminState,
+    staged: Result<(Staged, String), ApiError>,
     creds: Option<&CredMap>,
 ) -> Result<String, ApiError> {
-    let flows = flows.to_vec();
+    let (staged, rev) = staged?;
     let creds = creds.cloned();
-    let flows_path = state.0.flows_path.clone();
     let cred_path = state.0.credentials_path.clone();
     let secret = state.0.secret.clone();
     let pretty = state.settings().flow_file_pretty;
     tokio::task::spawn_blocking(move || {
-        let rev = save_flows(&flows_path, &flows, pretty)?;
+        staged.commit()?;
         if let Some(c) = &creds {
             save_credentials(&cred_path, c, &secret, pretty)?;
         }

@@ -144,9 +144,42 @@ async fn invalid_flows_are_a_400_and_the_old_flows_keep_running_unsaved() {
         .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{body}");
     assert_eq!(f.read_file("flows.json"), before);
+    assert!(
+        !f.path("flows.json.tmp").exists(),
+        "the staged file of a rejected deploy is removed"
+    );
     assert_eq!(f.state.rev(), rev);
     // The old flows still run.
     assert!(f.state.engine().input("i1", redoubt_core::Msg::new()).await);
+}
+
+/// When flows.json cannot be written, the deploy fails with a 500, the file
+/// and revision stay, and the previous flows run again.
+#[tokio::test]
+async fn a_failed_save_restarts_the_old_flows_and_changes_nothing_on_disk() {
+    let f = Fixture::start(two_tabs()).await;
+    let before = f.read_file("flows.json");
+    let rev = f.state.rev();
+    // A directory where the temp file goes: writing it fails, even as root.
+    std::fs::create_dir(f.path("flows.json.tmp")).expect("mkdir");
+    let other = json!([{"id":"t9","type":"tab"}]);
+    let (s, body) = f
+        .json(
+            "POST",
+            "/flows",
+            &[V2],
+            &json!({"flows": other, "rev": rev}),
+        )
+        .await;
+    // The cause goes to the log; the client gets the generic 500.
+    assert_eq!(s, StatusCode::INTERNAL_SERVER_ERROR, "{body}");
+    assert_eq!(body["code"], json!("unexpected_error"));
+    assert_eq!(f.read_file("flows.json"), before);
+    assert_eq!(f.state.rev(), rev);
+    assert!(
+        f.state.engine().input("i1", redoubt_core::Msg::new()).await,
+        "the previous flows run again"
+    );
 }
 
 #[tokio::test]
