@@ -32,10 +32,13 @@ pub(crate) enum Slot {
     GetTime,
     Latin1,
     MkHandle,
+    MkLazy,
+    LazyInfo,
+    LazySweep,
 }
 
 /// The property of `rd` each slot holds, in slot order.
-const NAMES: [&str; 18] = [
+const NAMES: [&str; 21] = [
     "input",
     "settle",
     "fire",
@@ -54,6 +57,9 @@ const NAMES: [&str; 18] = [
     "getTime",
     "latin1Of",
     "mkHandle",
+    "mkLazy",
+    "lazyInfo",
+    "lazySweep",
 ];
 
 /// The userdata type: one value per [`Slot`].

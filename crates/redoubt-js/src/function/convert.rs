@@ -9,6 +9,7 @@
 //! objects of their own enumerable properties.
 
 use super::cache::{self, Slot};
+use super::lazy_req::LazyTable;
 use bytes::Bytes;
 use redoubt_core::value::{Array as RArray, Handle, Map, Object as RObject, Value};
 use rquickjs::function::This;
@@ -39,6 +40,20 @@ impl From<rquickjs::Error> for ConvertError {
     }
 }
 
+impl ConvertError {
+    /// The error as text, with the message of a pending JS exception (a
+    /// trap that threw) rather than rquickjs's generic text.
+    pub(crate) fn describe(self, ctx: &Ctx<'_>) -> String {
+        match self {
+            ConvertError::Js(rquickjs::Error::Exception) => match ctx.catch().into_exception() {
+                Some(ex) => ex.message().unwrap_or_else(|| "exception".to_string()),
+                None => "exception".to_string(),
+            },
+            e => e.to_string(),
+        }
+    }
+}
+
 impl std::fmt::Display for ConvertError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -55,6 +70,9 @@ pub(crate) struct HandleTable {
     by_id: HashMap<u64, Handle>,
     by_ptr: HashMap<usize, u64>,
     next: u64,
+    /// The objects behind live `msg.req` proxies; unlike handles, kept
+    /// until the proxy itself is gone (see `lazy_req.rs`).
+    pub(crate) lazies: LazyTable,
 }
 
 impl HandleTable {
@@ -167,9 +185,30 @@ pub(crate) struct ToJs<'a, 'js> {
     seen: HashMap<usize, JsValue<'js>>,
     parts: Option<Vec<(JsValue<'js>, Value)>>,
     depth: usize,
+    /// A key of the top-level object whose object value is left out
+    /// (`undefined`, keeping the key's place) and kept in `deferred`.
+    defer: Option<&'static str>,
+    deferred: Option<RObject>,
 }
 
 impl<'a, 'js> ToJs<'a, 'js> {
+    /// Leaves the object at top-level key `key` out (see [`ToJs::deferred`]).
+    pub(crate) fn deferring(mut self, key: &'static str) -> Self {
+        self.defer = Some(key);
+        self
+    }
+
+    /// The object left out by [`ToJs::deferring`], if the value had one.
+    pub(crate) fn take_deferred(&mut self) -> Option<RObject> {
+        self.deferred.take()
+    }
+
+    /// The JS value an object or array with address `addr` became, if it
+    /// was converted.
+    pub(crate) fn converted(&self, addr: usize) -> Option<JsValue<'js>> {
+        self.seen.get(&addr).cloned()
+    }
+
     /// Also records every object and array converted, with its redoubt
     /// handle (see [`ToJs::parts`]).
     pub(crate) fn recording(mut self) -> Self {
@@ -189,6 +228,8 @@ impl<'a, 'js> ToJs<'a, 'js> {
             seen: HashMap::new(),
             parts: None,
             depth: 0,
+            defer: None,
+            deferred: None,
         }
     }
 
@@ -235,6 +276,14 @@ impl<'a, 'js> ToJs<'a, 'js> {
                 }
                 self.enter()?;
                 for (k, item) in o.entries() {
+                    if self.depth == 1
+                        && self.defer == Some(&*k)
+                        && let Value::Object(d) = &item
+                    {
+                        self.deferred = Some(d.clone());
+                        obj.set(&*k, JsValue::new_undefined(self.p.ctx.clone()))?;
+                        continue;
+                    }
                     let js = self.value(&item)?;
                     if &*k == "__proto__" {
                         // An own property, as JSON.parse makes it, not the prototype.
@@ -312,6 +361,10 @@ impl<'a, 'js> FromJs<'a, 'js> {
     /// its content in place so every holder of `into` sees the result (the
     /// message a function node received, a context value it changed).
     pub(crate) fn fill(&mut self, js: &JsValue<'js>, into: &Value) -> Result<(), ConvertError> {
+        if js.as_object().is_some_and(|o| o.is_proxy()) && self.lazy(js)?.is_some() {
+            // A `msg.req` proxy writes back into the object it stands for.
+            return Ok(());
+        }
         self.seen.insert(js.clone(), into.clone());
         match into {
             Value::Object(target) => {
@@ -419,6 +472,11 @@ impl<'a, 'js> FromJs<'a, 'js> {
             self.fill(&key, &target)?;
             return Ok(target);
         }
+        if obj.is_proxy()
+            && let Some(v) = self.lazy(&key)?
+        {
+            return Ok(v);
+        }
         let proto = obj.get_prototype();
         let plain = proto.as_ref() == Some(self.p.object()?);
         if !plain {
@@ -447,6 +505,46 @@ impl<'a, 'js> FromJs<'a, 'js> {
         let map = self.props(&obj, &[])?;
         out.with_mut(|m| *m = map);
         Ok(Value::Object(out))
+    }
+
+    /// A `msg.req` proxy (see `lazy_req.rs`), written back into the object
+    /// it stands for: the properties the script converted are filled in
+    /// place, all of them once it changed the object. Reads the proxy's
+    /// target, never the proxy, so none of its traps run. `None` for any
+    /// other proxy.
+    fn lazy(&mut self, key: &JsValue<'js>) -> Result<Option<Value>, ConvertError> {
+        let info: Option<Array<'js>> =
+            cache::get::<Function>(&self.p.ctx, Slot::LazyInfo)?.call((key.clone(),))?;
+        let Some(info) = info else {
+            return Ok(None);
+        };
+        let id: f64 = info.get(0)?;
+        let target: Object<'js> = info.get(1)?;
+        let full: bool = info.get(2)?;
+        let made: Array<'js> = info.get(3)?;
+        let handles = self.handles;
+        let Some(entry) = handles.lazies.get(id as u64) else {
+            return Ok(Some(Value::Undefined));
+        };
+        let v = Value::Object(entry.obj.clone());
+        for (i, part) in entry.made.iter().enumerate() {
+            let js: JsValue<'js> = made.get(i)?;
+            if js.is_object() {
+                self.bound.entry(js).or_insert_with(|| part.clone());
+            }
+        }
+        self.seen.insert(key.clone(), v.clone());
+        if full {
+            self.fill(&target.into_value(), &v)?;
+        } else {
+            for prop in target.props::<rquickjs::String<'js>, JsValue<'js>>() {
+                let (_, js) = prop?;
+                if js.is_object() {
+                    self.value(js)?;
+                }
+            }
+        }
+        Ok(Some(v))
     }
 
     /// The object's own enumerable properties. `old` is what the object

@@ -162,11 +162,11 @@ impl Turn<'_> {
                 .flatten();
             seed(&mut conv, known, parts.as_ref(), &entry.parts);
             conv.fill(&obj, &Value::Object(entry.obj.clone()))
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| e.describe(ctx))?;
             return Ok(Msg::from_object_raw(entry.obj.clone()));
         }
         seed(&mut conv, known, None, &[]);
-        match conv.value(obj).map_err(|e| e.to_string())? {
+        match conv.value(obj).map_err(|e| e.describe(ctx))? {
             Value::Object(o) => Ok(Msg::from_object_raw(o)),
             _ => Ok(Msg::from_object_raw(RObject::new())),
         }

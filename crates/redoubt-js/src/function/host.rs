@@ -365,6 +365,7 @@ pub(crate) fn build<'js>(ctx: &Ctx<'js>, sh: &Shared) -> rquickjs::Result<Object
     build_sends(ctx, sh, &h)?;
     build_context(ctx, sh, &h)?;
     build_misc(ctx, sh, &h)?;
+    super::lazy_req::build(ctx, sh, &h)?;
     Ok(h)
 }
 

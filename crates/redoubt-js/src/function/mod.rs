@@ -45,6 +45,7 @@ mod consistency;
 mod convert;
 mod flush;
 mod host;
+mod lazy_req;
 mod runner;
 mod sandbox;
 

@@ -670,7 +670,118 @@
         h.error(info, undefined);
     }
 
+    // ---- msg.req, converted as the script reads it ------------------------
+    //
+    // An input message's `msg.req` (Express's request in Node-RED, a host
+    // object there too) is a proxy over an empty target: reading a property
+    // converts just that property from the Rust side (h.lazyGet) and keeps it
+    // on the target; anything that changes the object, lists its keys or
+    // freezes it converts the rest first (`lazyFill`), after which the proxy
+    // only forwards. Writing back, the Rust side reads the target, never the
+    // proxy (see lazy_req.rs). `made` holds the objects converted for it, in
+    // the order the Rust side recorded them.
+    const WeakRefCtor = WeakRef;
+    const lazyOf = new WeakMap();      // target -> state
+    const lazyByProxy = new WeakMap(); // proxy -> target
+    const lazyLive = new Map();        // id -> WeakRef(target)
+
+    function lazyDefine(t, k, v) {
+        Object.defineProperty(t, k, { value: v, writable: true, enumerable: true, configurable: true });
+    }
+
+    // Converts property `k` onto the target when the Rust object has it and
+    // the target does not (h.lazyGet defines it and appends the objects it
+    // converted to `made`).
+    function lazyOne(t, k) {
+        const st = lazyOf.get(t);
+        if (!st.full && typeof k === "string" && !hasOwn.call(t, k)) {
+            h.lazyGet(st.id, k, t, st.made);
+        }
+    }
+
+    // Converts every property, in the Rust object's order.
+    function lazyFill(t) {
+        const st = lazyOf.get(t);
+        if (st.full) {
+            return;
+        }
+        st.full = true;
+        const had = new Map();
+        for (const k of Object.keys(t)) {
+            had.set(k, t[k]);
+            delete t[k];
+        }
+        for (const k of h.lazyKeys(st.id)) {
+            if (had.has(k)) {
+                lazyDefine(t, k, had.get(k));
+            } else {
+                h.lazyGet(st.id, k, t, st.made);
+            }
+        }
+    }
+
+    const lazyHandler = {
+        get: function (t, k, r) { lazyOne(t, k); return Reflect.get(t, k, r); },
+        has: function (t, k) { lazyOne(t, k); return Reflect.has(t, k); },
+        getOwnPropertyDescriptor: function (t, k) {
+            lazyOne(t, k);
+            return Reflect.getOwnPropertyDescriptor(t, k);
+        },
+        set: function (t, k, v, r) { lazyFill(t); return Reflect.set(t, k, v, r); },
+        deleteProperty: function (t, k) { lazyFill(t); return Reflect.deleteProperty(t, k); },
+        defineProperty: function (t, k, d) { lazyFill(t); return Reflect.defineProperty(t, k, d); },
+        ownKeys: function (t) { lazyFill(t); return Reflect.ownKeys(t); },
+        preventExtensions: function (t) { lazyFill(t); return Reflect.preventExtensions(t); },
+        setPrototypeOf: function (t, p) { lazyFill(t); return Reflect.setPrototypeOf(t, p); },
+    };
+
+    // `preset`: [key, value, ...] of properties already converted elsewhere
+    // in the message (msg.payload is msg.req.query or msg.req.body), so the
+    // script sees one object, as in Node-RED.
+    function mkLazy(id, preset) {
+        const t = {};
+        // No reference from the state to the target: a WeakMap value
+        // holding its own key would keep the target alive until a GC cycle.
+        const st = { id: id, full: false, made: [] };
+        for (let i = 0; i < preset.length; i += 2) {
+            lazyDefine(t, preset[i], preset[i + 1]);
+            st.made.push(preset[i + 1]);
+        }
+        const p = new Proxy(t, lazyHandler);
+        lazyOf.set(t, st);
+        lazyByProxy.set(p, t);
+        lazyLive.set(id, new WeakRefCtor(t));
+        return p;
+    }
+
+    // [id, target, full, made] of a msg.req proxy, else undefined.
+    function lazyInfo(p) {
+        const t = lazyByProxy.get(p);
+        if (t === undefined) {
+            return undefined;
+        }
+        const st = lazyOf.get(t);
+        return [st.id, t, st.full, st.made];
+    }
+
+    // Ids of the proxies no longer reachable, forgotten here too.
+    function lazySweep() {
+        const gone = [];
+        lazyLive.forEach(function (ref, id) {
+            if (ref.deref() === undefined) {
+                gone.push(id);
+            }
+        });
+        for (let i = 0; i < gone.length; i++) {
+            lazyLive.delete(gone[i]);
+        }
+        return gone;
+    }
+
     const rd = {
+        mkLazy: mkLazy,
+        lazyInfo: lazyInfo,
+        lazySweep: lazySweep,
         HandleProto: HandleProto,
         BufferProto: Buffer.prototype,
         latin1Of: bufmod.latin1Of,

@@ -14,7 +14,8 @@
 
 use super::cache::{self, Slot};
 use super::convert::HandleTable;
-use super::host::{self, HostState, Out, Shared};
+use super::host::{HostState, Out, Shared};
+use super::lazy_req;
 use super::{CompileError, FunctionSpec, ScriptSink};
 use indexmap::IndexMap;
 use parking_lot::Mutex;
@@ -157,6 +158,14 @@ impl Sandbox {
         self.turn(Call::Input(id, msg));
     }
 
+    /// How many `msg.req` proxies the sandbox still backs after a sweep (tests
+    /// check that the table empties).
+    #[cfg(test)]
+    pub(crate) fn lazy_count(&self) -> usize {
+        self.ctx.with(|ctx| lazy_req::sweep_now(&ctx, &self.sh));
+        self.sh.handles.lock().lazies.len()
+    }
+
     /// Fires every timer due at `now`, one turn each.
     pub(crate) fn fire_due(&mut self, now: Duration) {
         loop {
@@ -221,6 +230,8 @@ impl Sandbox {
             t.drain(&ctx);
             let known = t.sync_bound(&ctx);
             t.flush(&ctx, &known);
+            drop(known);
+            lazy_req::sweep(&ctx, t.sh);
         });
         if self.inflight.is_empty() && self.sh.state.lock().timers.is_empty() {
             self.sh.handles.lock().clear();
@@ -329,15 +340,16 @@ impl Turn<'_> {
             super::flush::take(ctx, old);
             self.sh.sink.discard(old);
         }
-        let converted = host::to_js_parts(ctx, self.sh, &msg.to_value()).and_then(|(js, parts)| {
-            let arr = Array::new(ctx.clone())?;
-            let mut values = Vec::with_capacity(parts.len());
-            for (i, (j, v)) in parts.into_iter().enumerate() {
-                arr.set(i, j)?;
-                values.push(v);
-            }
-            Ok((js, arr, values))
-        });
+        let converted =
+            lazy_req::to_js_message(ctx, self.sh, &msg.to_value()).and_then(|(js, parts)| {
+                let arr = Array::new(ctx.clone())?;
+                let mut values = Vec::with_capacity(parts.len());
+                for (i, (j, v)) in parts.into_iter().enumerate() {
+                    arr.set(i, j)?;
+                    values.push(v);
+                }
+                Ok((js, arr, values))
+            });
         let (js, arr, parts) = match converted {
             Ok(x) => x,
             Err(e) => {

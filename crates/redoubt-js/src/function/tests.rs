@@ -861,4 +861,5 @@ fn objects_inside_the_message_keep_their_identity() {
     assert!(matches!(out.get("other"), Some(Value::Object(o)) if o.ptr_eq(&untouched)));
 }
 
+mod lazy_req;
 mod plain_call;
