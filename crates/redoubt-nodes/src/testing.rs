@@ -50,7 +50,7 @@ pub struct Harness {
     pub engine: Engine,
     rx: mpsc::UnboundedReceiver<(String, Msg)>,
     buffered: HashMap<String, VecDeque<Msg>>,
-    events: broadcast::Receiver<RuntimeEvent>,
+    events: broadcast::Receiver<Arc<RuntimeEvent>>,
 }
 
 /// Adds node types to the harness registry.
@@ -193,7 +193,7 @@ impl Harness {
     pub fn drain_events(&mut self) -> Vec<RuntimeEvent> {
         let mut v = Vec::new();
         while let Ok(e) = self.events.try_recv() {
-            v.push(e);
+            v.push(Arc::unwrap_or_clone(e));
         }
         v
     }

@@ -140,7 +140,7 @@ pub(crate) fn status_json(st: &Status) -> Json {
 
 /// Forwards the engine's runtime events to the comms hub until the state
 /// is dropped or the engine stops.
-pub(crate) fn spawn_event_pump(inner: Weak<Inner>, mut rx: broadcast::Receiver<RuntimeEvent>) {
+pub(crate) fn spawn_event_pump(inner: Weak<Inner>, mut rx: broadcast::Receiver<Arc<RuntimeEvent>>) {
     tokio::spawn(async move {
         loop {
             let ev = match rx.recv().await {
@@ -152,12 +152,12 @@ pub(crate) fn spawn_event_pump(inner: Weak<Inner>, mut rx: broadcast::Receiver<R
                 Err(broadcast::error::RecvError::Closed) => break,
             };
             let Some(inner) = inner.upgrade() else { break };
-            forward(&inner, ev);
+            forward(&inner, &ev);
         }
     });
 }
 
-fn forward(inner: &Inner, ev: RuntimeEvent) {
+fn forward(inner: &Inner, ev: &RuntimeEvent) {
     let hub = &inner.comms;
     match ev {
         RuntimeEvent::Status { id, status } => {
@@ -167,12 +167,12 @@ fn forward(inner: &Inner, ev: RuntimeEvent) {
                     hub.publish(&topic, json!({}), false);
                 }
             } else {
-                hub.publish(&topic, status_json(&status), true);
+                hub.publish(&topic, status_json(status), true);
             }
         }
         RuntimeEvent::Debug(v) => {
             let max = inner.engine.settings().debug_max_length;
-            hub.publish("debug", encode::encode_debug(&v, max), false);
+            hub.publish("debug", encode::encode_debug(v, max), false);
         }
         RuntimeEvent::Log {
             level,
@@ -187,9 +187,9 @@ fn forward(inner: &Inner, ev: RuntimeEvent) {
                 LogLevel::Warn => 30,
                 LogLevel::Info | LogLevel::Debug => return,
             };
-            let z = node_z(inner, &id);
+            let z = node_z(inner, id);
             let max = inner.engine.settings().debug_max_length;
-            let (msg, format) = encode::encode_value(&redoubt_core::Value::str(&text), max);
+            let (msg, format) = encode::encode_value(&redoubt_core::Value::str(text), max);
             let mut m = Map::new();
             m.insert("level".into(), json!(level));
             m.insert("id".into(), json!(id));

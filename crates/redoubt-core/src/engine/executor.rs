@@ -307,7 +307,7 @@ impl Executor {
     fn status(&mut self, from: usize, st: Status) {
         let info = self.slots[from].info.clone();
         self.slots[from].status = Some(st.clone());
-        let _ = self.shared.events.send(RuntimeEvent::Status {
+        self.shared.publish(RuntimeEvent::Status {
             id: info.id.to_string(),
             status: st.clone(),
         });
@@ -476,10 +476,8 @@ impl Executor {
         if let Err(e) = self.shared.context.flush_all() {
             tracing::error!("Flushing context failed: {e}.");
         }
-        let _ = self
-            .shared
-            .events
-            .send(RuntimeEvent::FlowsState { state: "stop" });
+        self.shared
+            .publish(RuntimeEvent::FlowsState { state: "stop" });
     }
 
     fn deploy(&mut self, req: DeployRequest) -> Result<DeployReport, FlowsError> {
@@ -576,10 +574,8 @@ impl Executor {
         }
         self.slots.clear();
         let report = self.install(plan, kept);
-        let _ = self
-            .shared
-            .events
-            .send(RuntimeEvent::FlowsState { state: "start" });
+        self.shared
+            .publish(RuntimeEvent::FlowsState { state: "start" });
         Ok(report)
     }
 

@@ -129,7 +129,10 @@ pub(crate) enum Command {
 pub(crate) struct Shared {
     pub(crate) tx: mpsc::UnboundedSender<Command>,
     pub(crate) context: ContextManager,
-    pub(crate) events: broadcast::Sender<RuntimeEvent>,
+    /// Runtime events, shared: every subscriber gets the same allocation, and
+    /// the channel's 1024 slots hold a pointer each (a `RuntimeEvent` is
+    /// about 150 bytes, which made the empty ring ~200 KB of idle memory).
+    pub(crate) events: broadcast::Sender<Arc<RuntimeEvent>>,
     pub(crate) settings: RuntimeSettings,
     pub(crate) services: Services,
     pub(crate) env_root: Arc<EnvScope>,
@@ -138,6 +141,12 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
+    /// Sends a runtime event to every subscriber; with none (no editor, no
+    /// test listening) it is dropped, which is what an event is for.
+    pub(crate) fn publish(&self, ev: RuntimeEvent) {
+        let _ = self.events.send(Arc::new(ev));
+    }
+
     pub(crate) fn command(&self, c: Command) {
         // The executor only stops at shutdown; a command sent after that has
         // nothing left to act on, so dropping it is correct.
@@ -170,7 +179,7 @@ impl Shared {
             LogLevel::Info => tracing::info!("[{}:{}] {}", info.type_name, label, text),
             LogLevel::Debug => tracing::debug!("[{}:{}] {}", info.type_name, label, text),
         }
-        let _ = self.events.send(RuntimeEvent::Log {
+        self.publish(RuntimeEvent::Log {
             level,
             id: info.id.to_string(),
             type_name: info.type_name.to_string(),
@@ -279,7 +288,7 @@ impl Engine {
     }
 
     /// Subscribes to runtime events.
-    pub fn events(&self) -> broadcast::Receiver<RuntimeEvent> {
+    pub fn events(&self) -> broadcast::Receiver<Arc<RuntimeEvent>> {
         self.shared.events.subscribe()
     }
 

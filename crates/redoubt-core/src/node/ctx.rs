@@ -100,7 +100,7 @@ impl NodeCtx<'_> {
 
     /// Publishes a runtime event (debug output for the editor).
     pub fn publish(&self, ev: crate::engine::RuntimeEvent) {
-        let _ = self.shared.events.send(ev);
+        self.shared.publish(ev);
     }
 
     /// Sets this node's status.

@@ -207,14 +207,14 @@ impl Fixture {
 
 /// Waits for the next debug event from node `id`.
 pub(crate) async fn next_debug(
-    rx: &mut tokio::sync::broadcast::Receiver<RuntimeEvent>,
+    rx: &mut tokio::sync::broadcast::Receiver<std::sync::Arc<RuntimeEvent>>,
     id: &str,
 ) -> Option<Value> {
     let wait = async {
         loop {
-            match rx.recv().await {
+            match rx.recv().await.as_deref() {
                 Ok(RuntimeEvent::Debug(v)) => {
-                    let j = redoubt_core::value::to_serde(&v);
+                    let j = redoubt_core::value::to_serde(v);
                     if j["id"] == json!(id) {
                         return Some(j);
                     }
