@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Where does redoubt spend its time? Profiles the release binary on two workloads:
-#   http   GET /hello on http-change.json under wrk -t2 -c50 (10 s)
-#   chain  messages through the 10 change nodes of chain.json (burst, 200,000 msgs)
+# Where does redoubt spend its time? Profiles the release binary on these workloads:
+#   http      GET /hello on http-change.json under wrk -t2 -c50 (10 s)
+#   function  the same on http-function.json (http in -> function -> response)
+#   template  the same on http-json-template.json (change -> json -> template)
+#   chain     messages through the 10 change nodes of chain.json (burst, 200,000 msgs)
 #
-#   bench/profile.sh                 both, with perf (cpu-clock sampling, DWARF call graphs)
+#   bench/profile.sh                 all four, with perf (cpu-clock sampling, DWARF call graphs)
 #   bench/profile.sh http            one of them
 #   PROFILER=callgrind bench/profile.sh chain    valgrind --tool=callgrind instead
 #                                    (exact instruction counts; ~50x slower, so less load)
@@ -59,7 +61,7 @@ start() { # workload flow
 
 drive() { # workload
     case $1 in
-    http)
+    http | function | template)
         local secs=$SECONDS_HTTP conns=50
         [ "$PROFILER" = callgrind ] && conns=10
         wrk -t2 -c$conns -d${secs}s --latency "http://127.0.0.1:$PORT/hello" | grep -E "Requests/sec|99%"
@@ -119,6 +121,13 @@ profile() { # workload flow ready-path
 }
 
 want=${1:-all}
+case $want in all | http | function | template | chain) ;; *)
+    echo "unknown workload '$want' (all, http, function, template, chain)" >&2
+    exit 2
+    ;;
+esac
 [ "$want" = all ] || [ "$want" = http ] && profile http http-change /hello
+[ "$want" = all ] || [ "$want" = function ] && profile function http-function /hello
+[ "$want" = all ] || [ "$want" = template ] && profile template http-json-template /hello
 [ "$want" = all ] || [ "$want" = chain ] && profile chain chain /stats
 exit 0
