@@ -64,7 +64,9 @@ pub(crate) async fn deploy(state: &AdminState, req: Deploy) -> Result<String, Ap
         return Err(ApiError::version_mismatch());
     }
     let (flows, creds) = prepare(&old, req.flows, req.credentials)?;
-    let staging = stage(state, &flows);
+    // One array for the staged file, the engine and the deployed state.
+    let flows = Arc::new(flows);
+    let staging = stage(state, flows.clone());
     let started = state
         .engine()
         .deploy(flows.clone(), to_engine_creds(&creds), req.kind)
@@ -107,16 +109,13 @@ pub(crate) async fn reload(state: &AdminState) -> Result<String, ApiError> {
     let (doc, creds) = loaded.map_err(|e| {
         ApiError::bad_request("load_failed", format!("Cannot reload the flows: {e}"))
     })?;
+    let flows = Arc::new(doc.flows);
     state
         .engine()
-        .deploy(
-            doc.flows.clone(),
-            to_engine_creds(&creds),
-            DeployKind::Reload,
-        )
+        .deploy(flows.clone(), to_engine_creds(&creds), DeployKind::Reload)
         .await
         .map_err(flows_error)?;
-    commit(state, doc.flows, doc.rev.clone(), creds).await;
+    commit(state, flows, doc.rev.clone(), creds).await;
     Ok(doc.rev)
 }
 
@@ -183,9 +182,8 @@ fn prepare(
 /// Writes the new flows.json to its temp file on the blocking pool.
 fn stage(
     state: &AdminState,
-    flows: &[Json],
+    flows: Arc<Vec<Json>>,
 ) -> impl std::future::Future<Output = Result<(Staged, String), ApiError>> + use<> {
-    let flows = flows.to_vec();
     let flows_path = state.0.flows_path.clone();
     let pretty = state.settings().flow_file_pretty;
     let task = tokio::task::spawn_blocking(move || stage_flows(&flows_path, &flows, pretty));
@@ -222,7 +220,7 @@ async fn save(
 
 /// Starts the previous flows again after a failed save.
 async fn rollback(state: &AdminState, old: &Deployed) {
-    let flows = old.flows.as_ref().clone();
+    let flows = old.flows.clone();
     match state
         .engine()
         .deploy(flows, to_engine_creds(&old.credentials), DeployKind::Full)
@@ -239,9 +237,9 @@ async fn rollback(state: &AdminState, old: &Deployed) {
 
 /// Records the new deployment and tells the editors: stale statuses are
 /// cleared and `runtime-deploy` carries the new revision.
-async fn commit(state: &AdminState, flows: Vec<Json>, rev: String, creds: CredMap) {
+async fn commit(state: &AdminState, flows: Arc<Vec<Json>>, rev: String, creds: CredMap) {
     *state.0.deployed.write() = Deployed {
-        flows: Arc::new(flows),
+        flows,
         rev: rev.clone(),
         credentials: Arc::new(creds),
     };

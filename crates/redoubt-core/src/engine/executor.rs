@@ -175,6 +175,12 @@ impl Executor {
                     self.apply(i);
                 }
             }
+            Command::Effects(key, effects) => {
+                if let Some(i) = self.slot_of(&key) {
+                    self.effects.extend(effects);
+                    self.apply(i);
+                }
+            }
             Command::Deploy(req, reply) => {
                 let r = self.deploy(*req);
                 let _ = reply.send(r);
@@ -210,6 +216,7 @@ impl Executor {
             tasks: &mut slot.tasks,
             deferred: false,
             current,
+            watched: slot.watched,
         };
         let r = f(node, &mut cx);
         Some((r, cx.deferred))
@@ -456,6 +463,7 @@ impl Executor {
                 tasks: &mut slot.tasks,
                 deferred: false,
                 current: None,
+                watched: slot.watched,
             };
             node.close(removed, &mut cx);
         }

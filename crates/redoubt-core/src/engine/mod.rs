@@ -115,6 +115,8 @@ pub(crate) enum Command {
     Status(NodeKey, Status),
     Error(NodeKey, NodeError, Option<Msg>),
     Complete(NodeKey, Msg, Option<NodeError>),
+    /// A [`crate::node::Batch`]: several of the above from one node, in order.
+    Effects(NodeKey, Vec<crate::node::ctx::Effect>),
     InputById(String, Msg, oneshot::Sender<bool>),
     EventById(String, NodeEvent, oneshot::Sender<bool>),
     Statuses(oneshot::Sender<Vec<(String, Status)>>),
@@ -238,16 +240,18 @@ impl Engine {
     }
 
     /// Deploys flows (a flows.json array) with Node-RED's deployment types.
-    /// On error nothing changes and the old flows keep running.
+    /// On error nothing changes and the old flows keep running. The array
+    /// is only read: a caller that keeps it (the admin API's deployed state)
+    /// passes an `Arc` and shares it instead of copying it.
     pub async fn deploy(
         &self,
-        flows: Vec<serde_json::Value>,
+        flows: impl Into<Arc<Vec<serde_json::Value>>>,
         credentials: serde_json::Map<String, serde_json::Value>,
         kind: DeployKind,
     ) -> Result<DeployReport, FlowsError> {
         let (tx, rx) = oneshot::channel();
         let req = plan::DeployRequest {
-            flows,
+            flows: flows.into(),
             credentials,
             kind,
         };

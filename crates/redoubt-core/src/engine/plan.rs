@@ -52,7 +52,7 @@ pub enum FlowsError {
 }
 
 pub(crate) struct DeployRequest {
-    pub(crate) flows: Vec<Json>,
+    pub(crate) flows: Arc<Vec<Json>>,
     pub(crate) credentials: Map<String, Json>,
     pub(crate) kind: DeployKind,
 }
@@ -205,7 +205,7 @@ pub(crate) fn build_plan(
             continue;
         }
         let cfg = config_from(n, None, env_root, None);
-        let digest = Json::Object((*n).clone()).to_string();
+        let digest = node_json(n);
         let creds = cx.creds.get(&*cfg.id).and_then(Json::as_object).cloned();
         cx.out.push(PlannedNode {
             cfg,
@@ -373,6 +373,14 @@ fn map_id(prefix: Option<&str>, id: &str) -> String {
         Some(p) => format!("{p}-{id}"),
         None => id.to_string(),
     }
+}
+
+/// A node's JSON text (its digest: a node whose text is unchanged keeps
+/// running), written from the borrowed map rather than a clone of it.
+fn node_json(n: &Map<String, Json>) -> String {
+    // Serializing a map of JSON values cannot fail: its keys are strings and
+    // every value is JSON already.
+    serde_json::to_string(n).unwrap_or_default()
 }
 
 /// Builds a NodeConfig with ids mapped and `${VAR}` properties substituted.
@@ -550,7 +558,7 @@ fn expand(
                 }
             }
         }
-        let digest = format!("{}|{}", Json::Object((*n).clone()), env_digest);
+        let digest = format!("{}|{}", node_json(n), env_digest);
         let path = format!("{}/{}", flow.path, orig);
         let creds = cx
             .creds
@@ -757,11 +765,7 @@ fn expand_instance(
         }
     }
     in_targets.extend(instance_wires);
-    let digest = format!(
-        "{}|{}",
-        Json::Object(inst.clone()),
-        Json::Object(def.clone())
-    );
+    let digest = format!("{}|{}", node_json(inst), node_json(def));
     cx.out.push(PlannedNode {
         cfg,
         flow: parent_flow.clone(),

@@ -24,6 +24,9 @@ pub(crate) enum Effect {
 #[must_use = "a deferred message must be completed with NodeCtx::complete or NodeHandle::complete"]
 pub struct Pending {
     pub(crate) msg: Msg,
+    /// A Complete node listened to the node when the message arrived; a
+    /// successful completion nobody listens to has nothing to do.
+    pub(crate) watched: bool,
 }
 
 impl Pending {
@@ -35,6 +38,53 @@ impl Pending {
 
 /// The outcome of a deferred message.
 pub type Completion = Result<(), NodeError>;
+
+/// What a node does from outside its hooks (sends, completions, statuses,
+/// errors), gathered so that it reaches the engine as one command: a node
+/// that handles many messages on another thread (the function node) then
+/// wakes the engine once per batch instead of once per message. The engine
+/// applies them in the order they were added. Hand it to
+/// [`NodeHandle::submit`].
+#[derive(Default)]
+pub struct Batch {
+    effects: Vec<Effect>,
+}
+
+impl Batch {
+    /// Sends `msg` on output `port`.
+    pub fn send(&mut self, port: usize, msg: Msg) {
+        self.effects.push(Effect::Send(port, msg));
+    }
+
+    /// Completes a deferred message (see [`NodeHandle::complete`]).
+    pub fn complete(&mut self, pending: Pending, result: Completion) {
+        if result.is_ok() && !pending.watched {
+            return;
+        }
+        self.effects
+            .push(Effect::Complete(pending.msg, result.err()));
+    }
+
+    /// Sets the node's status.
+    pub fn status(&mut self, status: Status) {
+        self.effects.push(Effect::Status(status));
+    }
+
+    /// Reports an error, routed to Catch nodes when there is a message.
+    pub fn error(&mut self, err: NodeError, msg: Option<Msg>) {
+        self.effects.push(Effect::Error(err, msg));
+    }
+
+    /// How many effects wait in the batch.
+    pub fn len(&self) -> usize {
+        self.effects.len()
+    }
+
+    /// True when nothing waits in the batch.
+    pub fn is_empty(&self) -> bool {
+        self.effects.is_empty()
+    }
+}
 
 /// A timer scheduled with [`NodeCtx::schedule`]; dropping it does not cancel it.
 #[derive(Debug)]
@@ -55,6 +105,8 @@ pub struct NodeCtx<'a> {
     pub(crate) tasks: &'a mut Vec<tokio::task::AbortHandle>,
     pub(crate) deferred: bool,
     pub(crate) current: Option<Msg>,
+    /// Some Complete node listens to this node.
+    pub(crate) watched: bool,
 }
 
 impl NodeCtx<'_> {
@@ -130,11 +182,17 @@ impl NodeCtx<'_> {
     pub fn defer(&mut self) -> Option<Pending> {
         let msg = self.current.clone()?;
         self.deferred = true;
-        Some(Pending { msg })
+        Some(Pending {
+            msg,
+            watched: self.watched,
+        })
     }
 
     /// Completes a deferred message (`done()` or `done(err)`).
     pub fn complete(&mut self, pending: Pending, result: Completion) {
+        if result.is_ok() && !pending.watched {
+            return;
+        }
         self.effects
             .push(Effect::Complete(pending.msg, result.err()));
     }
@@ -254,12 +312,29 @@ impl NodeHandle {
     }
 
     /// Completes a deferred message.
+    ///
+    /// A successful completion no Complete node listens to goes no further:
+    /// a node that completes every message from another thread (the
+    /// function node) then wakes the engine only for its sends.
     pub fn complete(&self, pending: Pending, result: Completion) {
+        if result.is_ok() && !pending.watched {
+            return;
+        }
         self.shared.command(Command::Complete(
             self.key.clone(),
             pending.msg,
             result.err(),
         ));
+    }
+
+    /// Applies everything in `batch`, in order, as one command; an empty
+    /// batch sends nothing.
+    pub fn submit(&self, batch: Batch) {
+        if batch.effects.is_empty() {
+            return;
+        }
+        self.shared
+            .command(Command::Effects(self.key.clone(), batch.effects));
     }
 
     /// `node.warn(text)`.

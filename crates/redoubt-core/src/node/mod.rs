@@ -16,7 +16,7 @@ mod registry;
 mod status;
 
 pub use config::{NodeConfig, parse_config};
-pub use ctx::{Completion, NodeCtx, NodeHandle, Pending, TimerId};
+pub use ctx::{Batch, Completion, NodeCtx, NodeHandle, Pending, TimerId};
 pub use error::{ConfigError, ConfigErrors, NodeError};
 pub use registry::{BuildCtx, Registry};
 pub use status::Status;

@@ -107,6 +107,16 @@ pub trait ScriptSink: Send + Sync + 'static {
     fn context(&self) -> NodeContext;
     /// `env.get(name)`.
     fn env(&self, name: &str) -> Value;
+    /// Passes on what `send`, `done`, `status` and `error` gathered, for a
+    /// sink that gathers them (the node's, so the engine is woken once per
+    /// batch of messages rather than once per message). Called after every
+    /// turn with `all = false`, when the sink may keep what is small and
+    /// recent, and with `all = true` at the end of each batch of work the
+    /// runner took (at most 256 messages) and when the node closes. A sink that applies every call at once has
+    /// nothing to pass on.
+    fn flush(&self, all: bool) {
+        let _ = all;
+    }
 }
 
 thread_local! {

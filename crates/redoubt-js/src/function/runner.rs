@@ -103,6 +103,7 @@ impl FunctionRunner {
         }
         if let Some(mut sb) = guard.take() {
             sb.close(removed);
+            sb.flush();
             retire(sb);
         }
     }
@@ -273,6 +274,7 @@ async fn step(
             }
             Work::Timers => sb.fire_due(now),
         }
+        sb.flush();
         Some(sb.next_timer())
     })
     .await;

@@ -236,6 +236,12 @@ impl Sandbox {
         if self.inflight.is_empty() && self.sh.state.lock().timers.is_empty() {
             self.sh.handles.lock().clear();
         }
+        self.sh.sink.flush(false);
+    }
+
+    /// Passes on everything the sink gathered (see [`ScriptSink::flush`]).
+    pub(crate) fn flush(&self) {
+        self.sh.sink.flush(true);
     }
 }
 

@@ -20,6 +20,7 @@ use parking_lot::Mutex;
 use redoubt_core::Msg;
 use redoubt_core::context::NodeContext;
 use redoubt_core::engine::LogLevel;
+use redoubt_core::node::Batch;
 use redoubt_core::node::{
     BuildCtx, ConfigError, Node, NodeConfig, NodeCtx, NodeError, NodeHandle, NodeType, Pending,
     Status,
@@ -31,7 +32,18 @@ use redoubt_js::function::{
 use serde_json::Value as Json;
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+/// Effects gathered before they go to the engine at the latest: a batch
+/// of this many is passed on at once ... (Small on purpose: the engine
+/// works on the first sends while the script makes the next ones. With
+/// 64, http-in -> function -> response lost 15 % of its requests per
+/// second; with 8, the 10-node chain's counter wakes the engine an eighth
+/// as often and the http flow keeps its rate.)
+const GATHER_MAX: usize = 8;
+/// ... and one whose oldest effect waited this long is passed on at the end
+/// of the turn, so a slow script does not hold back what it already sent.
+const GATHER_AGE: Duration = Duration::from_millis(1);
 
 /// The `function` node type.
 pub(crate) struct FunctionType;
@@ -73,6 +85,7 @@ impl NodeType for FunctionType {
             context: handle.context(),
             handle,
             pending: Mutex::new(HashMap::new()),
+            gathered: Mutex::new(Gathered::default()),
         });
         // Only a syntax check here; the sandbox is built by the node's runner
         // task, in parallel with other nodes and off the deploy path.
@@ -169,22 +182,53 @@ impl Node for FunctionNode {
     }
 }
 
-/// Applies what the script does through the node's engine handle.
+/// Applies what the script does through the node's engine handle: sends,
+/// completions, statuses and errors are gathered into a [`Batch`] and
+/// reach the engine together (see [`ScriptSink::flush`]), in order.
 struct NodeSink {
     handle: NodeHandle,
     context: NodeContext,
     pending: Mutex<HashMap<u64, Pending>>,
+    gathered: Mutex<Gathered>,
+}
+
+/// Effects not yet passed on, and when the oldest was added.
+#[derive(Default)]
+struct Gathered {
+    batch: Batch,
+    since: Option<Instant>,
+}
+
+impl NodeSink {
+    fn gather(&self, add: impl FnOnce(&mut Batch)) {
+        let mut g = self.gathered.lock();
+        add(&mut g.batch);
+        if g.batch.is_empty() {
+            return;
+        }
+        if g.since.is_none() {
+            g.since = Some(Instant::now());
+        }
+        if g.batch.len() >= GATHER_MAX {
+            self.pass_on(&mut g);
+        }
+    }
+
+    fn pass_on(&self, g: &mut Gathered) {
+        g.since = None;
+        self.handle.submit(std::mem::take(&mut g.batch));
+    }
 }
 
 impl ScriptSink for NodeSink {
     fn send(&self, port: usize, msg: Msg) {
-        self.handle.send(port, msg);
+        self.gather(|b| b.send(port, msg));
     }
 
     fn done(&self, id: u64, result: Result<(), NodeError>) {
         let pending = self.pending.lock().remove(&id);
         if let Some(p) = pending {
-            self.handle.complete(p, result);
+            self.gather(|b| b.complete(p, result));
         }
     }
 
@@ -193,11 +237,11 @@ impl ScriptSink for NodeSink {
     }
 
     fn status(&self, status: Status) {
-        self.handle.status(status);
+        self.gather(|b| b.status(status));
     }
 
     fn error(&self, err: NodeError, msg: Option<Msg>) {
-        self.handle.error(err, msg);
+        self.gather(|b| b.error(err, msg));
     }
 
     fn log(&self, level: LogLevel, text: &str) {
@@ -216,6 +260,17 @@ impl ScriptSink for NodeSink {
     fn env(&self, name: &str) -> Value {
         let info = self.handle.info();
         info.env.get(name, Some(info)).unwrap_or_default()
+    }
+
+    fn flush(&self, all: bool) {
+        let mut g = self.gathered.lock();
+        let due = match g.since {
+            None => return,
+            Some(since) => all || since.elapsed() >= GATHER_AGE,
+        };
+        if due {
+            self.pass_on(&mut g);
+        }
     }
 }
 

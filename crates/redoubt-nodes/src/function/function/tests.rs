@@ -382,6 +382,25 @@ async fn messages_are_handled_in_arrival_order() {
     }
 }
 
+/// The node passes what a script does on to the engine in batches (at most
+/// 8 effects each, the rest at the end of the turn): many sends of one turn
+/// and the status set after them arrive complete and in order.
+#[tokio::test(start_paused = true)]
+async fn many_sends_of_one_turn_arrive_in_order_before_a_later_status() {
+    let mut h = Harness::start(json!([
+        {"id":"f","type":"function","wires":[["h"]],
+         "func":"for (let i = 0; i < 300; i++) { node.send({payload: i}); }\nnode.status({text: 'sent'});\nreturn null;"},
+        {"id":"st","type":"status","scope":["f"],"wires":[["h"]]},
+        {"id":"h","type":"helper"}
+    ]))
+    .await;
+    h.send_json("f", json!({})).await;
+    for i in 0..300 {
+        assert_eq!(h.recv_json("h").await["payload"], json!(i));
+    }
+    assert_eq!(h.recv_json("h").await["status"]["text"], json!("sent"));
+}
+
 /// Real time: a paused clock cannot advance while a script spins forever
 /// on the blocking pool.
 #[tokio::test]
