@@ -34,6 +34,17 @@ impl Pending {
     pub fn msg(&self) -> &Msg {
         &self.msg
     }
+
+    /// What completing the message with `result` asks of the engine: nothing
+    /// for a successful completion no Complete node listens to, so a node
+    /// that completes every message from another thread (the function node)
+    /// wakes the engine only for what matters.
+    fn into_effect(self, result: Completion) -> Option<Effect> {
+        if result.is_ok() && !self.watched {
+            return None;
+        }
+        Some(Effect::Complete(self.msg, result.err()))
+    }
 }
 
 /// The outcome of a deferred message.
@@ -58,11 +69,7 @@ impl Batch {
 
     /// Completes a deferred message (see [`NodeHandle::complete`]).
     pub fn complete(&mut self, pending: Pending, result: Completion) {
-        if result.is_ok() && !pending.watched {
-            return;
-        }
-        self.effects
-            .push(Effect::Complete(pending.msg, result.err()));
+        self.effects.extend(pending.into_effect(result));
     }
 
     /// Sets the node's status.
@@ -190,11 +197,7 @@ impl NodeCtx<'_> {
 
     /// Completes a deferred message (`done()` or `done(err)`).
     pub fn complete(&mut self, pending: Pending, result: Completion) {
-        if result.is_ok() && !pending.watched {
-            return;
-        }
-        self.effects
-            .push(Effect::Complete(pending.msg, result.err()));
+        self.effects.extend(pending.into_effect(result));
     }
 
     /// This node's node/flow/global context.
@@ -311,20 +314,13 @@ impl NodeHandle {
             .command(Command::Error(self.key.clone(), err, msg));
     }
 
-    /// Completes a deferred message.
-    ///
-    /// A successful completion no Complete node listens to goes no further:
-    /// a node that completes every message from another thread (the
-    /// function node) then wakes the engine only for its sends.
+    /// Completes a deferred message (a successful completion no Complete
+    /// node listens to goes no further).
     pub fn complete(&self, pending: Pending, result: Completion) {
-        if result.is_ok() && !pending.watched {
-            return;
+        if let Some(Effect::Complete(msg, err)) = pending.into_effect(result) {
+            self.shared
+                .command(Command::Complete(self.key.clone(), msg, err));
         }
-        self.shared.command(Command::Complete(
-            self.key.clone(),
-            pending.msg,
-            result.err(),
-        ));
     }
 
     /// Applies everything in `batch`, in order, as one command; an empty

@@ -20,10 +20,9 @@ use parking_lot::Mutex;
 use redoubt_core::Msg;
 use redoubt_core::context::NodeContext;
 use redoubt_core::engine::LogLevel;
-use redoubt_core::node::Batch;
 use redoubt_core::node::{
-    BuildCtx, ConfigError, Node, NodeConfig, NodeCtx, NodeError, NodeHandle, NodeType, Pending,
-    Status,
+    Batch, BuildCtx, ConfigError, Node, NodeConfig, NodeCtx, NodeError, NodeHandle, NodeType,
+    Pending, Status,
 };
 use redoubt_core::value::Value;
 use redoubt_js::function::{
