@@ -108,6 +108,22 @@ impl Node for Count {
     }
 }
 
+/// Reports at build time whether its properties are read in place from
+/// the deployed array, and its `value` property.
+struct ProbeType(Tx);
+impl NodeType for ProbeType {
+    fn type_name(&self) -> &'static str {
+        "probe"
+    }
+    fn build(&self, cfg: &NodeConfig, _cx: &BuildCtx) -> Result<Box<dyn Node>, ConfigError> {
+        let report = json!({"shared": cfg.raw.is_shared(), "value": cfg.str("value")});
+        let _ = self
+            .0
+            .send((format!("built {}", cfg.id), Msg::from_json(&report)));
+        Ok(Box::new(Pass))
+    }
+}
+
 struct Rig {
     engine: Engine,
     rx: mpsc::UnboundedReceiver<(String, Msg)>,
@@ -117,6 +133,7 @@ impl Rig {
     fn new() -> Rig {
         let (tx, rx) = mpsc::unbounded_channel();
         let mut reg = Registry::new();
+        reg.register(ProbeType(tx.clone()));
         reg.register(SinkType(tx));
         reg.register(StampType);
         reg.register(FailType);
@@ -137,17 +154,8 @@ impl Rig {
     }
 
     async fn deploy(&self, nodes: Json, kind: DeployKind) {
-        let mut list = vec![json!({"id":"t1","type":"tab","label":"Tab 1"})];
-        for mut n in nodes.as_array().cloned().unwrap_or_default() {
-            if let Some(o) = n.as_object_mut() {
-                o.entry("z").or_insert(json!("t1"));
-                o.entry("x").or_insert(json!(1));
-                o.entry("y").or_insert(json!(1));
-            }
-            list.push(n);
-        }
         self.engine
-            .deploy(list, serde_json::Map::new(), kind)
+            .deploy(with_tab(nodes), serde_json::Map::new(), kind)
             .await
             .expect("deploy");
     }
@@ -365,6 +373,103 @@ async fn nodes_deploy_keeps_unchanged_nodes_running_with_their_state() {
         1,
         "full deploy restarts everything"
     );
+}
+
+/// A full deploy lets nodes read their properties from the deployed array;
+/// a node whose properties the engine changes (`${VAR}` substituted, inside
+/// a subflow instance) gets its own copy, and so does every node a partial
+/// deploy builds (the nodes it keeps would otherwise pin the old array).
+#[tokio::test]
+async fn full_deploys_share_the_deployed_properties_unless_changed() {
+    let mut rig = Rig::new();
+    let flow = |label: &str| {
+        json!([
+            {"id":"plain","type":"probe","value":"as is"},
+            {"id":"env","type":"probe","value":"${FROM_PROCESS}"},
+            {"id":"sf","type":"subflow","name":"SF","in":[],"out":[]},
+            {"id":"inner","type":"probe","z":"sf","value":"inside"},
+            {"id":"inst","type":"subflow:sf"},
+            {"id":"changed","type":"probe","value":label}
+        ])
+    };
+    rig.engine
+        .deploy(
+            with_tab(flow("a")),
+            serde_json::Map::new(),
+            DeployKind::Full,
+        )
+        .await
+        .expect("deploy");
+    let by = built(&mut rig.rx, 4).await;
+    assert_eq!(by["built plain"], json!({"shared": true, "value": "as is"}));
+    assert_eq!(by["built env"], json!({"shared": false, "value": "proc"}));
+    assert_eq!(
+        by["built inst-inner"],
+        json!({"shared": false, "value": "inside"})
+    );
+    assert_eq!(by["built changed"], json!({"shared": true, "value": "a"}));
+    rig.engine
+        .deploy(
+            with_tab(flow("b")),
+            serde_json::Map::new(),
+            DeployKind::Nodes,
+        )
+        .await
+        .expect("deploy");
+    let by = built(&mut rig.rx, 1).await;
+    assert_eq!(by["built changed"], json!({"shared": false, "value": "b"}));
+}
+
+/// `deploy_accepting` tells the caller once the flows are valid, and never
+/// for flows it rejects.
+#[tokio::test]
+async fn accepted_is_told_only_for_valid_flows() {
+    let rig = Rig::new();
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let bad = vec![json!({"id":"x","type":"nope"})];
+    rig.engine
+        .deploy_accepting(bad, serde_json::Map::new(), DeployKind::Full, tx)
+        .await
+        .expect_err("unknown type");
+    assert!(rx.await.is_err(), "rejected flows are not accepted");
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let good = with_tab(json!([{"id":"p","type":"pass"}]));
+    rig.engine
+        .deploy_accepting(good, serde_json::Map::new(), DeployKind::Full, tx)
+        .await
+        .expect("deploy");
+    assert_eq!(rx.await, Ok(()));
+}
+
+/// What the next `n` probes reported at build time, by node.
+async fn built(
+    rx: &mut mpsc::UnboundedReceiver<(String, Msg)>,
+    n: usize,
+) -> std::collections::HashMap<String, Json> {
+    let mut by = std::collections::HashMap::new();
+    for _ in 0..n {
+        let (who, m) = tokio::time::timeout(Duration::from_secs(10), rx.recv())
+            .await
+            .expect("timed out")
+            .expect("closed");
+        let j = m.to_json();
+        by.insert(who, json!({"shared": j["shared"], "value": j["value"]}));
+    }
+    by
+}
+
+/// `nodes` on tab t1 with a position, as the editor saves them.
+fn with_tab(nodes: Json) -> Vec<Json> {
+    let mut list = vec![json!({"id":"t1","type":"tab","label":"Tab 1"})];
+    for mut n in nodes.as_array().cloned().unwrap_or_default() {
+        if let Some(o) = n.as_object_mut() {
+            o.entry("z").or_insert(json!("t1"));
+            o.entry("x").or_insert(json!(1));
+            o.entry("y").or_insert(json!(1));
+        }
+        list.push(n);
+    }
+    list
 }
 
 #[tokio::test]

@@ -1,6 +1,6 @@
 //! Low-level file helpers shared by every store: atomic replace (temp file
 //! in the same directory, fsync, rename, fsync the directory), Node-RED's
-//! `.<name>.backup` copies, and reading a JSON file the way Node-RED's
+//! `.<name>.backup` backups, and reading a JSON file the way Node-RED's
 //! `localfilesystem` storage does (UTF-8 BOM stripped, an empty file falls
 //! back to its backup).
 
@@ -73,7 +73,7 @@ pub(crate) fn write_via(
 
 /// A replacement of a file, written and synced to its temp file but not
 /// yet renamed over the file: [`Staged::commit`] puts it in place (after
-/// the backup copy, if any); dropping it uncommitted removes the temp file
+/// backing the file up, if asked); dropping it uncommitted removes the temp file
 /// and leaves the file as it was. Lets a caller write while it does
 /// something else, and decide afterwards.
 #[must_use = "dropping a Staged file discards it"]
@@ -112,7 +112,7 @@ impl Staged {
     /// over it and syncs the directory.
     pub fn commit(mut self) -> Result<(), StorageError> {
         if let Some(backup) = &self.backup {
-            copy_backup(&self.path, backup, self.mode)?;
+            back_up(&self.path, backup, self.mode)?;
         }
         fs::rename(&self.tmp, &self.path)
             .map_err(|e| StorageError::io("rename temp file onto", &self.path, e))?;
@@ -142,6 +142,30 @@ fn parent_dir(path: &Path) -> PathBuf {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     }
+}
+
+/// Makes `backup` the current `path`. Without permission bits to apply,
+/// as a second name for the current file (a hard link, made under a temp
+/// name and renamed over the old backup): the file is about to be replaced
+/// by a rename, so the link keeps its content without copying it. Where
+/// links are not possible (some file systems), and when the backup needs
+/// its own permission bits, as a copy.
+fn back_up(path: &Path, backup: &Path, mode: Option<u32>) -> Result<(), StorageError> {
+    if mode.is_none() {
+        let link = suffixed(backup, ".link");
+        let _ = fs::remove_file(&link);
+        match fs::hard_link(path, &link) {
+            Ok(()) => match fs::rename(&link, backup) {
+                Ok(()) => return Ok(()),
+                Err(_) => {
+                    let _ = fs::remove_file(&link);
+                }
+            },
+            Err(e) if e.kind() == io::ErrorKind::NotFound && !path.exists() => return Ok(()),
+            Err(_) => {}
+        }
+    }
+    copy_backup(path, backup, mode)
 }
 
 fn copy_backup(path: &Path, backup: &Path, mode: Option<u32>) -> Result<(), StorageError> {

@@ -73,6 +73,15 @@ fn save_keeps_a_backup_and_leaves_no_temp_file() {
         r#"[{"id":"a","type":"tab"}]"#
     );
     assert_eq!(load_flows(&path).expect("load").flows, v2);
+    // The backup is the file as it was before each save, never the new one.
+    let v3 = vec![serde_json::json!({"id": "c", "type": "tab"})];
+    save_flows(&path, &v3, false).expect("save 3");
+    assert_eq!(names(dir.path()), [".flows.json.backup", "flows.json"]);
+    assert_eq!(
+        read(&dir.path().join(".flows.json.backup")),
+        r#"[{"id":"b","type":"tab"}]"#
+    );
+    assert_eq!(load_flows(&path).expect("load").flows, v3);
 }
 
 #[test]

@@ -1,20 +1,22 @@
 //! The deploy pipeline behind `POST /flows` and `/flow`: check the
-//! revision, take the credentials out of the nodes, start the flows, and
-//! only then save flows.json and flows_cred.json.
+//! revision, take the credentials out of the nodes, have the engine check
+//! and start the flows, and save flows.json and flows_cred.json once the
+//! engine has accepted them.
 //!
-//! Starting before saving is what keeps a bad deploy harmless: when the
+//! Accepting before saving is what keeps a bad deploy harmless: when the
 //! engine rejects the flows (invalid structure, missing node types) the old
 //! flows keep running and nothing on disk changes. The new flows.json is
-//! written to its temp file while the flows start, and renamed into place
-//! only once the engine has accepted them (otherwise the temp file is
-//! removed). If saving fails after a successful start, the previous flows
-//! are started again so the runtime and the files never disagree.
+//! written and synced to its temp file while the engine checks the flows,
+//! and renamed into place once it has accepted them, while the old nodes
+//! stop and the new ones start (rejected, the temp file is removed). The
+//! answer waits for both. If saving fails after a successful start, the
+//! previous flows are started again so the runtime and the files never
+//! disagree.
 
 use super::credentials;
 use crate::error::ApiError;
 use crate::state::{AdminState, Deployed};
 use redoubt_core::engine::{DeployKind, FlowsError};
-use redoubt_storage::Staged;
 use redoubt_storage::credentials::{CredMap, load_credentials, save_credentials};
 use redoubt_storage::flows_file::{load_flows, stage_flows};
 use serde_json::{Map, Value as Json, json};
@@ -64,23 +66,33 @@ pub(crate) async fn deploy(state: &AdminState, req: Deploy) -> Result<String, Ap
         return Err(ApiError::version_mismatch());
     }
     let (flows, creds) = prepare(&old, req.flows, req.credentials)?;
-    // One array for the staged file, the engine and the deployed state.
+    // One array for the saved file, the engine and the deployed state.
     let flows = Arc::new(flows);
-    let staging = stage(state, flows.clone());
+    let changed_creds = (creds != *old.credentials).then(|| creds.clone());
+    let (accepted, on_accept) = tokio::sync::oneshot::channel();
+    let saving = save_when_accepted(state, flows.clone(), changed_creds, on_accept);
     let started = state
         .engine()
-        .deploy(flows.clone(), to_engine_creds(&creds), req.kind)
+        .deploy_accepting(flows.clone(), to_engine_creds(&creds), req.kind, accepted)
         .await;
-    // Rejected flows: the staged file is dropped (removed) unseen.
-    let staged = staging.await;
-    let report = started.map_err(flows_error)?;
+    let report = match started {
+        Ok(report) => report,
+        Err(e) => {
+            // Rejected: the temp file is gone once `saving` ends.
+            let _ = saving.await;
+            return Err(flows_error(e));
+        }
+    };
     tracing::info!(
         started = report.started,
         kept = report.kept,
         invalid = report.errors.len(),
         "Flows deployed."
     );
-    let saved = save(state, staged, (creds != *old.credentials).then_some(&creds)).await;
+    // The engine runs the new flows, so it accepted them and they were saved.
+    let saved = saving
+        .await
+        .and_then(|rev| rev.ok_or_else(|| ApiError::internal("the flows were not saved")));
     let rev = match saved {
         Ok(rev) => rev,
         Err(e) => {
@@ -89,6 +101,9 @@ pub(crate) async fn deploy(state: &AdminState, req: Deploy) -> Result<String, Ap
         }
     };
     commit(state, flows, rev.clone(), creds).await;
+    // The previous flows (and, when this was their last holder, all their
+    // JSON) are freed off the answer's path.
+    tokio::task::spawn_blocking(move || drop(old));
     Ok(rev)
 }
 
@@ -179,43 +194,38 @@ fn prepare(
     Ok((flows, creds))
 }
 
-/// Writes the new flows.json to its temp file on the blocking pool.
-fn stage(
+/// Saves the new flows.json (and flows_cred.json when the credentials
+/// changed) on the blocking pool while the engine starts the flows:
+/// flows.json is written and synced to its temp file at once and put in
+/// place when the engine accepts the flows (`accepted`); rejected flows
+/// remove it unseen (`Ok(None)`). Returns the new revision.
+fn save_when_accepted(
     state: &AdminState,
     flows: Arc<Vec<Json>>,
-) -> impl std::future::Future<Output = Result<(Staged, String), ApiError>> + use<> {
+    creds: Option<CredMap>,
+    accepted: tokio::sync::oneshot::Receiver<()>,
+) -> impl std::future::Future<Output = Result<Option<String>, ApiError>> + use<> {
     let flows_path = state.0.flows_path.clone();
+    let cred_path = state.0.credentials_path.clone();
+    let secret = state.0.secret.clone();
     let pretty = state.settings().flow_file_pretty;
-    let task = tokio::task::spawn_blocking(move || stage_flows(&flows_path, &flows, pretty));
+    let task = tokio::task::spawn_blocking(move || {
+        let (staged, rev) = stage_flows(&flows_path, &flows, pretty)?;
+        if accepted.blocking_recv().is_err() {
+            // Dropping `staged` removes the temp file.
+            return Ok(None);
+        }
+        staged.commit()?;
+        if let Some(c) = &creds {
+            save_credentials(&cred_path, c, &secret, pretty)?;
+        }
+        Ok::<_, redoubt_storage::StorageError>(Some(rev))
+    });
     async move {
         task.await
             .map_err(ApiError::internal)?
             .map_err(|e| ApiError::internal(format!("the flows were not saved: {e}")))
     }
-}
-
-/// Puts the staged flows.json in place (and saves flows_cred.json when the
-/// credentials changed); returns the revision.
-async fn save(
-    state: &AdminState,
-    staged: Result<(Staged, String), ApiError>,
-    creds: Option<&CredMap>,
-) -> Result<String, ApiError> {
-    let (staged, rev) = staged?;
-    let creds = creds.cloned();
-    let cred_path = state.0.credentials_path.clone();
-    let secret = state.0.secret.clone();
-    let pretty = state.settings().flow_file_pretty;
-    tokio::task::spawn_blocking(move || {
-        staged.commit()?;
-        if let Some(c) = &creds {
-            save_credentials(&cred_path, c, &secret, pretty)?;
-        }
-        Ok::<_, redoubt_storage::StorageError>(rev)
-    })
-    .await
-    .map_err(ApiError::internal)?
-    .map_err(|e| ApiError::internal(format!("the flows were not saved: {e}")))
 }
 
 /// Starts the previous flows again after a failed save.

@@ -488,15 +488,21 @@ impl Executor {
             .publish(RuntimeEvent::FlowsState { state: "stop" });
     }
 
-    fn deploy(&mut self, req: DeployRequest) -> Result<DeployReport, FlowsError> {
+    fn deploy(&mut self, mut req: DeployRequest) -> Result<DeployReport, FlowsError> {
+        let share = matches!(req.kind, DeployKind::Full | DeployKind::Reload);
         let plan = plan::build_plan(
             &req.flows,
+            share,
             &req.credentials,
             &self.registry,
             &self.shared.env_root,
         )?;
         if !plan.missing.is_empty() {
             return Err(FlowsError::MissingTypes(plan.missing));
+        }
+        // Nothing below rejects the flows.
+        if let Some(accepted) = req.accepted.take() {
+            let _ = accepted.send(());
         }
         // Decide what survives.
         let new_digests: HashMap<&str, (&str, &str)> = plan
@@ -587,7 +593,7 @@ impl Executor {
         Ok(report)
     }
 
-    fn install(&mut self, plan: Plan, mut kept: HashMap<Str, Slot>) -> DeployReport {
+    fn install(&mut self, mut plan: Plan, mut kept: HashMap<Str, Slot>) -> DeployReport {
         let mut report = DeployReport::default();
         let mut fresh: Vec<usize> = Vec::new();
         let mut configs: HashMap<Str, Arc<dyn Any + Send + Sync>> = HashMap::new();
@@ -599,58 +605,48 @@ impl Executor {
         // Config nodes first, then flow nodes, in flows.json order. Config
         // nodes that name another config node (mqtt-broker -> tls-config)
         // come after those that do not, so the one they name is built.
-        let config_ids: std::collections::HashSet<&str> = plan
-            .nodes
-            .iter()
-            .filter(|n| n.is_config)
-            .map(|n| &*n.cfg.id)
+        let order = install_order(&plan.nodes);
+        // Each planned node moves into its slot (its configuration is not
+        // copied again); `order` names every index once.
+        let mut planned: Vec<Option<plan::PlannedNode>> = std::mem::take(&mut plan.nodes)
+            .into_iter()
+            .map(Some)
             .collect();
-        let names_config = |n: &plan::PlannedNode| {
-            n.cfg
-                .raw
-                .iter()
-                .any(|(k, v)| k != "id" && v.as_str().is_some_and(|s| config_ids.contains(s)))
-        };
-        let mut order: Vec<&plan::PlannedNode> = plan
-            .nodes
-            .iter()
-            .filter(|n| n.is_config && !names_config(n))
-            .collect();
-        order.extend(plan.nodes.iter().filter(|n| n.is_config && names_config(n)));
-        order.extend(plan.nodes.iter().filter(|n| !n.is_config));
-        for p in order {
+        for i in order {
+            let Some(p) = planned.get_mut(i).and_then(Option::take) else {
+                continue;
+            };
             if let Some(s) = kept.remove(&p.cfg.id) {
                 report.kept += 1;
                 self.by_id.insert(s.info.id.clone(), self.slots.len());
                 self.slots.push(Slot {
-                    wire_ids: p.wires.clone(),
+                    wire_ids: p.wires,
                     ..s
                 });
                 continue;
             }
+            let context_scope =
+                NodeInfo::context_scope_of(&p.cfg.id, p.cfg.alias.as_deref(), &p.cfg.z);
             let info = Arc::new(NodeInfo {
                 id: p.cfg.id.clone(),
                 type_name: p.cfg.type_name.clone(),
                 name: p.cfg.name.clone(),
                 z: p.cfg.z.clone(),
-                g: p.g.clone(),
+                g: p.g,
                 alias: p.cfg.alias.clone(),
-                path: p.path.clone(),
-                flow: p.flow.clone(),
-                env: p.env.clone(),
-                config: p.cfg.clone(),
+                path: p.path,
+                flow: p.flow,
+                env: p.env,
+                config: p.cfg,
                 instance: INSTANCE.fetch_add(1, Ordering::Relaxed),
-                context_scope: NodeInfo::context_scope_of(
-                    &p.cfg.id,
-                    p.cfg.alias.as_deref(),
-                    &p.cfg.z,
-                ),
+                context_scope,
             });
+            let cfg = &info.config;
             let built: Result<Box<dyn Node>, ConfigError> = match &p.builtin {
                 Some(Builtin::SubflowInstance) => {
                     Ok(Box::new(super::subflow_port::SubflowInstance))
                 }
-                None => match self.registry.get(&p.cfg.type_name) {
+                None => match self.registry.get(&cfg.type_name) {
                     Some(t) => {
                         let lookup = |id: &str| configs.get(id).cloned();
                         let bcx = BuildCtx {
@@ -659,19 +655,19 @@ impl Executor {
                             configs: &lookup,
                             credentials: p.credentials.as_ref(),
                         };
-                        t.build(&p.cfg, &bcx)
+                        t.build(cfg, &bcx)
                     }
                     None => Err(ConfigError::field(
                         "type",
-                        format!("unknown type {}", p.cfg.type_name),
+                        format!("unknown type {}", cfg.type_name),
                     )),
                 },
             };
             let node = match built {
                 Ok(n) => Some(n),
                 Err(mut e) => {
-                    e.node_id = p.cfg.id.to_string();
-                    e.node_type = p.cfg.type_name.to_string();
+                    e.node_id = cfg.id.to_string();
+                    e.node_type = cfg.type_name.to_string();
                     tracing::error!("{e}");
                     self.shared.log(&info, LogLevel::Error, &e.to_string());
                     report.errors.push(e);
@@ -690,12 +686,12 @@ impl Executor {
                 info,
                 node,
                 wires: vec![],
-                wire_ids: p.wires.clone(),
+                wire_ids: p.wires,
                 tasks: vec![],
                 status: None,
                 shared_handle,
-                digest: p.digest.clone(),
-                tab: p.tab.clone(),
+                digest: p.digest,
+                tab: p.tab,
                 watched: false,
             });
         }
@@ -812,4 +808,34 @@ impl Executor {
         }
         self.routes = routes;
     }
+}
+
+/// The order nodes are built in, as indices into `nodes`: config nodes
+/// that name no other config node, then those that do (an mqtt-broker
+/// naming a tls-config, so the one named is built first), then flow nodes,
+/// each group in flows.json order.
+fn install_order(nodes: &[plan::PlannedNode]) -> Vec<usize> {
+    let config_ids: HashSet<&str> = nodes
+        .iter()
+        .filter(|n| n.is_config)
+        .map(|n| &*n.cfg.id)
+        .collect();
+    let names_config = |n: &plan::PlannedNode| {
+        n.cfg
+            .raw
+            .iter()
+            .any(|(k, v)| k != "id" && v.as_str().is_some_and(|s| config_ids.contains(s)))
+    };
+    let rank = |n: &plan::PlannedNode| -> u8 {
+        match (n.is_config, n.is_config && names_config(n)) {
+            (true, false) => 0,
+            (true, true) => 1,
+            (false, _) => 2,
+        }
+    };
+    let ranks: Vec<u8> = nodes.iter().map(rank).collect();
+    let mut order: Vec<usize> = (0..nodes.len()).collect();
+    // Stable: flows.json order is kept within each rank.
+    order.sort_by_key(|&i| ranks[i]);
+    order
 }

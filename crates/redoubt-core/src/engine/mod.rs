@@ -249,11 +249,39 @@ impl Engine {
         credentials: serde_json::Map<String, serde_json::Value>,
         kind: DeployKind,
     ) -> Result<DeployReport, FlowsError> {
+        self.send_deploy(flows.into(), credentials, kind, None)
+            .await
+    }
+
+    /// [`Engine::deploy`] that also tells `accepted` as soon as the flows
+    /// are known to be valid, before the old nodes stop and the new ones
+    /// start. From then on the deploy cannot be rejected, so a caller can
+    /// save the flows while they start. `accepted` is dropped unsent when
+    /// the flows are rejected (or the engine is stopping).
+    pub async fn deploy_accepting(
+        &self,
+        flows: impl Into<Arc<Vec<serde_json::Value>>>,
+        credentials: serde_json::Map<String, serde_json::Value>,
+        kind: DeployKind,
+        accepted: oneshot::Sender<()>,
+    ) -> Result<DeployReport, FlowsError> {
+        self.send_deploy(flows.into(), credentials, kind, Some(accepted))
+            .await
+    }
+
+    async fn send_deploy(
+        &self,
+        flows: Arc<Vec<serde_json::Value>>,
+        credentials: serde_json::Map<String, serde_json::Value>,
+        kind: DeployKind,
+        accepted: Option<oneshot::Sender<()>>,
+    ) -> Result<DeployReport, FlowsError> {
         let (tx, rx) = oneshot::channel();
         let req = plan::DeployRequest {
-            flows: flows.into(),
+            flows,
             credentials,
             kind,
+            accepted,
         };
         self.shared.command(Command::Deploy(Box::new(req), tx));
         rx.await.map_err(|_| FlowsError::Stopped)?

@@ -5,7 +5,7 @@
 
 use super::env::EnvScope;
 use super::info::FlowInfo;
-use crate::node::{NodeConfig, Registry};
+use crate::node::{NodeConfig, Raw, Registry};
 use crate::value::{Str, Value};
 use indexmap::IndexMap;
 use serde_json::{Map, Value as Json};
@@ -55,6 +55,9 @@ pub(crate) struct DeployRequest {
     pub(crate) flows: Arc<Vec<Json>>,
     pub(crate) credentials: Map<String, Json>,
     pub(crate) kind: DeployKind,
+    /// Told once the flows are known to be valid (see
+    /// [`super::Engine::deploy_accepting`]); dropped unsent on rejection.
+    pub(crate) accepted: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
 /// Engine-provided node kinds that have no flows.json type of their own.
@@ -88,6 +91,15 @@ pub(crate) struct Plan {
     pub(crate) missing: Vec<String>,
 }
 
+impl<'a> Ctx<'a> {
+    /// The deployed array and `n`'s index in it, when nodes share it.
+    fn shared_at(&self, n: &Map<String, Json>) -> Option<(&'a Arc<Vec<Json>>, usize)> {
+        let source = self.source?;
+        let id = n.get("id").and_then(Json::as_str)?;
+        Some((source, *self.index.get(id)?))
+    }
+}
+
 fn s(v: Option<&Json>) -> String {
     match v {
         Some(Json::String(s)) => s.clone(),
@@ -101,6 +113,10 @@ fn has_xy(n: &Map<String, Json>) -> bool {
 
 struct Ctx<'a> {
     registry: &'a Registry,
+    /// The deployed array, when nodes may read their properties in place
+    /// (see [`config_from`]), and each node's index in it by id.
+    source: Option<&'a Arc<Vec<Json>>>,
+    index: HashMap<&'a str, usize>,
     subflows: HashMap<String, &'a Map<String, Json>>,
     by_z: HashMap<String, Vec<&'a Map<String, Json>>>,
     creds: &'a Map<String, Json>,
@@ -111,15 +127,21 @@ struct Ctx<'a> {
     depth: usize,
 }
 
-/// Builds the plan. `Err` only for structural problems.
+/// Builds the plan. `Err` only for structural problems. With `share`, the
+/// nodes the engine runs unchanged read their properties from `flows` in
+/// place instead of each getting a copy: a full deploy, where the array is
+/// the one deployed, and not a partial one, where the kept nodes would pin
+/// each earlier array.
 pub(crate) fn build_plan(
-    flows: &[Json],
+    flows: &Arc<Vec<Json>>,
+    share: bool,
     creds: &Map<String, Json>,
     registry: &Registry,
     env_root: &Arc<EnvScope>,
 ) -> Result<Plan, FlowsError> {
     let mut ids = HashSet::new();
     let mut nodes = Vec::with_capacity(flows.len());
+    let mut index = HashMap::new();
     for (i, n) in flows.iter().enumerate() {
         let Json::Object(m) = n else {
             return Err(FlowsError::Invalid(format!("item {i} is not an object")));
@@ -140,10 +162,15 @@ pub(crate) fn build_plan(
         if !ids.insert(id.clone()) {
             return Err(FlowsError::Invalid(format!("duplicate node id {id}")));
         }
+        if share && let Some(Json::String(id)) = m.get("id") {
+            index.insert(id.as_str(), i);
+        }
         nodes.push(m);
     }
     let mut cx = Ctx {
         registry,
+        source: share.then_some(flows),
+        index,
         subflows: HashMap::new(),
         by_z: HashMap::new(),
         creds,
@@ -204,7 +231,7 @@ pub(crate) fn build_plan(
         if n.get("d").and_then(Json::as_bool) == Some(true) {
             continue;
         }
-        let cfg = config_from(n, None, env_root, None);
+        let cfg = config_from(n, None, env_root, None, cx.shared_at(n));
         let digest = node_json(n);
         let creds = cx.creds.get(&*cfg.id).and_then(Json::as_object).cloned();
         cx.out.push(PlannedNode {
@@ -384,27 +411,42 @@ fn node_json(n: &Map<String, Json>) -> String {
 }
 
 /// Builds a NodeConfig with ids mapped and `${VAR}` properties substituted.
+/// A node the engine runs as flows.json gives it (not inside a subflow
+/// instance, no property substituted) reads its properties in place from
+/// `shared`, the deployed array and the node's index in it, when given.
 fn config_from(
     n: &Map<String, Json>,
     prefix: Option<&str>,
     env: &Arc<EnvScope>,
     z: Option<&str>,
+    shared: Option<(&Arc<Vec<Json>>, usize)>,
 ) -> NodeConfig {
     let orig = s(n.get("id"));
     let id = map_id(prefix, &orig);
-    let mut raw = n.clone();
-    raw.insert("id".into(), Json::String(id.clone()));
-    if let Some(z) = z {
-        raw.insert("z".into(), Json::String(z.to_string()));
-    }
     let name = s(n.get("name"));
-    let info_for_env = (name.clone(), id.clone());
-    for (k, v) in raw.iter_mut() {
-        if matches!(k.as_str(), "id" | "type" | "z" | "g" | "wires" | "x" | "y") {
-            continue;
+    let info_for_env = (name, id);
+    let unchanged = prefix.is_none()
+        && z.is_none_or(|z| n.get("z").and_then(Json::as_str) == Some(z))
+        && !n
+            .iter()
+            .any(|(k, v)| substitutable(k) && needs_env(v, env, &info_for_env));
+    let raw = match shared.filter(|_| unchanged) {
+        Some((flows, index)) => Raw::shared(flows.clone(), index),
+        None => {
+            let mut raw = n.clone();
+            raw.insert("id".into(), Json::String(info_for_env.1.clone()));
+            if let Some(z) = z {
+                raw.insert("z".into(), Json::String(z.to_string()));
+            }
+            for (k, v) in raw.iter_mut() {
+                if substitutable(k) {
+                    map_env_props(v, env, &info_for_env);
+                }
+            }
+            Raw::from(raw)
         }
-        map_env_props(v, env, &info_for_env);
-    }
+    };
+    let (name, id) = info_for_env;
     NodeConfig {
         id: Str::from(id),
         type_name: Str::from(s(n.get("type"))),
@@ -415,31 +457,51 @@ fn config_from(
     }
 }
 
+/// Whether `${VAR}` substitution applies to property `key`.
+fn substitutable(key: &str) -> bool {
+    !matches!(key, "id" | "type" | "z" | "g" | "wires" | "x" | "y")
+}
+
 /// `mapEnvVarProperties`: a whole string `${VAR}` (or `$(VAR)`) becomes the
 /// variable's value when it is defined.
 fn map_env_props(v: &mut Json, env: &Arc<EnvScope>, node: &(String, String)) {
     match v {
         Json::String(text) => {
-            let whole = (text.starts_with("${") && text.ends_with('}'))
-                || (text.starts_with("$(") && text.ends_with(')'));
-            let name = whole.then(|| &text[2..text.len() - 1]);
-            if let Some(name) =
-                name.filter(|n| !n.is_empty() && !n.chars().any(char::is_whitespace))
-            {
-                let val = match name {
-                    "NR_NODE_NAME" => Some(Value::str(&node.0)),
-                    "NR_NODE_ID" => Some(Value::str(&node.1)),
-                    _ => env.get(name, None),
-                };
-                if let Some(val) = val.filter(|v| !v.is_undefined()) {
-                    *v = crate::value::to_serde(&val);
-                }
+            if let Some(val) = env_value(text, env, node) {
+                *v = val;
             }
         }
         Json::Array(items) => items.iter_mut().for_each(|i| map_env_props(i, env, node)),
         Json::Object(m) => m.values_mut().for_each(|i| map_env_props(i, env, node)),
         _ => {}
     }
+}
+
+/// Whether [`map_env_props`] would change `v`.
+fn needs_env(v: &Json, env: &Arc<EnvScope>, node: &(String, String)) -> bool {
+    match v {
+        Json::String(text) => env_value(text, env, node).is_some(),
+        Json::Array(items) => items.iter().any(|i| needs_env(i, env, node)),
+        Json::Object(m) => m.values().any(|i| needs_env(i, env, node)),
+        _ => false,
+    }
+}
+
+/// The value a whole-string `${VAR}` or `$(VAR)` stands for, when defined.
+fn env_value(text: &str, env: &Arc<EnvScope>, node: &(String, String)) -> Option<Json> {
+    let whole = (text.starts_with("${") && text.ends_with('}'))
+        || (text.starts_with("$(") && text.ends_with(')'));
+    let name = whole.then(|| &text[2..text.len() - 1])?;
+    if name.is_empty() || name.chars().any(char::is_whitespace) {
+        return None;
+    }
+    let val = match name {
+        "NR_NODE_NAME" => Some(Value::str(&node.0)),
+        "NR_NODE_ID" => Some(Value::str(&node.1)),
+        _ => env.get(name, None),
+    };
+    val.filter(|v| !v.is_undefined())
+        .map(|v| crate::value::to_serde(&v))
 }
 
 fn wires_of(n: &Map<String, Json>, prefix: Option<&str>) -> Vec<Vec<Str>> {
@@ -544,7 +606,7 @@ fn expand(
         let orig = s(n.get("id"));
         let g = n.get("g").and_then(Json::as_str).map(str::to_string);
         let env = group_env(cx, g.as_deref(), members, flow_env, &mut genv_cache, prefix);
-        let mut cfg = config_from(n, prefix, &env, Some(&flow.id));
+        let mut cfg = config_from(n, prefix, &env, Some(&flow.id), cx.shared_at(n));
         if prefix.is_some() {
             // References to config nodes of the subflow definition point at this instance's copies.
             for (k, v) in cfg.raw.iter_mut() {
@@ -558,7 +620,9 @@ fn expand(
                 }
             }
         }
-        let digest = format!("{}|{}", node_json(n), env_digest);
+        let mut digest = node_json(n);
+        digest.push('|');
+        digest.push_str(env_digest);
         let path = format!("{}/{}", flow.path, orig);
         let creds = cx
             .creds

@@ -1,6 +1,7 @@
 //! [`NodeConfig`]: one node's properties from flows.json, after `${VAR}` substitution.
 
 use super::ConfigError;
+use super::raw::Raw;
 use crate::value::Str;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value as Json};
@@ -18,8 +19,9 @@ pub struct NodeConfig {
     pub z: Str,
     /// The id in the flows.json the node came from (differs inside subflows).
     pub alias: Option<Str>,
-    /// All properties.
-    pub raw: Map<String, Json>,
+    /// All properties (read in place from the deployed flows when the
+    /// engine did not change them, see [`Raw`]).
+    pub raw: Raw,
 }
 
 impl NodeConfig {

@@ -12,12 +12,14 @@
 mod config;
 pub(crate) mod ctx;
 mod error;
+mod raw;
 mod registry;
 mod status;
 
 pub use config::{NodeConfig, parse_config};
 pub use ctx::{Batch, Completion, NodeCtx, NodeHandle, Pending, TimerId};
 pub use error::{ConfigError, ConfigErrors, NodeError};
+pub use raw::Raw;
 pub use registry::{BuildCtx, Registry};
 pub use status::Status;
 

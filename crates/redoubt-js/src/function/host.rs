@@ -105,6 +105,9 @@ pub(crate) struct HostState {
     /// to them are written back in place when the turn ends, as a memory
     /// store shares the object in Node-RED.
     pub(crate) bound: Vec<(Value, bool)>,
+    /// The script registered a `node.on('close')` handler, so closing the
+    /// node needs a turn to run it.
+    pub(crate) close_listeners: bool,
 }
 
 /// Everything a host function needs.
@@ -534,6 +537,13 @@ fn build_misc<'js>(ctx: &Ctx<'js>, sh: &Shared, h: &Object<'js>) -> rquickjs::Re
                 _ => LogLevel::Info,
             };
             s.sink.log(level, &text);
+        })?,
+    )?;
+    let s = sh.clone();
+    h.set(
+        "closeListener",
+        Function::new(ctx.clone(), move || {
+            s.state.lock().close_listeners = true;
         })?,
     )?;
     let s = sh.clone();

@@ -123,11 +123,53 @@ thread_local! {
     /// One small engine per thread for deploy-time syntax checks.
     static CHECKER: std::cell::RefCell<Option<(rquickjs::Runtime, rquickjs::Context)>> =
         const { std::cell::RefCell::new(None) };
+    /// Code this thread's checker found to compile (see [`Compiled`]).
+    static COMPILED: std::cell::RefCell<Compiled> =
+        std::cell::RefCell::new(Compiled::default());
+}
+
+/// The code of nodes that compiled, remembered so a deploy that starts an
+/// unchanged function node again (every node of a full deploy) does not
+/// parse its code once more on the engine's executor. Keyed by the exact
+/// code, so only text that compiled before is let through; forgotten all
+/// at once when it holds more than [`Compiled::MAX_BYTES`] of code.
+#[derive(Default)]
+struct Compiled {
+    codes: std::collections::HashSet<String>,
+    bytes: usize,
+}
+
+impl Compiled {
+    const MAX_BYTES: usize = 1 << 20;
+
+    /// The three parts as one unambiguous key (lengths first).
+    fn key(spec: &FunctionSpec) -> String {
+        let parts = [&spec.func, &spec.initialize, &spec.finalize];
+        let mut key = format!("{}:{}:{}:", parts[0].len(), parts[1].len(), parts[2].len());
+        key.reserve(parts.iter().map(|p| p.len()).sum());
+        for p in parts {
+            key.push_str(p);
+        }
+        key
+    }
+
+    fn remember(&mut self, key: String) {
+        if self.bytes + key.len() > Self::MAX_BYTES {
+            self.codes.clear();
+            self.bytes = 0;
+        }
+        self.bytes += key.len();
+        self.codes.insert(key);
+    }
 }
 
 /// Checks that the node's code compiles, without building its sandbox
 /// (that happens in the node's runner task, off the deploy path).
 pub fn check_syntax(spec: &FunctionSpec) -> Result<(), CompileError> {
+    let key = Compiled::key(spec);
+    if COMPILED.with(|c| c.borrow().codes.contains(&key)) {
+        return Ok(());
+    }
     CHECKER.with(|cell| {
         let mut slot = cell.borrow_mut();
         if slot.is_none() {
@@ -141,7 +183,9 @@ pub fn check_syntax(spec: &FunctionSpec) -> Result<(), CompileError> {
             Some((_, ctx)) => ctx.with(|ctx| compile::check(&ctx, spec)),
             None => Err(CompileError::engine("no syntax checker".into())),
         }
-    })
+    })?;
+    COMPILED.with(|c| c.borrow_mut().remember(key));
+    Ok(())
 }
 
 /// The node's code does not compile (or the engine could not start).

@@ -521,6 +521,9 @@
             throw new Error("Cannot add listener to 'input' event within Function");
         }
         if (event === "close" && typeof handler === "function") {
+            if (closeHandlers.length === 0) {
+                h.closeListener();
+            }
             closeHandlers.push(handler);
         }
     }

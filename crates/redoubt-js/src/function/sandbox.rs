@@ -106,6 +106,8 @@ pub struct Sandbox {
     auto_done: bool,
     inflight: IndexMap<u64, Inflight>,
     closing: bool,
+    /// The node has On Stop code.
+    has_finalize: bool,
 }
 
 /// An input message whose `done()` is pending: the object the engine holds
@@ -145,6 +147,7 @@ impl Sandbox {
             auto_done: !super::calls_node_done(&spec.func),
             inflight: IndexMap::new(),
             closing: false,
+            has_finalize: !spec.finalize.trim().is_empty(),
         })
     }
 
@@ -191,9 +194,15 @@ impl Sandbox {
     }
 
     /// Runs On Stop and `node.on('close')` handlers, then drops every timer.
+    /// A node with neither, and no promise job waiting, needs no turn: the
+    /// engine and the prelude's own timers are freed with the sandbox, so a
+    /// deploy does not call into each plain function node it stops.
     pub(crate) fn close(&mut self, removed: bool) {
         self.closing = true;
-        self.turn(Call::Close(removed));
+        let listening = self.sh.state.lock().close_listeners;
+        if self.has_finalize || listening || self.ctx.runtime().is_job_pending() {
+            self.turn(Call::Close(removed));
+        }
         self.sh.state.lock().timers.clear_all();
         for (id, _) in std::mem::take(&mut self.inflight) {
             self.sh.sink.discard(id);
@@ -210,6 +219,7 @@ impl Sandbox {
             auto_done,
             inflight,
             closing,
+            has_finalize: _,
         } = self;
         let mut t = Turn {
             sh,

@@ -371,6 +371,34 @@ fn syntax_errors_name_line_and_column() {
     assert_eq!(e.field, "finalize");
 }
 
+/// The deploy-time check remembers only code that compiled: the same code
+/// passes again, and code differing in any part is checked afresh.
+#[test]
+fn syntax_check_remembers_only_code_that_compiled() {
+    let good = spec("return msg;");
+    assert_eq!(super::check_syntax(&good), Ok(()));
+    assert_eq!(super::check_syntax(&good), Ok(()));
+    let mut bad_stop = good.clone();
+    bad_stop.finalize = "}".into();
+    for _ in 0..2 {
+        let e = super::check_syntax(&bad_stop).expect_err("On Stop does not compile");
+        assert_eq!(e.field, "finalize");
+    }
+    // The parts are told apart by their lengths, not only their text joined.
+    let mut moved = spec("return msg;}");
+    moved.finalize = String::new();
+    assert_eq!(
+        super::check_syntax(&moved).map_err(|e| e.field),
+        Err("func")
+    );
+    let mut split = spec("return msg;");
+    split.initialize = "}".into();
+    assert_eq!(
+        super::check_syntax(&split).map_err(|e| e.field),
+        Err("initialize")
+    );
+}
+
 /// should timeout if timeout is set
 #[test]
 fn endless_loop_is_interrupted_and_the_node_keeps_working() {

@@ -52,7 +52,7 @@ impl NodeType for MqttBrokerType {
                 tls,
                 reconnect: reconnect_time(cx),
                 me: cx.handle(),
-                raw: cfg.raw.clone(),
+                raw: (*cfg.raw).clone(),
                 creds: cx.credentials().cloned(),
             },
         );
