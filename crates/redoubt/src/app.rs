@@ -257,6 +257,8 @@ pub(crate) async fn run(args: Args) -> Result<()> {
     tracing::info!("Flows file     : {}", st.flows_path.display());
 
     let doc = flows_file::load_flows(&st.flows_path)?;
+    // One array for the admin API's deployed state and the engine.
+    let flows = std::sync::Arc::new(doc.flows);
     let cred_path = flows_file::credentials_path(&st.flows_path, &st.user_dir);
     let source = crate::credential_secret::secret_source(s);
     if let Some(w) = crate::credential_secret::colocation_warning(
@@ -323,7 +325,7 @@ pub(crate) async fn run(args: Args) -> Result<()> {
     let admin = AdminState::new(AdminConfig {
         engine: engine.clone(),
         flows_path: st.flows_path.clone(),
-        flows: doc.flows.clone(),
+        flows: flows.clone(),
         credentials_path: cred_path.clone(),
         secret: secret.clone(),
         credentials: creds_for_admin,
@@ -377,7 +379,7 @@ pub(crate) async fn run(args: Args) -> Result<()> {
         tracing::warn!("Flows not started: safe mode (--safe).");
         admin.report_safe_mode();
     } else {
-        let result = engine.deploy(doc.flows, cred_map, DeployKind::Full).await;
+        let result = engine.deploy(flows, cred_map, DeployKind::Full).await;
         match &result {
             Ok(report) => {
                 tracing::info!("Started flows ({} nodes).", report.started);

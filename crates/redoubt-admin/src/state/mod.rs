@@ -26,8 +26,9 @@ pub struct AdminConfig {
     pub engine: Engine,
     /// The flows file (`flows.json`).
     pub flows_path: PathBuf,
-    /// The flows as loaded from the flows file (without credentials).
-    pub flows: Vec<Json>,
+    /// The flows as loaded from the flows file (without credentials); the
+    /// engine can run the same array (see `Engine::deploy`).
+    pub flows: Arc<Vec<Json>>,
     /// The credentials file (`flows_cred.json`).
     pub credentials_path: PathBuf,
     /// The credential secret the credentials file is written with.
@@ -110,7 +111,7 @@ impl AdminState {
             user_dir: cfg.user_dir,
             catalog: cfg.catalog,
             deployed: parking_lot::RwLock::new(Deployed {
-                flows: Arc::new(cfg.flows),
+                flows: cfg.flows,
                 rev: rev.clone(),
                 credentials: Arc::new(cfg.credentials),
             }),

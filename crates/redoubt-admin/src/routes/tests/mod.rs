@@ -71,7 +71,7 @@ impl Fixture {
         let state = AdminState::new(AdminConfig {
             engine: engine.clone(),
             flows_path,
-            flows: flows.clone(),
+            flows: std::sync::Arc::new(flows.clone()),
             credentials_path: dir.path().join("flows_cred.json"),
             secret: Secret::disabled(),
             credentials: CredMap::new(),
