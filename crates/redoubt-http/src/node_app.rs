@@ -3,6 +3,7 @@
 //! its `http response`. Websocket upgrades for a `websocket-listener` path
 //! are answered here too (see `ws.rs`), so one handler guards both.
 
+use crate::https_policy::Transport;
 use crate::routes::NodeRoutes;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request};
@@ -34,6 +35,16 @@ fn plain(status: StatusCode, body: &str, ctype: &str) -> Response {
     r
 }
 
+/// Whether the request came over TLS (the server marks every request).
+fn is_tls(req: &Request) -> bool {
+    req.extensions().get::<Transport>().is_some_and(|t| t.tls)
+}
+
+/// Express's `req.protocol` (without `trust proxy`): `https` over TLS.
+fn protocol_of(tls: bool) -> &'static str {
+    if tls { "https" } else { "http" }
+}
+
 /// Express's default 404 page.
 fn not_found(method: &str, path: &str) -> Response {
     let esc = path
@@ -47,12 +58,13 @@ fn not_found(method: &str, path: &str) -> Response {
 }
 
 /// The fallback handler that serves node routes.
-pub async fn node_handler(state: NodeAppState, req: Request) -> Response {
+pub async fn node_handler(state: &NodeAppState, req: Request) -> Response {
     let remote = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip().to_string())
         .unwrap_or_default();
+    let req_tls = is_tls(&req);
     let method = req.method().as_str().to_string();
     let full_path = req.uri().path().to_string();
     let Some(path) = strip_root(&full_path, &state.root) else {
@@ -116,7 +128,7 @@ pub async fn node_handler(state: NodeAppState, req: Request) -> Response {
         fields: vec![],
         files: vec![],
         remote_ip: remote,
-        protocol: "http".into(),
+        protocol: protocol_of(req_tls).into(),
         hostname,
     };
     if route.upload {
@@ -169,6 +181,7 @@ pub async fn node_handler(state: NodeAppState, req: Request) -> Response {
 
 /// The upgrade request as nodes see it (no body, no route params).
 fn request_info(req: &Request, path: &str, remote_ip: String) -> IncomingRequest {
+    let req_tls = is_tls(req);
     let headers = req
         .headers()
         .iter()
@@ -196,7 +209,7 @@ fn request_info(req: &Request, path: &str, remote_ip: String) -> IncomingRequest
         query: req.uri().query().unwrap_or("").to_string(),
         headers,
         remote_ip,
-        protocol: "http".into(),
+        protocol: protocol_of(req_tls).into(),
         hostname,
         ..IncomingRequest::default()
     }

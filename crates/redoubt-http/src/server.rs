@@ -55,30 +55,44 @@ pub fn build_app(
     for r in extra {
         app = app.merge(r);
     }
-    let node = node_root.map(|root| NodeAppState {
-        routes,
-        root: root.trim_end_matches('/').to_string(),
+    let fallback = Arc::new(Fallback {
+        node: node_root.map(|root| NodeAppState {
+            routes,
+            root: root.trim_end_matches('/').to_string(),
+        }),
+        front,
     });
+    // Each request takes one reference to what serves it, not a copy.
     app.fallback(move |req: axum::extract::Request| {
-        let node = node.clone();
-        let front = front.clone();
-        async move {
-            let req = match serve_static(&front.statics, req).await {
-                Ok(resp) => return resp,
-                Err(req) => req,
-            };
-            let Some(st) = node else {
-                return not_found();
-            };
-            if let Some(auth) = &front.node_auth
-                && under_root(req.uri().path(), &st.root)
-                && let Some(denied) = basic_gate(auth, req.headers(), request_ip(&req)).await
-            {
-                return denied;
-            }
-            node_handler(st, req).await
-        }
+        let fallback = fallback.clone();
+        async move { fallback.serve(req).await }
     })
+}
+
+/// What answers requests no mounted app took: the static directories, then
+/// the node routes.
+struct Fallback {
+    node: Option<NodeAppState>,
+    front: FrontDoor,
+}
+
+impl Fallback {
+    async fn serve(&self, req: axum::extract::Request) -> axum::response::Response {
+        let req = match serve_static(&self.front.statics, req).await {
+            Ok(resp) => return resp,
+            Err(req) => req,
+        };
+        let Some(st) = &self.node else {
+            return not_found();
+        };
+        if let Some(auth) = &self.front.node_auth
+            && under_root(req.uri().path(), &st.root)
+            && let Some(denied) = basic_gate(auth, req.headers(), request_ip(&req)).await
+        {
+            return denied;
+        }
+        node_handler(st, req).await
+    }
 }
 
 fn under_root(path: &str, root: &str) -> bool {

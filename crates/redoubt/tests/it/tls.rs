@@ -10,10 +10,13 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-/// A flow with `GET /hello` answering "hi".
+/// A flow with `GET /hello` answering "hi", and `GET /proto` answering
+/// with `msg.req.protocol`.
 fn hello_flow() -> Value {
     json!([
         {"id":"t","type":"tab","label":"T"},
+        {"id":"pin","type":"http in","z":"t","url":"/proto","method":"get","x":1,"y":1,"wires":[["pch"]]},
+        {"id":"pch","type":"change","z":"t","rules":[{"t":"set","p":"payload","pt":"msg","to":"req.protocol","tot":"msg"}],"x":1,"y":1,"wires":[["out"]]},
         {"id":"in","type":"http in","z":"t","url":"/hello","method":"get","x":1,"y":1,"wires":[["ch"]]},
         {"id":"ch","type":"change","z":"t","rules":[{"t":"set","p":"payload","pt":"msg","to":"hi","tot":"str"}],"x":1,"y":1,"wires":[["out"]]},
         {"id":"out","type":"http response","z":"t","statusCode":"","headers":{},"x":1,"y":1,"wires":[]}
@@ -150,6 +153,9 @@ fn generated_certificate_is_trusted_and_every_app_is_served_over_tls_with_hsts()
         "max-age=31536000"
     );
     assert_eq!(hello.text().expect("body"), "hi");
+    // Express's req.protocol over TLS.
+    let proto = c.get(https_url(&r, "/proto")).send().expect("proto");
+    assert_eq!(proto.text().expect("body"), "https");
     for path in ["/", "/settings", "/flows"] {
         let resp = c.get(https_url(&r, path)).send().expect("admin over TLS");
         assert!(
