@@ -48,9 +48,14 @@ impl HttpsPolicy {
     }
 }
 
-/// Wraps `app` in the policy's middleware (a no-op policy adds nothing).
-pub fn apply_https_policy(app: Router, policy: HttpsPolicy) -> Router {
-    if policy == HttpsPolicy::default() {
+/// Wraps `app` in the policy's middleware. `tls` says whether the
+/// listener serves HTTPS. A policy that cannot change any response on this
+/// listener adds nothing (no middleware on every request): one without
+/// `require_https` whose HSTS could never be sent, because no request is
+/// secure on a plain-HTTP listener unless a proxy is trusted to say so.
+pub fn apply_https_policy(app: Router, policy: HttpsPolicy, tls: bool) -> Router {
+    let can_be_secure = tls || policy.trust_proxy;
+    if !policy.require_https && (policy.hsts_max_age.is_none() || !can_be_secure) {
         return app;
     }
     app.layer(axum::middleware::from_fn_with_state(

@@ -51,7 +51,7 @@ pub(crate) async fn start(st: &Startup, app: Router) -> Result<Listener> {
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
     let bound = listener.local_addr()?;
-    let app = apply_https_policy(app, opts.policy.clone());
+    let app = apply_https_policy(app, opts.policy.clone(), tls.is_some());
     let (stop, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(redoubt_http::serve_with(
         listener,

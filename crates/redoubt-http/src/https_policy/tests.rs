@@ -15,6 +15,7 @@ async fn start(policy: HttpsPolicy) -> (String, tokio::sync::oneshot::Sender<()>
             crate::FrontDoor::default(),
         ),
         policy,
+        false,
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -104,5 +105,32 @@ async fn without_require_https_plain_requests_pass_without_hsts() {
         .await
         .expect("req");
     assert_eq!(r.status(), 200);
+    assert!(!r.headers().contains_key("strict-transport-security"));
+}
+
+/// Without `require_https` the middleware stays only where HSTS can apply:
+/// behind a trusted proxy, a request it calls secure gets the header.
+#[tokio::test]
+async fn hsts_reaches_requests_a_trusted_proxy_calls_secure() {
+    let (host, _stop) = start(HttpsPolicy {
+        require_https: false,
+        trust_proxy: true,
+        hsts_max_age: Some(600),
+    })
+    .await;
+    let c = client();
+    let r = c
+        .get(format!("http://{host}/editor"))
+        .header("x-forwarded-proto", "https")
+        .send()
+        .await
+        .expect("req");
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["strict-transport-security"], "max-age=600");
+    let r = c
+        .get(format!("http://{host}/editor"))
+        .send()
+        .await
+        .expect("req");
     assert!(!r.headers().contains_key("strict-transport-security"));
 }

@@ -390,9 +390,8 @@ fn nest(raw: Vec<Option<Raw>>) -> Vec<Token> {
     root
 }
 
-/// mustache.js `escapeHtml`.
-pub(crate) fn escape_html(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
+/// mustache.js's `escapeHtml` of `s`, appended to `out`.
+fn push_escaped_html(out: &mut String, s: &str) {
     for c in s.chars() {
         match c {
             '&' => out.push_str("&amp;"),
@@ -406,7 +405,6 @@ pub(crate) fn escape_html(s: &str) -> String {
             c => out.push(c),
         }
     }
-    out
 }
 
 /// Renders `t` with `root` as the outermost context.
@@ -426,8 +424,10 @@ fn render_tokens(tokens: &[Token], stack: &mut Vec<Value>, view: &dyn View, out:
                 let v = view.lookup(stack, name);
                 match v {
                     Value::Undefined | Value::Null => {}
+                    Value::String(text) if *escape => push_escaped_html(out, &text),
+                    Value::String(text) => out.push_str(&text),
                     Value::Number(_) => out.push_str(&v.to_js_string()),
-                    v if *escape => out.push_str(&escape_html(&v.to_js_string())),
+                    v if *escape => push_escaped_html(out, &v.to_js_string()),
                     v => out.push_str(&v.to_js_string()),
                 }
             }
@@ -536,27 +536,45 @@ pub(crate) fn lookup_stack(stack: &[Value], name: &str) -> Value {
     }
     let dotted = name.find('.').is_some_and(|i| i > 0);
     for view in stack.iter().rev() {
-        if dotted {
-            let names: Vec<&str> = name.split('.').collect();
-            let mut cur = view.clone();
-            let mut hit = false;
-            for (i, n) in names.iter().enumerate() {
-                if cur.is_nullish() {
-                    break;
-                }
-                if i == names.len() - 1 {
-                    hit = has_property(&cur, n) || primitive_has_own(&cur, n);
-                }
-                cur = get_prop(&cur, n);
-            }
-            if hit {
-                return cur;
-            }
-        } else if has_property(view, name) {
-            return get_prop(view, name);
+        let found = if dotted {
+            lookup_dotted(view, name)
+        } else {
+            own_property(view, name)
+        };
+        if let Some(v) = found {
+            return v;
         }
     }
     Value::Undefined
+}
+
+/// `a.b.c` from one context, as mustache.js walks it: found when the last
+/// name is a property of what the others lead to (or a string's index or
+/// `length`); a `null` or `undefined` on the way ends the walk.
+fn lookup_dotted(view: &Value, name: &str) -> Option<Value> {
+    let mut cur = view.clone();
+    let mut names = name.split('.').peekable();
+    while let Some(n) = names.next() {
+        if cur.is_nullish() {
+            return None;
+        }
+        if names.peek().is_none() {
+            return own_property(&cur, n)
+                .or_else(|| primitive_has_own(&cur, n).then(|| get_prop(&cur, n)));
+        }
+        cur = get_prop(&cur, n);
+    }
+    None
+}
+
+/// `key`'s value when `v` has it (mustache.js `hasProperty`), looked up
+/// once.
+fn own_property(v: &Value, key: &str) -> Option<Value> {
+    match v {
+        Value::Object(o) => o.get(key),
+        Value::Array(_) | Value::Buffer(_) if has_property(v, key) => Some(get_prop(v, key)),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
