@@ -89,16 +89,19 @@ pub(crate) fn to_js_message<'js>(
     // msg.req.query or msg.req.body) are set on the proxy from the start.
     let mut preset = Vec::new();
     if existing.is_none() {
-        for (k, child) in req.entries() {
-            let addr = match &child {
-                Value::Object(o) => o.addr(),
-                Value::Array(a) => a.addr(),
-                _ => continue,
-            };
-            if let Some(js) = conv.converted(addr) {
-                preset.push((k, js, child));
+        // Read in place: only the few children converted elsewhere are kept.
+        req.with(|m| {
+            for (k, child) in m.iter() {
+                let addr = match child {
+                    Value::Object(o) => o.addr(),
+                    Value::Array(a) => a.addr(),
+                    _ => continue,
+                };
+                if let Some(js) = conv.converted(addr) {
+                    preset.push((k.clone(), js, child.clone()));
+                }
             }
-        }
+        });
     }
     let parts = conv.parts();
     let Some(msg) = js.as_object() else {
