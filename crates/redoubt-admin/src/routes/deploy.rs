@@ -17,7 +17,7 @@ use super::credentials;
 use crate::error::ApiError;
 use crate::state::{AdminState, Deployed};
 use redoubt_core::engine::{DeployKind, FlowsError};
-use redoubt_storage::credentials::{CredMap, load_credentials, save_credentials};
+use redoubt_storage::credentials::{CredMap, load_credentials, stage_credentials};
 use redoubt_storage::flows_file::{load_flows, stage_flows};
 use serde_json::{Map, Value as Json, json};
 use std::sync::Arc;
@@ -195,10 +195,10 @@ fn prepare(
 }
 
 /// Saves the new flows.json (and flows_cred.json when the credentials
-/// changed) on the blocking pool while the engine starts the flows:
-/// flows.json is written and synced to its temp file at once and put in
-/// place when the engine accepts the flows (`accepted`); rejected flows
-/// remove it unseen (`Ok(None)`). Returns the new revision.
+/// changed) on the blocking pool while the engine starts the flows: both
+/// are written and synced to their temp files at once and put in place
+/// when the engine accepts the flows (`accepted`); rejected flows remove
+/// them unseen (`Ok(None)`). Returns the new revision.
 fn save_when_accepted(
     state: &AdminState,
     flows: Arc<Vec<Json>>,
@@ -210,14 +210,20 @@ fn save_when_accepted(
     let secret = state.0.secret.clone();
     let pretty = state.settings().flow_file_pretty;
     let task = tokio::task::spawn_blocking(move || {
+        // Both files are written and synced before either is renamed, so a
+        // failed write leaves both as they were.
         let (staged, rev) = stage_flows(&flows_path, &flows, pretty)?;
+        let staged_creds = match &creds {
+            Some(c) => Some(stage_credentials(&cred_path, c, &secret, pretty)?),
+            None => None,
+        };
         if accepted.blocking_recv().is_err() {
-            // Dropping `staged` removes the temp file.
+            // Dropping the staged files removes their temp files.
             return Ok(None);
         }
         staged.commit()?;
-        if let Some(c) = &creds {
-            save_credentials(&cred_path, c, &secret, pretty)?;
+        if let Some(c) = staged_creds {
+            c.commit()?;
         }
         Ok::<_, redoubt_storage::StorageError>(Some(rev))
     });

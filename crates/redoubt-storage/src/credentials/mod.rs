@@ -75,6 +75,41 @@ pub fn save_credentials(
     secret: &Secret,
     pretty: bool,
 ) -> Result<(), StorageError> {
+    stage_credentials(path, creds, secret, pretty)?.commit()
+}
+
+/// A credentials file written and synced to its temp file (`<path>.tmp`)
+/// but not yet in place: [`StagedCredentials::commit`] puts it there,
+/// dropping it removes the temp file and leaves the file as it was. Lets a
+/// deploy write both of its files before renaming either. Callers serialise
+/// the saves of one file (the admin API's deploy lock does).
+#[must_use = "dropping a StagedCredentials discards it"]
+pub struct StagedCredentials<'a> {
+    staged: fsio::Staged,
+    secret: &'a Secret,
+}
+
+impl StagedCredentials<'_> {
+    /// Backs the current file up, renames the temp file over it, and ends a
+    /// key migration the save completes.
+    pub fn commit(self) -> Result<(), StorageError> {
+        self.staged.commit()?;
+        if let Err(e) = self.secret.finish_migration() {
+            tracing::warn!(
+                "credentials saved, but the old generated key could not be removed: {e}"
+            );
+        }
+        Ok(())
+    }
+}
+
+/// [`save_credentials`] up to the rename: see [`StagedCredentials`].
+pub fn stage_credentials<'a>(
+    path: &Path,
+    creds: &CredMap,
+    secret: &'a Secret,
+    pretty: bool,
+) -> Result<StagedCredentials<'a>, StorageError> {
     let plain = Value::Object(
         creds
             .iter()
@@ -95,18 +130,16 @@ pub fn save_credentials(
     };
     let text = json_js::stringify(&doc, pretty.then_some(4));
     let backup = fsio::backup_path(path);
-    fsio::write_atomic(
+    let staged = fsio::stage(
         path,
+        &fsio::suffixed(path, ".tmp"),
         text.as_bytes(),
         WriteOpts {
             backup: Some(&backup),
             mode: Some(PRIVATE_MODE),
         },
     )?;
-    if let Err(e) = secret.finish_migration() {
-        tracing::warn!("credentials saved, but the old generated key could not be removed: {e}");
-    }
-    Ok(())
+    Ok(StagedCredentials { staged, secret })
 }
 
 fn to_cred_map(obj: Map<String, Value>) -> Option<CredMap> {

@@ -182,6 +182,41 @@ async fn a_failed_save_restarts_the_old_flows_and_changes_nothing_on_disk() {
     );
 }
 
+/// When flows_cred.json cannot be written, flows.json is not replaced
+/// either: both are written before either is renamed, and the previous
+/// flows run again.
+#[tokio::test]
+async fn a_failed_credentials_save_changes_neither_file() {
+    let f = Fixture::start(two_tabs()).await;
+    let before = f.read_file("flows.json");
+    let rev = f.state.rev();
+    std::fs::create_dir(f.path("flows_cred.json.tmp")).expect("mkdir");
+    let mut flows = two_tabs();
+    if let Some(a) = flows.as_array_mut() {
+        a.push(
+            json!({"id":"c1","type":"comment","z":"t1","x":1,"y":1,"wires":[],
+            "credentials":{"user":"bob","password":"s3cret"}}),
+        );
+    }
+    let (s, body) = f
+        .json(
+            "POST",
+            "/flows",
+            &[V2],
+            &json!({"flows": flows, "rev": rev}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::INTERNAL_SERVER_ERROR, "{body}");
+    assert_eq!(f.read_file("flows.json"), before);
+    assert!(!f.path("flows_cred.json").exists(), "no credentials file");
+    assert!(!f.path("flows.json.tmp").exists(), "no temp file left");
+    assert_eq!(f.state.rev(), rev);
+    assert!(
+        f.state.engine().input("i1", redoubt_core::Msg::new()).await,
+        "the previous flows run again"
+    );
+}
+
 #[tokio::test]
 async fn only_declared_json_is_accepted() {
     let f = Fixture::start(two_tabs()).await;
