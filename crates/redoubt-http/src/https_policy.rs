@@ -31,10 +31,18 @@ pub struct HttpsPolicy {
     pub hsts_max_age: Option<u64>,
 }
 
+impl Transport {
+    /// Whether `req` arrived over a TLS connection (the server marks every
+    /// request; an unmarked one did not).
+    pub(crate) fn is_tls(req: &Request) -> bool {
+        req.extensions().get::<Transport>().is_some_and(|t| t.tls)
+    }
+}
+
 impl HttpsPolicy {
     /// Whether `req` reached us over HTTPS.
     fn is_secure(&self, req: &Request) -> bool {
-        if req.extensions().get::<Transport>().is_some_and(|t| t.tls) {
+        if Transport::is_tls(req) {
             return true;
         }
         self.trust_proxy

@@ -35,11 +35,6 @@ fn plain(status: StatusCode, body: &str, ctype: &str) -> Response {
     r
 }
 
-/// Whether the request came over TLS (the server marks every request).
-fn is_tls(req: &Request) -> bool {
-    req.extensions().get::<Transport>().is_some_and(|t| t.tls)
-}
-
 /// Express's `req.protocol` (without `trust proxy`): `https` over TLS.
 fn protocol_of(tls: bool) -> &'static str {
     if tls { "https" } else { "http" }
@@ -64,7 +59,7 @@ pub async fn node_handler(state: &NodeAppState, req: Request) -> Response {
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip().to_string())
         .unwrap_or_default();
-    let req_tls = is_tls(&req);
+    let req_tls = Transport::is_tls(&req);
     let method = req.method().as_str().to_string();
     let full_path = req.uri().path().to_string();
     let Some(path) = strip_root(&full_path, &state.root) else {
@@ -181,7 +176,7 @@ pub async fn node_handler(state: &NodeAppState, req: Request) -> Response {
 
 /// The upgrade request as nodes see it (no body, no route params).
 fn request_info(req: &Request, path: &str, remote_ip: String) -> IncomingRequest {
-    let req_tls = is_tls(req);
+    let req_tls = Transport::is_tls(req);
     let headers = req
         .headers()
         .iter()

@@ -425,12 +425,16 @@ fn config_from(
     let id = map_id(prefix, &orig);
     let name = s(n.get("name"));
     let info_for_env = (name, id);
-    let unchanged = prefix.is_none()
-        && z.is_none_or(|z| n.get("z").and_then(Json::as_str) == Some(z))
-        && !n
-            .iter()
-            .any(|(k, v)| substitutable(k) && needs_env(v, env, &info_for_env));
-    let raw = match shared.filter(|_| unchanged) {
+    // Checked only where the node could share (full deploys): the scan
+    // looks up every `${VAR}`.
+    let unchanged = || {
+        prefix.is_none()
+            && z.is_none_or(|z| n.get("z").and_then(Json::as_str) == Some(z))
+            && !n
+                .iter()
+                .any(|(k, v)| substitutable(k) && needs_env(v, env, &info_for_env))
+    };
+    let raw = match shared.filter(|_| unchanged()) {
         Some((flows, index)) => Raw::shared(flows.clone(), index),
         None => {
             let mut raw = n.clone();
