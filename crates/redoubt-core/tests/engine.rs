@@ -392,14 +392,7 @@ async fn full_deploys_share_the_deployed_properties_unless_changed() {
             {"id":"changed","type":"probe","value":label}
         ])
     };
-    rig.engine
-        .deploy(
-            with_tab(flow("a")),
-            serde_json::Map::new(),
-            DeployKind::Full,
-        )
-        .await
-        .expect("deploy");
+    rig.deploy(flow("a"), DeployKind::Full).await;
     let by = built(&mut rig.rx, 4).await;
     assert_eq!(by["built plain"], json!({"shared": true, "value": "as is"}));
     assert_eq!(by["built env"], json!({"shared": false, "value": "proc"}));
@@ -408,14 +401,7 @@ async fn full_deploys_share_the_deployed_properties_unless_changed() {
         json!({"shared": false, "value": "inside"})
     );
     assert_eq!(by["built changed"], json!({"shared": true, "value": "a"}));
-    rig.engine
-        .deploy(
-            with_tab(flow("b")),
-            serde_json::Map::new(),
-            DeployKind::Nodes,
-        )
-        .await
-        .expect("deploy");
+    rig.deploy(flow("b"), DeployKind::Nodes).await;
     let by = built(&mut rig.rx, 1).await;
     assert_eq!(by["built changed"], json!({"shared": false, "value": "b"}));
 }

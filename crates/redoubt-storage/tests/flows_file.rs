@@ -66,22 +66,17 @@ fn save_keeps_a_backup_and_leaves_no_temp_file() {
     let v2 = vec![serde_json::json!({"id": "b", "type": "tab"})];
     save_flows(&path, &v1, false).expect("save 1");
     assert_eq!(names(dir.path()), ["flows.json"]);
-    save_flows(&path, &v2, false).expect("save 2");
-    assert_eq!(names(dir.path()), [".flows.json.backup", "flows.json"]);
-    assert_eq!(
-        read(&dir.path().join(".flows.json.backup")),
-        r#"[{"id":"a","type":"tab"}]"#
-    );
-    assert_eq!(load_flows(&path).expect("load").flows, v2);
     // The backup is the file as it was before each save, never the new one.
     let v3 = vec![serde_json::json!({"id": "c", "type": "tab"})];
-    save_flows(&path, &v3, false).expect("save 3");
-    assert_eq!(names(dir.path()), [".flows.json.backup", "flows.json"]);
-    assert_eq!(
-        read(&dir.path().join(".flows.json.backup")),
-        r#"[{"id":"b","type":"tab"}]"#
-    );
-    assert_eq!(load_flows(&path).expect("load").flows, v3);
+    for (before, next) in [(&v1, &v2), (&v2, &v3)] {
+        save_flows(&path, next, false).expect("save");
+        assert_eq!(names(dir.path()), [".flows.json.backup", "flows.json"]);
+        assert_eq!(
+            read(&dir.path().join(".flows.json.backup")),
+            serde_json::to_string(before).expect("json")
+        );
+        assert_eq!(load_flows(&path).expect("load").flows, *next);
+    }
 }
 
 #[test]

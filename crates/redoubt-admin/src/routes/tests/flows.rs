@@ -191,13 +191,7 @@ async fn a_failed_credentials_save_changes_neither_file() {
     let before = f.read_file("flows.json");
     let rev = f.state.rev();
     std::fs::create_dir(f.path("flows_cred.json.tmp")).expect("mkdir");
-    let mut flows = two_tabs();
-    if let Some(a) = flows.as_array_mut() {
-        a.push(
-            json!({"id":"c1","type":"comment","z":"t1","x":1,"y":1,"wires":[],
-            "credentials":{"user":"bob","password":"s3cret"}}),
-        );
-    }
+    let flows = with_secret_comment();
     let (s, body) = f
         .json(
             "POST",
@@ -233,13 +227,7 @@ async fn only_declared_json_is_accepted() {
 #[tokio::test]
 async fn node_credentials_are_stripped_stored_and_never_sent_back() {
     let f = Fixture::start(two_tabs()).await;
-    let mut flows = two_tabs();
-    if let Some(a) = flows.as_array_mut() {
-        a.push(
-            json!({"id":"c1","type":"comment","z":"t1","x":1,"y":1,"wires":[],
-            "credentials":{"user":"bob","password":"s3cret"}}),
-        );
-    }
+    let mut flows = with_secret_comment();
     let (s, _) = f
         .json("POST", "/flows", &[V2], &json!({"flows": flows}))
         .await;
@@ -453,4 +441,17 @@ async fn flows_state_reflects_the_runtime() {
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
     panic!("flows state never became start");
+}
+
+/// [`two_tabs`] plus a comment node carrying credentials (user `bob`,
+/// password `s3cret`) inside it, as the editor sends them.
+fn with_secret_comment() -> Value {
+    let mut flows = two_tabs();
+    if let Some(a) = flows.as_array_mut() {
+        a.push(
+            json!({"id":"c1","type":"comment","z":"t1","x":1,"y":1,"wires":[],
+            "credentials":{"user":"bob","password":"s3cret"}}),
+        );
+    }
+    flows
 }
