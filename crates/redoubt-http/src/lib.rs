@@ -5,6 +5,7 @@
 //! extra axum routers. It serves plain HTTP or HTTPS ([`tls`]), and applies
 //! `requireHttps` and HSTS to the whole app ([`apply_https_policy`]).
 
+mod drain;
 mod front_door;
 mod https_policy;
 mod node_app;

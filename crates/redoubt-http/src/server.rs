@@ -2,9 +2,12 @@
 //! plain HTTP and HTTPS. With TLS, the first byte of each connection decides:
 //! a TLS handshake is served with the current certificate (HTTP/2 when the
 //! client offers `h2` in ALPN, else HTTP/1.1), plain HTTP gets a redirect to
-//! the `https://` URL. Every request carries [`Transport`] and
-//! `ConnectInfo<SocketAddr>` extensions.
+//! the `https://` URL. Plain HTTP is HTTP/1.1 only, as in Node-RED: no
+//! HTTP/2 without TLS, and no per-connection protocol detection to pay for.
+//! Every request carries [`Transport`] and `ConnectInfo<SocketAddr>`
+//! extensions.
 
+use crate::drain::{Drain, DrainWatcher};
 use crate::front_door::{FrontDoor, basic_gate, request_ip};
 use crate::https_policy::Transport;
 use crate::node_app::{NodeAppState, node_handler};
@@ -17,7 +20,6 @@ use axum::extract::ConnectInfo;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto::Builder;
-use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -128,7 +130,7 @@ pub async fn serve_with(
         .local_addr()
         .map(|a| a.to_string())
         .unwrap_or_default();
-    let graceful = GracefulShutdown::new();
+    let drain = Drain::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let accepted = tokio::select! {
@@ -149,12 +151,12 @@ pub async fn serve_with(
         let conn = Connection {
             app: app.clone(),
             remote,
-            watcher: graceful.watcher(),
+            watcher: drain.watcher(),
         };
         tokio::spawn(conn.run(stream, tls.clone()));
     }
     drop(listener);
-    graceful.shutdown().await;
+    drain.shutdown().await;
     Ok(())
 }
 
@@ -171,13 +173,13 @@ fn is_per_connection(e: &std::io::Error) -> bool {
 struct Connection {
     app: Router,
     remote: SocketAddr,
-    watcher: Watcher,
+    watcher: DrainWatcher,
 }
 
 impl Connection {
     async fn run(self, stream: TcpStream, tls: Option<Arc<TlsConfigHolder>>) {
         let Some(tls) = tls else {
-            return self.serve_app(TokioIo::new(stream), false).await;
+            return self.serve_plain(stream).await;
         };
         match peek_opening(&stream).await {
             Opening::Nothing => {}
@@ -185,7 +187,7 @@ impl Connection {
             Opening::Tls => {
                 let acceptor = tokio_rustls::TlsAcceptor::from(tls.config());
                 match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
-                    Ok(Ok(s)) => self.serve_app(TokioIo::new(s), true).await,
+                    Ok(Ok(s)) => self.serve_tls(TokioIo::new(s)).await,
                     Ok(Err(e)) => {
                         tracing::debug!(remote = %self.remote, "TLS handshake failed: {e}");
                     }
@@ -195,8 +197,24 @@ impl Connection {
         }
     }
 
-    /// Serves the app over HTTP/1.1 or HTTP/2 (with upgrades, for websockets).
-    async fn serve_app<I>(self, io: TokioIo<I>, tls: bool)
+    /// Serves the app over plain HTTP/1.1 (with upgrades, for websockets).
+    async fn serve_plain(self, stream: TcpStream) {
+        let Connection {
+            app,
+            remote,
+            watcher,
+        } = self;
+        let conn = hyper::server::conn::http1::Builder::new()
+            .serve_connection(TokioIo::new(stream), app_service(app, remote, false))
+            .with_upgrades();
+        if let Err(e) = watcher.watch(conn, |c| c.graceful_shutdown()).await {
+            tracing::debug!(remote = %remote, "connection ended: {e}");
+        }
+    }
+
+    /// Serves the app over TLS: HTTP/2 or HTTP/1.1, as ALPN chose (with
+    /// upgrades, for websockets).
+    async fn serve_tls<I>(self, io: TokioIo<I>)
     where
         I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
     {
@@ -205,15 +223,9 @@ impl Connection {
             remote,
             watcher,
         } = self;
-        let service = hyper::service::service_fn(move |mut req: http::Request<Incoming>| {
-            let mut app = app.clone();
-            req.extensions_mut().insert(ConnectInfo(remote));
-            req.extensions_mut().insert(Transport { tls });
-            async move { tower_service::Service::call(&mut app, req).await }
-        });
         let builder = Builder::new(TokioExecutor::new());
-        let conn = builder.serve_connection_with_upgrades(io, service);
-        if let Err(e) = watcher.watch(conn.into_owned()).await {
+        let conn = builder.serve_connection_with_upgrades(io, app_service(app, remote, true));
+        if let Err(e) = watcher.watch(conn, |c| c.graceful_shutdown()).await {
             tracing::debug!(remote = %remote, "connection ended: {e}");
         }
     }
@@ -225,8 +237,98 @@ impl Connection {
         });
         let conn = hyper::server::conn::http1::Builder::new()
             .serve_connection(TokioIo::new(stream), service);
-        if let Err(e) = self.watcher.watch(conn).await {
+        if let Err(e) = self.watcher.watch(conn, |c| c.graceful_shutdown()).await {
             tracing::debug!(remote = %self.remote, "plain-HTTP redirect connection ended: {e}");
         }
+    }
+}
+
+/// The app as a hyper service for one connection: each request gets the
+/// peer's address and whether the connection is TLS.
+fn app_service(
+    app: Router,
+    remote: SocketAddr,
+    tls: bool,
+) -> impl hyper::service::Service<
+    http::Request<Incoming>,
+    Response = axum::response::Response,
+    Error = Infallible,
+    Future = impl Future<Output = Result<axum::response::Response, Infallible>> + Send,
+> + Clone {
+    hyper::service::service_fn(move |mut req: http::Request<Incoming>| {
+        let mut app = app.clone();
+        req.extensions_mut().insert(ConnectInfo(remote));
+        req.extensions_mut().insert(Transport { tls });
+        async move { tower_service::Service::call(&mut app, req).await }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// Serves a one-route app on a free port; returns its address, the
+    /// shutdown trigger and the server task.
+    async fn start() -> (
+        SocketAddr,
+        tokio::sync::oneshot::Sender<()>,
+        tokio::task::JoinHandle<Result<(), ServeError>>,
+    ) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let app = Router::new().route("/hi", axum::routing::get(|| async { "hello" }));
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(serve(listener, app, async move {
+            let _ = rx.await;
+        }));
+        (addr, tx, task)
+    }
+
+    async fn read_some(stream: &mut TcpStream) -> String {
+        let mut buf = vec![0u8; 4096];
+        let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf))
+            .await
+            .expect("answer in time")
+            .expect("read");
+        String::from_utf8_lossy(&buf[..n]).into_owned()
+    }
+
+    /// Plain HTTP is HTTP/1.1, as Node-RED's: an HTTP/2 connection preface
+    /// (h2c with prior knowledge) gets no HTTP/2 session.
+    #[tokio::test]
+    async fn plain_http_speaks_http1_only() {
+        let (addr, stop, task) = start().await;
+        let mut s = TcpStream::connect(addr).await.expect("connect");
+        s.write_all(b"GET /hi HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .expect("write");
+        let answer = read_some(&mut s).await;
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        assert!(answer.ends_with("hello"), "{answer}");
+
+        let mut h2 = TcpStream::connect(addr).await.expect("connect");
+        h2.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
+            .await
+            .expect("write");
+        let answer = read_some(&mut h2).await;
+        assert!(
+            answer.is_empty() || answer.starts_with("HTTP/1.1 "),
+            "no HTTP/2 frames: {answer:?}"
+        );
+
+        // An idle keep-alive connection does not hold up shutdown.
+        let _ = stop.send(());
+        tokio::time::timeout(Duration::from_secs(5), task)
+            .await
+            .expect("serve returns once its connections closed")
+            .expect("task")
+            .expect("serve");
+        let mut rest = Vec::new();
+        let n = tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut rest))
+            .await
+            .expect("closed in time")
+            .expect("read");
+        assert_eq!(n, 0, "the idle connection was closed");
     }
 }
