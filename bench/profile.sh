@@ -3,7 +3,9 @@
 #   http      GET /hello on http-change.json under wrk -t2 -c50 (10 s)
 #   function  the same on http-function.json (http in -> function -> response)
 #   template  the same on http-json-template.json (change -> json -> template)
-#   chain     messages through the 10 change nodes of chain.json (burst, 200,000 msgs)
+#   chain     messages through the 10 change nodes of chain.json (burst, 200,000 msgs;
+#             PROFILE_CHAIN_MODE=loop: 1,000 tokens circulating instead, so only the
+#             chain and its counter run, not the burst producer)
 #
 #   bench/profile.sh                 all four, with perf (cpu-clock sampling, DWARF call graphs)
 #   bench/profile.sh http            one of them
@@ -24,6 +26,9 @@ PROFILER=${PROFILER:-perf}
 PORT=${BENCH_PORT:-27890}
 SECONDS_HTTP=${PROFILE_SECONDS:-10}
 CHAIN_N=${PROFILE_CHAIN_N:-200000}
+CHAIN_MODE=${PROFILE_CHAIN_MODE:-burst}
+case $CHAIN_MODE in burst) CHAIN_ARGS="batch=10000" ;; loop) CHAIN_ARGS="k=1000" ;;
+*) echo "PROFILE_CHAIN_MODE is burst or loop, not '$CHAIN_MODE'" >&2; exit 2 ;; esac
 mkdir -p "$OUT"
 [ -x "$REDOUBT" ] || { echo "no $REDOUBT: cargo build --release -p redoubt" >&2; exit 1; }
 command -v "$( [ "$PROFILER" = perf ] && echo perf || echo valgrind )" >/dev/null ||
@@ -69,7 +74,7 @@ drive() { # workload
     chain)
         local n=$CHAIN_N
         [ "$PROFILER" = callgrind ] && n=$((CHAIN_N / 10))
-        curl -fs "http://127.0.0.1:$PORT/start-burst?n=$n&batch=10000" >/dev/null
+        curl -fs "http://127.0.0.1:$PORT/start-$CHAIN_MODE?n=$n&$CHAIN_ARGS" >/dev/null
         until curl -fs "http://127.0.0.1:$PORT/stats" | python3 -c \
             "import json,sys; s=json.load(sys.stdin); sys.exit(0 if s.get('count',0)>=s['n'] and s.get('last') else 1)"; do
             sleep 0.2

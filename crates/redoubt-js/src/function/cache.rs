@@ -35,10 +35,11 @@ pub(crate) enum Slot {
     MkLazy,
     LazyInfo,
     LazySweep,
+    Twins,
 }
 
 /// The property of `rd` each slot holds, in slot order.
-const NAMES: [&str; 21] = [
+const NAMES: [&str; 22] = [
     "input",
     "settle",
     "fire",
@@ -60,6 +61,7 @@ const NAMES: [&str; 21] = [
     "mkLazy",
     "lazyInfo",
     "lazySweep",
+    "twins",
 ];
 
 /// The userdata type: one value per [`Slot`].

@@ -10,6 +10,7 @@
 
 use super::cache::{self, Slot};
 use super::lazy_req::LazyTable;
+use super::twins::Shadow;
 use bytes::Bytes;
 use redoubt_core::value::{Array as RArray, Handle, Map, Object as RObject, Value};
 use rquickjs::function::This;
@@ -18,6 +19,9 @@ use rquickjs::{Array, Ctx, Function, Object, Type, TypedArray, Value as JsValue}
 use std::cell::OnceCell;
 use std::collections::HashMap;
 use std::sync::Arc;
+
+/// An object's own enumerable properties, in order, as converted.
+type Props = Vec<(Arc<str>, Value)>;
 
 /// Deepest nesting converted (guards the Rust stack against JS linked lists).
 const MAX_DEPTH: usize = 1000;
@@ -315,6 +319,7 @@ pub(crate) struct FromJs<'a, 'js> {
     seen: HashMap<JsValue<'js>, Value>,
     bound: HashMap<JsValue<'js>, Value>,
     parts: Option<Vec<(JsValue<'js>, Value)>>,
+    shadows: Option<Vec<(RObject, Shadow)>>,
     count: usize,
     depth: usize,
 }
@@ -327,9 +332,22 @@ impl<'a, 'js> FromJs<'a, 'js> {
             seen: HashMap::new(),
             bound: HashMap::new(),
             parts: None,
+            shadows: None,
             count: 0,
             depth: 0,
         }
+    }
+
+    /// Also records, for every object filled with only primitive values
+    /// (see [`Shadow::of`]), what it now holds (see [`FromJs::shadows`]).
+    pub(crate) fn shadowing(mut self) -> Self {
+        self.shadows = Some(Vec::new());
+        self
+    }
+
+    /// The objects filled and what each now holds, when [`FromJs::shadowing`].
+    pub(crate) fn shadows(&mut self) -> Vec<(RObject, Shadow)> {
+        self.shadows.take().unwrap_or_default()
     }
 
     /// Also records every object and array made, with the JS object it was
@@ -371,18 +389,13 @@ impl<'a, 'js> FromJs<'a, 'js> {
                 let Some(obj) = js.as_object() else {
                     return Ok(());
                 };
-                let map = self.props(obj, &target.entries())?;
-                // Only a changed object is rewritten, so one that other nodes
-                // share is left alone unless the script changed it.
-                let unchanged = target.with(|m| {
-                    m.len() == map.len()
-                        && m.iter()
-                            .zip(map.iter())
-                            .all(|(a, b)| a.0 == b.0 && same(a.1, b.1))
-                });
-                if !unchanged {
-                    target.with_mut(|m| *m = map);
+                let props = self.props(obj, &target.entries())?;
+                if let Some(shadows) = &mut self.shadows
+                    && let Some(shadow) = Shadow::of(&props)
+                {
+                    shadows.push((target.clone(), shadow));
                 }
+                target.with_mut(|m| update(m, props));
             }
             Value::Array(target) => {
                 let Some(arr) = js.clone().into_array() else {
@@ -502,7 +515,7 @@ impl<'a, 'js> FromJs<'a, 'js> {
             parts.push((key.clone(), Value::Object(out.clone())));
         }
         self.seen.insert(key, Value::Object(out.clone()));
-        let map = self.props(&obj, &[])?;
+        let map: Map = self.props(&obj, &[])?.into_iter().collect();
         out.with_mut(|m| *m = map);
         Ok(Value::Object(out))
     }
@@ -550,9 +563,13 @@ impl<'a, 'js> FromJs<'a, 'js> {
     /// The object's own enumerable properties. `old` is what the object
     /// being filled held: keys and strings that did not change are reused
     /// rather than allocated again.
-    fn props(&mut self, obj: &Object<'js>, old: &[(Arc<str>, Value)]) -> Result<Map, ConvertError> {
+    fn props(
+        &mut self,
+        obj: &Object<'js>,
+        old: &[(Arc<str>, Value)],
+    ) -> Result<Props, ConvertError> {
         self.enter()?;
-        let mut map = Map::with_capacity(old.len());
+        let mut map = Props::with_capacity(old.len());
         for (i, prop) in obj
             .props::<rquickjs::String<'js>, JsValue<'js>>()
             .enumerate()
@@ -576,7 +593,7 @@ impl<'a, 'js> FromJs<'a, 'js> {
                 Some((was, _)) => was.clone(),
                 None => Arc::from(key),
             };
-            map.insert(key, val);
+            map.push((key, val));
         }
         self.depth -= 1;
         Ok(map)
@@ -610,10 +627,28 @@ pub(crate) fn js_string(s: &rquickjs::String<'_>) -> rquickjs::Result<String> {
     }
 }
 
+/// Makes `m` hold `props`. When the keys are the ones it has, in the same
+/// order (a script that changed values, the usual case), changed values are
+/// replaced where they are, with no new map; otherwise the map is rebuilt.
+/// An unchanged object is left as it is, so one that other nodes share is
+/// untouched unless the script changed it.
+fn update(m: &mut Map, props: Props) {
+    let same_keys = m.len() == props.len() && m.keys().zip(&props).all(|(a, (b, _))| a == b);
+    if !same_keys {
+        *m = props.into_iter().collect();
+        return;
+    }
+    for ((_, slot), (_, v)) in m.iter_mut().zip(props) {
+        if !same(slot, &v) {
+            *slot = v;
+        }
+    }
+}
+
 /// True when `a` and `b` are the same JS value: equal primitives, or the
 /// same object (so a parent whose children were updated in place is itself
 /// unchanged).
-fn same(a: &Value, b: &Value) -> bool {
+pub(crate) fn same(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Undefined, Value::Undefined) | (Value::Null, Value::Null) => true,
         (Value::Bool(x), Value::Bool(y)) => x == y,

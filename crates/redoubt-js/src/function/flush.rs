@@ -8,6 +8,7 @@ use super::cache::{self, Slot};
 use super::convert::{FromJs, Protos};
 use super::host::Out;
 use super::sandbox::Turn;
+use super::twins;
 use redoubt_core::Msg;
 use redoubt_core::engine::LogLevel;
 use redoubt_core::node::NodeError;
@@ -37,7 +38,7 @@ impl Turn<'_> {
             return Vec::new();
         };
         let handles = self.sh.handles.lock();
-        let mut conv = FromJs::new(&p, &handles);
+        let mut conv = FromJs::new(&p, &handles).shadowing();
         let mut roots = Vec::new();
         for (i, (target, root)) in bound.into_iter().enumerate() {
             let Ok(js) = arr.get::<JsValue>(i) else {
@@ -55,6 +56,23 @@ impl Turn<'_> {
                 self.sh.sink.log(
                     LogLevel::Warn,
                     &format!("Could not update a context value: {e}"),
+                );
+            }
+        }
+        let mut shadows = conv.shadows();
+        for (js, target) in &roots {
+            let Value::Object(obj) = target else {
+                continue;
+            };
+            // The last fill of `obj` is what it holds now.
+            let shadow = shadows
+                .iter()
+                .rposition(|(o, _)| o.ptr_eq(obj))
+                .map(|i| shadows.remove(i).1);
+            if let Err(e) = twins::keep(ctx, self.sh, obj, js, shadow) {
+                self.sh.sink.log(
+                    LogLevel::Warn,
+                    &format!("Could not keep a context value: {e}"),
                 );
             }
         }

@@ -105,6 +105,9 @@ pub(crate) struct HostState {
     /// to them are written back in place when the turn ends, as a memory
     /// store shares the object in Node-RED.
     pub(crate) bound: Vec<(Value, bool)>,
+    /// JS objects kept for small context objects across turns (see
+    /// `twins.rs`).
+    pub(crate) twins: super::twins::Twins,
     /// The script registered a `node.on('close')` handler, so closing the
     /// node needs a turn to run it.
     pub(crate) close_listeners: bool,
@@ -465,6 +468,10 @@ fn build_context<'js>(ctx: &Ctx<'js>, sh: &Shared, h: &Object<'js>) -> rquickjs:
                     .map_err(|e| ctx_error(&ctx, e))?
                     .unwrap_or_default();
                 if let Some(js) = held(&ctx, &s, &v)? {
+                    return Ok(js);
+                }
+                if let Some(js) = super::twins::reuse(&ctx, &s, &v)? {
+                    bind(&ctx, &s, &js, &v, Vec::new())?;
                     return Ok(js);
                 }
                 let (js, parts) = to_js_parts(&ctx, &s, &v)?;

@@ -48,6 +48,7 @@ mod host;
 mod lazy_req;
 mod runner;
 mod sandbox;
+mod twins;
 
 #[cfg(test)]
 mod tests;

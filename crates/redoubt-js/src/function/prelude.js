@@ -31,6 +31,7 @@
     const inflightIds = new Map();  // msg -> id
     let live = [];
     let bound = [];
+    const twins = [];               // context objects kept across turns (twins.rs)
     const timers = new Map();       // id -> {fn, args}
     let timerSeq = 0;
     const closeHandlers = [];
@@ -854,6 +855,7 @@
         parts: function (id) {
             return inflightParts.get(id);
         },
+        twins: twins,
         // Context values read or stored this turn (see host.rs `bind`).
         boundList: function () {
             return bound;

@@ -891,3 +891,147 @@ fn objects_inside_the_message_keep_their_identity() {
 
 mod lazy_req;
 mod plain_call;
+
+/// Sets global `key` to a new object holding `props`.
+fn set_global(t: &T, key: &str, props: &[(&str, Value)]) -> Object {
+    let obj = Object::new();
+    for (k, v) in props {
+        obj.insert(*k, v.clone());
+    }
+    t.rec
+        .context
+        .set(Scope::Global, key, Some(Value::Object(obj.clone())), None)
+        .expect("set");
+    obj
+}
+
+/// A small context object a script keeps its state in comes back as the
+/// same JS object (as from Node-RED's memory store) while nothing else
+/// changes it; a change made elsewhere (a change node, another script) or a
+/// new object under the key is seen at the next read.
+#[test]
+fn context_objects_come_back_as_the_same_js_object_until_changed_elsewhere() {
+    let mut t = run(
+        "const s = global.get('s');\nconst same = context.prev === s;\ncontext.prev = s;\n\
+         s.count += 1;\nglobal.set('s', s);\nreturn {payload: {same: same, count: s.count}};",
+    );
+    let s = set_global(
+        &t,
+        "s",
+        &[("count", Value::from(0.0)), ("name", Value::str("x"))],
+    );
+    let step = |t: &mut T, id: u64| {
+        t.input(id, json!({}));
+        let sent = t.sends();
+        assert_eq!(sent.len(), 1, "one message per input");
+        sent[0].1["payload"].clone()
+    };
+    assert_eq!(step(&mut t, 1), json!({"same": false, "count": 1}));
+    assert_eq!(step(&mut t, 2), json!({"same": true, "count": 2}));
+    assert_eq!(step(&mut t, 3), json!({"same": true, "count": 3}));
+    assert_eq!(
+        to_serde(&Value::Object(s.clone())),
+        json!({"count": 3, "name": "x"})
+    );
+
+    s.insert("count", Value::from(10.0));
+    assert_eq!(step(&mut t, 4), json!({"same": false, "count": 11}));
+    s.insert("extra", Value::Bool(true));
+    assert_eq!(step(&mut t, 5), json!({"same": false, "count": 12}));
+    assert_eq!(step(&mut t, 6), json!({"same": true, "count": 13}));
+    assert_eq!(
+        to_serde(&Value::Object(s.clone())),
+        json!({"count": 13, "name": "x", "extra": true})
+    );
+
+    let s2 = set_global(&t, "s", &[("count", Value::from(100.0))]);
+    assert_eq!(step(&mut t, 7), json!({"same": false, "count": 101}));
+    assert_eq!(to_serde(&Value::Object(s2)), json!({"count": 101}));
+    assert_eq!(
+        to_serde(&Value::Object(s)),
+        json!({"count": 13, "name": "x", "extra": true}),
+        "the object no longer stored is left alone"
+    );
+}
+
+/// Objects holding objects, and more objects than a sandbox keeps, are
+/// read and written back correctly turn after turn.
+#[test]
+fn context_objects_not_kept_as_twins_still_round_trip() {
+    let mut t = run(
+        "const s = global.get('nested');\nconst same = context.prev === s;\ncontext.prev = s;\n\
+         s.inner.n += 1;\nfor (let i = 0; i < 12; i++) { const c = global.get('c' + i); c.n += i; }\n\
+         return {payload: {same: same, n: s.inner.n}};",
+    );
+    let inner = Object::new();
+    inner.insert("n", Value::from(0.0));
+    set_global(&t, "nested", &[("inner", Value::Object(inner.clone()))]);
+    let counters: Vec<Object> = (0..12)
+        .map(|i| set_global(&t, &format!("c{i}"), &[("n", Value::from(0.0))]))
+        .collect();
+    for id in 1..=3 {
+        t.input(id, json!({}));
+        let sent = t.sends();
+        assert_eq!(sent[0].1["payload"], json!({"same": false, "n": id}));
+    }
+    assert_eq!(to_serde(&Value::Object(inner)), json!({"n": 3}));
+    for (i, c) in counters.iter().enumerate() {
+        assert_eq!(to_serde(&Value::Object(c.clone())), json!({"n": 3 * i}));
+    }
+}
+
+/// A kept JS object the script stores under another key in a later turn,
+/// without reading it again, becomes a copy under the new key, and the
+/// first key's object is read afresh (as before twins were kept).
+#[test]
+fn a_kept_object_stored_under_a_new_key_stands_for_that_key_only() {
+    let mut t = run(
+        "if (msg.step === 1) { context.keep = global.get('a'); return null; }\n\
+         if (msg.step === 2) { global.set('b', context.keep); context.keep.n = 5; return null; }\n\
+         const a = global.get('a'); const b = global.get('b');\n\
+         return {payload: {a: a.n, b: b.n, same: a === b}};",
+    );
+    let a = set_global(&t, "a", &[("n", Value::from(1.0))]);
+    t.input(1, json!({"step": 1}));
+    t.input(2, json!({"step": 2}));
+    t.input(3, json!({"step": 3}));
+    let sent = t.sends();
+    assert_eq!(sent[0].1["payload"], json!({"a": 1, "b": 5, "same": false}));
+    assert_eq!(to_serde(&Value::Object(a)), json!({"n": 1}));
+}
+
+/// Writing back a message whose keys did not change replaces the changed
+/// values in place; added, removed and reordered keys rebuild the object
+/// in the script's order.
+#[test]
+fn written_back_messages_follow_the_script_keys_and_order() {
+    let mut t = run("if (msg.step === 1) { msg.payload = 2; }\n\
+         if (msg.step === 2) { delete msg.topic; msg.extra = 1; }\n\
+         if (msg.step === 3) { const p = msg.topic; delete msg.topic; msg.topic = p; }\n\
+         return msg;");
+    let keys = |m: &Msg| {
+        m.object()
+            .keys()
+            .iter()
+            .map(|k| k.to_string())
+            .collect::<Vec<_>>()
+    };
+    let m = t.input(
+        1,
+        json!({"_msgid": "m", "step": 1, "topic": "t", "payload": 1}),
+    );
+    assert_eq!(keys(&m), ["_msgid", "step", "topic", "payload"]);
+    assert_eq!(m.get("payload").map(|v| to_serde(&v)), Some(json!(2)));
+    let m = t.input(
+        2,
+        json!({"_msgid": "m", "step": 2, "topic": "t", "payload": 1}),
+    );
+    assert_eq!(keys(&m), ["_msgid", "step", "payload", "extra"]);
+    let m = t.input(
+        3,
+        json!({"_msgid": "m", "step": 3, "topic": "t", "payload": 1}),
+    );
+    assert_eq!(keys(&m), ["_msgid", "step", "payload", "topic"]);
+    let sent = t.sends();
+    assert_eq!(sent.len(), 3);
+}
