@@ -338,8 +338,9 @@ impl<'a, 'js> FromJs<'a, 'js> {
         }
     }
 
-    /// Also records, for every object filled with only primitive values
-    /// (see [`Shadow::of`]), what it now holds (see [`FromJs::shadows`]).
+    /// Also records, for every object [`FromJs::fill`] is called on (not the
+    /// objects inside it) that holds only primitive values (see
+    /// [`Shadow::of`]), what it now holds (see [`FromJs::shadows`]).
     pub(crate) fn shadowing(mut self) -> Self {
         self.shadows = Some(Vec::new());
         self
@@ -390,7 +391,11 @@ impl<'a, 'js> FromJs<'a, 'js> {
                     return Ok(());
                 };
                 let props = self.props(obj, &target.entries())?;
-                if let Some(shadows) = &mut self.shadows
+                // Only a fill called from outside (depth 0: a context value
+                // the turn read or stored) is a candidate twin, not the
+                // objects filled inside it.
+                if self.depth == 0
+                    && let Some(shadows) = &mut self.shadows
                     && let Some(shadow) = Shadow::of(&props)
                 {
                     shadows.push((target.clone(), shadow));

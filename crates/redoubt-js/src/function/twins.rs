@@ -22,9 +22,9 @@ use rquickjs::{Array, Ctx, Value as JsValue};
 use std::sync::Arc;
 
 /// Most twins one sandbox keeps.
-pub(crate) const MAX_TWINS: usize = 8;
+const MAX_TWINS: usize = 8;
 /// Most properties of an object kept as a twin.
-pub(crate) const MAX_KEYS: usize = 32;
+const MAX_KEYS: usize = 32;
 
 /// What a twin held when its turn ended: keys and primitive values in order.
 pub(crate) struct Shadow(Vec<(Arc<str>, Value)>);
@@ -67,7 +67,7 @@ struct Twin {
 #[derive(Default)]
 pub(crate) struct Twins {
     slots: Vec<Option<Twin>>,
-    /// The slot the next new twin replaces once all are taken.
+    /// The slot the next new twin replaces once all are taken (in turn).
     next: usize,
 }
 
@@ -78,7 +78,7 @@ impl Twins {
             .position(|t| t.as_ref().is_some_and(|t| t.obj.ptr_eq(obj)))
     }
 
-    /// A slot for a new twin: a free one, else the oldest taken.
+    /// A slot for a new twin: a free one, else the next in turn.
     fn free_slot(&mut self) -> usize {
         if let Some(i) = self.slots.iter().position(Option::is_none) {
             return i;
