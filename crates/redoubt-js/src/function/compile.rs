@@ -66,8 +66,20 @@ fn parts(spec: &FunctionSpec) -> [Part; 3] {
     } else {
         "function"
     };
+    // `node` is a fresh object per message (its `send` and `done` are the
+    // message's own); a body that cannot name it does not get one built,
+    // and declaring only `msg` tells the prelude (by the function's
+    // `length`) not to make the `send` it would be given.
+    let (params, node) = if may_name_node(&spec.func) {
+        (
+            "msg,__send__,__done__",
+            " var node = __node__.make(__send__,__done__);",
+        )
+    } else {
+        ("msg", "")
+    };
     let body = format!(
-        "({kind}(msg,__send__,__done__){{ var __msgid__ = msg._msgid; var node = __node__.make(__send__,__done__);\n{}\n}})",
+        "({kind}({params}){{ var __msgid__ = msg._msgid;{node}\n{}\n}})",
         spec.func
     );
     let init = match spec.initialize.trim() {
@@ -109,6 +121,17 @@ fn parts(spec: &FunctionSpec) -> [Part; 3] {
 /// it), so it must run in an async function.
 fn may_await(code: &str) -> bool {
     code.contains("await") || code.contains("\\u")
+}
+
+/// True when the code may refer to the `node` variable or the wrapper's
+/// own parameters: it contains the word `node` anywhere (even in a string
+/// or comment), or `eval` (whose code could name it), or a `\u` escape
+/// (which could spell it), or `arguments` (the parameters Node-RED's
+/// wrapper declares). Anything else cannot reach a local of the wrapper.
+fn may_name_node(code: &str) -> bool {
+    ["node", "eval", "\\u", "arguments"]
+        .iter()
+        .any(|word| code.contains(word))
 }
 
 /// Compiles the node's code without running any of it (the wrappers only

@@ -19,6 +19,8 @@
     // The On Message code has no `await`, so it is compiled as a plain
     // function (see compile.rs) and settled as an async one would be.
     let bodySync = false;
+    // The body declares `__send__` for its `node` object (see compile.rs).
+    let bodySends = true;
     const AsyncFunctionProto = Object.getPrototypeOf(async function () {});
     const PromiseCtor = Promise;
     // What a plain body returned or threw, until the Rust side settles it:
@@ -616,9 +618,9 @@
             finished = true;
             h.done(id, (err === undefined || err === null || err === false) ? null : errorInfo(err));
         };
-        const send = function (msgs, clone) {
+        const send = bodySends ? function (msgs, clone) {
             sendResults(msgid, msgs, clone);
-        };
+        } : undefined;
         let result;
         if (bodySync) {
             let threw = false;
@@ -800,6 +802,8 @@
         setCode: function (b, i, f) {
             body = b;
             bodySync = typeof b === "function" && Object.getPrototypeOf(b) !== AsyncFunctionProto;
+            // A body declaring only `msg` has no `node` to send with (compile.rs).
+            bodySends = typeof b === "function" && b.length > 1;
             init = i;
             fin = f;
             state = init ? RESOLVING : RESOLVED;

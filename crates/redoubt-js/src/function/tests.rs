@@ -243,6 +243,38 @@ fn send_without_clone_shares_the_message() {
     assert!(out.object().ptr_eq(m.object()));
 }
 
+/// A body gets its `node` object only when its text may name it (the word,
+/// `eval`, or a `\u` escape); every way of naming it must still find it.
+#[test]
+fn node_is_there_however_the_code_names_it() {
+    for code in [
+        "msg.payload = node.id; return msg;",
+        "msg.payload = eval('no' + 'de').id; return msg;",
+        "msg.payload = n\\u006fde.id; return msg;",
+    ] {
+        let mut t = run(code);
+        t.input(1, json!({"_msgid": "m1"}));
+        assert_eq!(
+            t.sends(),
+            vec![(0, json!({"payload": "n1", "_msgid": "m1"}))],
+            "{code}"
+        );
+    }
+    // Node-RED's wrapper has three parameters, and a body can count them.
+    let mut t = run("msg.payload = arguments.length; return msg;");
+    t.input(1, json!({"_msgid": "m1"}));
+    assert_eq!(t.sends(), vec![(0, json!({"payload": 3, "_msgid": "m1"}))]);
+    // Without any of them the body runs as before, done included.
+    let mut t = run("msg.payload = typeof msg; return msg;");
+    t.input(1, json!({"_msgid": "m1"}));
+    let evs = t.take();
+    assert!(
+        matches!(&evs[0], Ev::Send(0, m) if m.to_json()["payload"] == json!("object")),
+        "{evs:?}"
+    );
+    assert!(matches!(evs[1], Ev::Done(1, Ok(()))), "{evs:?}");
+}
+
 /// should drop and log non-object message types - string/buffer/array/boolean/number
 #[test]
 fn non_object_results_are_errors() {
