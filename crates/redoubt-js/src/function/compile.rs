@@ -120,18 +120,25 @@ fn parts(spec: &FunctionSpec) -> [Part; 3] {
 /// a string or comment, counts; so does a `\u` escape, which could spell
 /// it), so it must run in an async function.
 fn may_await(code: &str) -> bool {
-    code.contains("await") || code.contains("\\u")
+    mentions_any(code, &["await", "\\u"])
 }
 
 /// True when the code may refer to the `node` variable or the wrapper's
-/// own parameters: it contains the word `node` anywhere (even in a string
-/// or comment), or `eval` (whose code could name it), or a `\u` escape
-/// (which could spell it), or `arguments` (the parameters Node-RED's
-/// wrapper declares). Anything else cannot reach a local of the wrapper.
+/// parameters: it contains `node` anywhere (even in a string or comment),
+/// `__send__` or `__done__` (the parameters by name, as Node-RED's wrapper
+/// declares them), `arguments` (them by position), `eval` (whose code could
+/// name any of them) or a `\u` escape (which could spell them). Anything
+/// else cannot reach a local of the wrapper.
 fn may_name_node(code: &str) -> bool {
-    ["node", "eval", "\\u", "arguments"]
-        .iter()
-        .any(|word| code.contains(word))
+    mentions_any(
+        code,
+        &["node", "__send__", "__done__", "arguments", "eval", "\\u"],
+    )
+}
+
+/// True when `code` contains any of `words`, wherever they stand.
+fn mentions_any(code: &str, words: &[&str]) -> bool {
+    words.iter().any(|word| code.contains(word))
 }
 
 /// Compiles the node's code without running any of it (the wrappers only

@@ -243,8 +243,9 @@ fn send_without_clone_shares_the_message() {
     assert!(out.object().ptr_eq(m.object()));
 }
 
-/// A body gets its `node` object only when its text may name it (the word,
-/// `eval`, or a `\u` escape); every way of naming it must still find it.
+/// A body gets its `node` object and the wrapper's parameters only when its
+/// text may name them (see `may_name_node`); every way of naming them must
+/// still find them.
 #[test]
 fn node_is_there_however_the_code_names_it() {
     for code in [
@@ -260,6 +261,15 @@ fn node_is_there_however_the_code_names_it() {
             "{code}"
         );
     }
+    // Node-RED's wrapper parameters, by name.
+    let mut t = run("__send__({payload: 'sent'}); __done__(); return null;");
+    t.input(1, json!({"_msgid": "m1"}));
+    let evs = t.take();
+    assert!(
+        matches!(&evs[0], Ev::Send(0, m) if m.to_json()["payload"] == json!("sent")),
+        "{evs:?}"
+    );
+    assert!(done_of(&evs, 1).is_some_and(Result::is_ok), "{evs:?}");
     // Node-RED's wrapper has three parameters, and a body can count them.
     let mut t = run("msg.payload = arguments.length; return msg;");
     t.input(1, json!({"_msgid": "m1"}));
