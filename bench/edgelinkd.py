@@ -14,7 +14,7 @@ What it measures, redoubt and EdgeLinkd taking turns (the order flipped every ro
   cold    start until `GET /ready` of the 3-node flow answers 200 (a raw socket polled
           every 0.2 ms; 20 runs after 2 discarded)
   idle    RSS of the empty flow 2 s after start
-  http    wrk -t2 -c50 -d10s --latency on GET /hello (after 2 s of warm-up) for
+  http    wrk -t2 -c50 -d10s --latency --timeout 5s on GET /hello (bench.py's wrk run) (after 2 s of warm-up) for
           http-change, http-function and http-json-template: req/s, p99, peak RSS (VmHWM)
 EdgeLinkd answers each request on a new connection: it closes the connection after one
 response (no keep-alive), so wrk reconnects every time; the progress lines count those closes.
@@ -33,6 +33,8 @@ import statistics
 import subprocess
 import tempfile
 import time
+
+from bench import port_open, wrk as bench_wrk  # the side-by-side driver's own
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -108,11 +110,6 @@ def _kill_live():
         p.kill()
 
 
-def port_open(port):
-    with socket.socket() as s:
-        return s.connect_ex(("127.0.0.1", port)) == 0
-
-
 def get_200(port, path):
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
@@ -122,25 +119,23 @@ def get_200(port, path):
         return False
 
 
-def wrk(port, seconds):
-    url = "http://127.0.0.1:%d/hello" % port
-    out = subprocess.run(["wrk", "-t2", "-c50", "-d%ds" % seconds, "--latency", url],
-                         capture_output=True, text=True, check=True).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    m = re.search(r"99%\s+([\d.]+)(us|ms|s)\b", out)
-    p99 = float(m.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[m.group(2)]
-    if "Non-2xx" in out:
-        raise SystemExit("wrk saw error responses on %s:\n%s" % (url, out))
-    # EdgeLinkd closes every connection after one response (no keep-alive, and no
-    # `Connection: close` either), which wrk counts as read errors and reconnects;
-    # any other socket error is a failure.
-    m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+def wrk(a, port, seconds):
+    """bench.py's wrk run; fails on error responses and on socket errors other than the
+    server closing connections. EdgeLinkd closes every connection after one response
+    (no keep-alive, and no `Connection: close` either), which wrk counts as read errors
+    and reconnects. Returns (req/s, p99 ms, connections closed by the server)."""
+    r = bench_wrk(a, port, seconds)
+    if r["non2xx"]:
+        raise SystemExit("wrk saw %d error responses on port %d" % (r["non2xx"], port))
     closed = 0
-    if m:
+    if "socket_errors" in r:
+        m = re.match(r"connect (\d+), read (\d+), write (\d+), timeout (\d+)", r["socket_errors"])
+        if not m:
+            raise SystemExit("wrk's socket errors unreadable on port %d: %s" % (port, r["socket_errors"]))
         connect, closed, write, timeout = (int(x) for x in m.groups())
         if connect or write or timeout:
-            raise SystemExit("wrk saw socket errors on %s:\n%s" % (url, out))
-    return rps, p99, closed
+            raise SystemExit("wrk saw socket errors on port %d: %s" % (port, r["socket_errors"]))
+    return r["rps"], r["p99_ms"], closed
 
 
 def main():
@@ -152,6 +147,7 @@ def main():
     p.add_argument("--cold-runs", type=int, default=20)
     p.add_argument("--port", type=int, default=27997, help="redoubt's port; EdgeLinkd's editor port+1")
     a = p.parse_args()
+    a.wrk_threads, a.wrk_conns = 2, 50  # bench.py's defaults, for its wrk()
     a.el_flows = tempfile.mkdtemp(prefix="bench-el-flows-")
     el_flows(a.flows, a.el_flows)
     res = {}
@@ -175,8 +171,8 @@ def main():
             for flow in HTTP_FLOWS:
                 pr = Proc(a, kind, flow)
                 pr.wait_200("/hello")
-                wrk(pr.port, 2)
-                rps, p99, closed = wrk(pr.port, 10)
+                wrk(a, pr.port, 2)
+                rps, p99, closed = wrk(a, pr.port, 10)
                 add(kind, "%s: req/s" % flow, rps)
                 add(kind, "%s: p99 (ms)" % flow, p99)
                 add(kind, "%s: RSS under load (MiB, max)" % flow, pr.status_mib("VmHWM"))
