@@ -1,7 +1,8 @@
 //! The Rust half of the settings.js prelude: one `host` object handed to
 //! `prelude.js`, carrying environment variables, the working directory, OS
 //! facts and the few synchronous file operations a settings.js may use
-//! (`readFile`, `exists`, `stat`, `mkdir`), plus a `log` sink for `console.*`.
+//! (`readFile`, `exists`, `stat`, `mkdir`), a `log` sink for `console.*`,
+//! and `shim`, which compiles a requirable module (`shims/*.js`) on first use.
 //!
 //! File errors are thrown as JS `Error`s shaped like Node's (`code`, `syscall`,
 //! `path`, message `ENOENT: no such file or directory, open '…'`) so that a
@@ -13,6 +14,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use rquickjs::context::EvalOptions;
 use rquickjs::{Ctx, Exception, Function, Object, Result as JsResult};
 
 /// `tracing` target used for `console.*` output of a settings.js.
@@ -36,6 +38,33 @@ impl FileReads {
     pub(crate) fn take(&self) -> Vec<PathBuf> {
         std::mem::take(&mut *self.0.lock())
     }
+}
+
+/// The modules a settings.js can require, each a JS function expression
+/// taking the host object (and the prelude's argument check). They are
+/// compiled on the first `require`, not with the prelude: most settings
+/// files require none of them, and parsing them was most of the prelude's
+/// cost at every start.
+const SHIMS: [(&str, &str); 3] = [
+    ("path", include_str!("shims/path.js")),
+    ("fs", include_str!("shims/fs.js")),
+    ("os", include_str!("shims/os.js")),
+];
+
+/// `host.shim(name)`: compiles the module `name` of [`SHIMS`] and returns
+/// its function (the prelude's `require` calls it once per module).
+fn shim<'js>(ctx: Ctx<'js>, name: String) -> JsResult<Function<'js>> {
+    let Some((_, src)) = SHIMS.iter().find(|(n, _)| *n == name) else {
+        return Err(Exception::throw_message(
+            &ctx,
+            &format!("no settings.js module '{name}'"),
+        ));
+    };
+    let mut options = EvalOptions::default();
+    options.global = true;
+    options.strict = true;
+    options.filename = Some(format!("<redoubt settings prelude: {name}>"));
+    ctx.eval_with_options(*src, options)
 }
 
 /// Builds the `host` object that `prelude.js` receives; `readFile` records
@@ -64,6 +93,7 @@ pub(crate) fn build<'js>(ctx: &Ctx<'js>, reads: &FileReads) -> JsResult<Object<'
     host.set("homedir", Function::new(ctx.clone(), homedir)?)?;
     host.set("tmpdir", Function::new(ctx.clone(), tmpdir)?)?;
     host.set("log", Function::new(ctx.clone(), log)?)?;
+    host.set("shim", Function::new(ctx.clone(), shim)?)?;
 
     let reads = reads.clone();
     host.set(

@@ -1,6 +1,7 @@
 //! Internals of settings.js evaluation, used by [`crate::settings_js`]:
 //! the runtime and the evaluation itself (`session.rs`), the Node.js shims
-//! (`host.rs` in Rust, `prelude.js` in JS), the JS → JSON conversion
+//! (`host.rs` in Rust, `prelude.js` and the requirable modules in `shims/`
+//! in JS), the JS → JSON conversion
 //! (`convert.rs`), finding encoded values again (`encoded.rs`) and the error
 //! mapping (`error.rs`). `hooks.rs` keeps an evaluated file alive on its own
 //! thread so its functions can be called later ([`crate::SettingsHooks`],

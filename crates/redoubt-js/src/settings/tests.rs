@@ -266,6 +266,19 @@ fn path_module_matches_node_posix() {
 }
 
 #[test]
+fn each_module_is_built_once_whatever_name_requires_it() {
+    // The modules are compiled on first use (host.rs `shim`): a second
+    // require, by either name, must give the same object, as Node's cache does.
+    let v = eval_ok(
+        r#"const p = require('path');
+        module.exports = [p === require('node:path'), p.posix === p,
+            require('fs') === require('node:fs'), require('os') === require('os'),
+            require('os').EOL];"#,
+    );
+    assert_eq!(v, json!([true, true, true, true, "\n"]));
+}
+
+#[test]
 fn fs_module_behaves_like_node() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().to_str().unwrap().to_owned();
