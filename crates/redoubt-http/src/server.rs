@@ -153,7 +153,18 @@ pub async fn serve_with(
             remote,
             watcher: drain.watcher(),
         };
-        tokio::spawn(conn.run(stream, tls.clone()));
+        // Plain HTTP gets a task of its own: the TLS path's future (handshake
+        // state, HTTP/2) is several times larger, and a task's future is
+        // copied whole as it is spawned, so sharing one enum would cost every
+        // plain connection those copies.
+        match &tls {
+            None => {
+                tokio::spawn(conn.serve_plain(stream));
+            }
+            Some(tls) => {
+                tokio::spawn(conn.run_tls(stream, tls.clone()));
+            }
+        }
     }
     drop(listener);
     drain.shutdown().await;
@@ -177,10 +188,8 @@ struct Connection {
 }
 
 impl Connection {
-    async fn run(self, stream: TcpStream, tls: Option<Arc<TlsConfigHolder>>) {
-        let Some(tls) = tls else {
-            return self.serve_plain(stream).await;
-        };
+    /// Serves a connection to the HTTPS port: TLS, or a redirect for plain HTTP.
+    async fn run_tls(self, stream: TcpStream, tls: Arc<TlsConfigHolder>) {
         match peek_opening(&stream).await {
             Opening::Nothing => {}
             Opening::Plain => self.serve_redirect(stream).await,
