@@ -30,6 +30,15 @@ pub enum Seg {
 
 /// Parses an expression into segments. A leading `msg.` is *not* stripped;
 /// callers strip it where Node-RED does.
+/// `expr` itself when it names one property with nothing to parse (no `.`,
+/// no `[`, not empty, no leading space): what [`parse`] would return as its
+/// single [`Seg::Key`], without building it. Context reads and writes take
+/// this path for the plain keys most flows use.
+pub fn single_key(expr: &str) -> Option<&str> {
+    let plain = !expr.is_empty() && !expr.starts_with(' ') && !expr.contains(['.', '[']);
+    plain.then_some(expr)
+}
+
 pub fn parse(expr: &str) -> Result<Vec<Seg>, PathError> {
     let err = |pos, reason| PathError {
         expr: expr.to_string(),
@@ -315,6 +324,33 @@ mod tests {
                 Seg::Key("e".into())
             ]
         );
+    }
+
+    #[test]
+    fn a_single_key_is_what_parse_would_return_alone() {
+        let cases = [
+            "bench", "a b", "x]", "123", "é", "a'b", "\"q\"", "", " lead", "a.b", "a[0]", "[0]",
+            "a.", ".a", "trail ",
+        ];
+        for key in cases {
+            let parsed = parse(key).ok();
+            let alone = match parsed.as_deref() {
+                Some([Seg::Key(k)]) => Some(&**k),
+                _ => None,
+            };
+            match single_key(key) {
+                // Taken: parse agrees it is exactly this one key.
+                Some(k) => assert_eq!(Some(k), alone, "{key:?}"),
+                // Not taken: parse is asked, and the key must need it (a
+                // path, or an error).
+                None => assert!(
+                    alone.is_none() || alone != Some(key),
+                    "{key:?} could have been taken"
+                ),
+            }
+        }
+        assert_eq!(single_key("bench"), Some("bench"));
+        assert_eq!(single_key("a.b"), None);
     }
 
     #[test]

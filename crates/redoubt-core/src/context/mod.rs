@@ -58,7 +58,9 @@ pub trait ContextStore: Send + Sync + 'static {
 #[derive(Clone)]
 pub struct ContextManager {
     stores: Arc<IndexMap<String, Arc<dyn ContextStore>>>,
-    default: String,
+    /// Shared text, so the per-message clone of a node's context view
+    /// ([`NodeContext`]) allocates nothing.
+    default: crate::value::Str,
 }
 
 impl Default for ContextManager {
@@ -67,7 +69,7 @@ impl Default for ContextManager {
         m.insert("memory".into(), Arc::new(MemoryStore::default()));
         ContextManager {
             stores: Arc::new(m),
-            default: "memory".into(),
+            default: crate::value::Str::from("memory"),
         }
     }
 }
@@ -78,14 +80,14 @@ impl ContextManager {
     pub fn new(stores: IndexMap<String, Arc<dyn ContextStore>>, default: String) -> ContextManager {
         ContextManager {
             stores: Arc::new(stores),
-            default,
+            default: crate::value::Str::from(default),
         }
     }
 
     /// The store `name`, or the default store for `None`.
     pub fn store(&self, name: Option<&str>) -> Result<&Arc<dyn ContextStore>, ContextError> {
         let n = match name {
-            None | Some("default") | Some("") => self.default.as_str(),
+            None | Some("default") | Some("") => &*self.default,
             Some(n) => n,
         };
         self.stores
@@ -95,8 +97,13 @@ impl ContextManager {
 
     /// Store names, default first as Node-RED lists them.
     pub fn store_names(&self) -> Vec<String> {
-        let mut v = vec![self.default.clone()];
-        v.extend(self.stores.keys().filter(|k| **k != self.default).cloned());
+        let mut v = vec![self.default.to_string()];
+        v.extend(
+            self.stores
+                .keys()
+                .filter(|k| k.as_str() != &*self.default)
+                .cloned(),
+        );
         v
     }
 
@@ -121,6 +128,9 @@ impl ContextManager {
         key: &str,
     ) -> Result<Option<Value>, ContextError> {
         let st = self.store(store)?;
+        if let Some(k) = propex::single_key(key) {
+            return st.get(scope, k);
+        }
         let segs = propex::parse(key).map_err(|e| ContextError::BadKey(e.to_string()))?;
         let Some((first, rest)) = segs.split_first() else {
             return Ok(None);
@@ -145,6 +155,9 @@ impl ContextManager {
         value: Option<Value>,
     ) -> Result<(), ContextError> {
         let st = self.store(store)?;
+        if let Some(k) = propex::single_key(key) {
+            return st.set(scope, k, value);
+        }
         let segs = propex::parse(key).map_err(|e| ContextError::BadKey(e.to_string()))?;
         let Some((first, rest)) = segs.split_first() else {
             return Ok(());

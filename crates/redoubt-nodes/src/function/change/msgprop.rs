@@ -6,11 +6,15 @@
 
 use redoubt_core::Msg;
 use redoubt_core::propex::{self, Seg};
-use redoubt_core::value::{Array, Object, Value};
+use redoubt_core::value::{Array, Object, Str, Value};
+use std::borrow::Cow;
 
 /// Replaces `[msg.x]` segments with the key or index they hold; `None`
-/// when one of them is missing.
-pub(super) fn resolve(segs: &[Seg], msg: &Msg) -> Option<Vec<Seg>> {
+/// when one of them is missing. A path without them is used as it is.
+pub(super) fn resolve<'s>(segs: &'s [Seg], msg: &Msg) -> Option<Cow<'s, [Seg]>> {
+    if !segs.iter().any(|s| matches!(s, Seg::Nested(_))) {
+        return Some(Cow::Borrowed(segs));
+    }
     let root = msg.to_value();
     segs.iter()
         .map(|s| match s {
@@ -21,7 +25,8 @@ pub(super) fn resolve(segs: &[Seg], msg: &Msg) -> Option<Vec<Seg>> {
             },
             s => Some(s.clone()),
         })
-        .collect()
+        .collect::<Option<Vec<Seg>>>()
+        .map(Cow::Owned)
 }
 
 /// `getMessageProperty`: `undefined` when any step is missing.
@@ -93,11 +98,12 @@ fn walk(root: Value, segs: &[Seg], create: bool) -> Walk {
     Walk::Parent(cur)
 }
 
-fn seg_key(seg: &Seg) -> String {
+/// The object key a segment names (a key is shared, not copied).
+fn seg_key(seg: &Seg) -> Str {
     match seg {
-        Seg::Key(k) => k.to_string(),
-        Seg::Index(n) => n.to_string(),
-        Seg::Nested(_) => String::new(),
+        Seg::Key(k) => k.clone(),
+        Seg::Index(n) => Str::from(n.to_string()),
+        Seg::Nested(_) => Str::from(""),
     }
 }
 
