@@ -21,6 +21,7 @@ pub(crate) enum Slot {
     FailInit,
     Close,
     Take,
+    Forget,
     Parts,
     BoundList,
     TakeBound,
@@ -39,7 +40,7 @@ pub(crate) enum Slot {
 }
 
 /// The property of `rd` each slot holds, in slot order.
-const NAMES: [&str; 22] = [
+const NAMES: [&str; 23] = [
     "input",
     "settle",
     "fire",
@@ -47,6 +48,7 @@ const NAMES: [&str; 22] = [
     "failInit",
     "close",
     "take",
+    "forget",
     "parts",
     "boundList",
     "takeBound",

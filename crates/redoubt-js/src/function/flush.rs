@@ -110,7 +110,7 @@ impl Turn<'_> {
                     }
                     if synced.contains(&id) {
                         self.inflight.shift_remove(&id);
-                        take(ctx, id);
+                        forget(ctx, id);
                     } else {
                         self.write_back(ctx, id, known);
                     }
@@ -118,7 +118,7 @@ impl Turn<'_> {
                 }
                 Out::Drop(id) => {
                     self.inflight.shift_remove(&id);
-                    take(ctx, id);
+                    forget(ctx, id);
                     self.sh.sink.discard(id);
                 }
                 Out::Status(st) => self.sh.sink.status(st),
@@ -209,6 +209,12 @@ fn seed<'js>(
             }
         }
     }
+}
+
+/// Removes input message `id` from the prelude's table, when the message
+/// went on as itself and there is nothing to read back.
+pub(crate) fn forget(ctx: &Ctx<'_>, id: u64) {
+    let _ = cache::get::<Function>(ctx, Slot::Forget).and_then(|f| f.call::<_, ()>((id as f64,)));
 }
 
 /// Removes input message `id` from the prelude's table, returning the

@@ -326,6 +326,9 @@
     // ---- context ------------------------------------------------------------
 
     function validKey(key) {
+        if (typeof key === "string") {
+            return key.length > 0;
+        }
         const keys = Array.isArray(key) ? key : [key];
         return keys.length > 0 && keys.every(function (k) { return typeof k === "string" && k.length > 0; });
     }
@@ -451,8 +454,27 @@
 
     // ---- sending ------------------------------------------------------------
 
+    // Hands message `m` on to output `port`; the first message of a send
+    // without cloning goes on as the object itself (`live`).
+    function emitOne(first, port, m, msgid, cloneFirst) {
+        if (first && cloneFirst === false) {
+            m._msgid = msgid;
+            live.push(m);
+            const boundId = inflightIds.get(m);
+            h.emitLive(port, live.length - 1, boundId === undefined ? 0 : boundId);
+        } else {
+            h.emit(port, m, msgid);
+        }
+    }
+
     function sendResults(msgid, msgs, cloneFirst) {
         if (msgs === null || msgs === undefined) {
+            return;
+        }
+        // One message for output 1 (`return msg`), the usual case: what the
+        // general path below does with it, without its arrays.
+        if (typeof msgs === "object" && !Array.isArray(msgs) && !Buffer.isBuffer(msgs)) {
+            emitOne(true, 0, msgs, msgid, cloneFirst);
             return;
         }
         if (!Array.isArray(msgs)) {
@@ -484,15 +506,7 @@
             }
         }
         for (let i = 0; i < out.length; i++) {
-            const port = out[i][0], m = out[i][1];
-            if (i === 0 && cloneFirst === false) {
-                m._msgid = msgid;
-                live.push(m);
-                const boundId = inflightIds.get(m);
-                h.emitLive(port, live.length - 1, boundId === undefined ? 0 : boundId);
-            } else {
-                h.emit(port, m, msgid);
-            }
+            emitOne(i === 0, out[i][0], out[i][1], msgid, cloneFirst);
         }
     }
 
@@ -855,6 +869,15 @@
                 inflightIds.delete(msg);
             }
             return msg === undefined ? undefined : [msg, parts];
+        },
+        // Forgets message `id` (sent on as itself, so nothing to read back).
+        forget: function (id) {
+            const msg = inflight.get(id);
+            inflight.delete(id);
+            inflightParts.delete(id);
+            if (msg !== undefined && inflightIds.get(msg) === id) {
+                inflightIds.delete(msg);
+            }
         },
         parts: function (id) {
             return inflightParts.get(id);

@@ -353,7 +353,7 @@ impl Turn<'_> {
         if self.inflight.len() >= MAX_INFLIGHT
             && let Some((old, _)) = self.inflight.shift_remove_index(0)
         {
-            super::flush::take(ctx, old);
+            super::flush::forget(ctx, old);
             self.sh.sink.discard(old);
         }
         let converted =

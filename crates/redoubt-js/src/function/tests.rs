@@ -314,6 +314,29 @@ fn non_object_results_are_errors() {
     }
 }
 
+/// Context keys as Node-RED validates them: a non-empty string, or a
+/// non-empty array of them.
+#[test]
+fn context_keys_are_validated() {
+    let mut t = run("const r = [];
+        for (const k of ['', 5, null, [], ['a', ''], ['a', 7]]) {
+            try { global.get(k); r.push('read'); } catch (e) { r.push(e.message); }
+        }
+        global.set('k', 1);
+        flow.set(['x', 'y'], [2, 3]);
+        r.push(global.get('k'), flow.get(['x', 'y']));
+        msg.payload = r;
+        return msg;");
+    t.input(1, json!({}));
+    let sends = t.sends();
+    let bad = "Invalid context key";
+    assert_eq!(
+        sends[0].1["payload"],
+        json!([bad, bad, bad, bad, bad, bad, 1, [2, 3]]),
+        "{sends:?}"
+    );
+}
+
 /// should handle and log script error
 #[test]
 fn reference_error_names_line_and_column() {
