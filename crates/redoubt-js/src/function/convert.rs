@@ -580,23 +580,24 @@ impl<'a, 'js> FromJs<'a, 'js> {
             .enumerate()
         {
             let (k, v) = prop?;
-            let key = js_string(&k)?;
-            let prev = old.get(i).filter(|(was, _)| **was == *key);
+            let prev = match old.get(i) {
+                Some(p @ (was, _)) if same_text(&k, was)? => Some(p),
+                _ => None,
+            };
             let val = match (prev, v.as_string()) {
                 (Some((_, Value::String(was))), Some(js)) => {
                     self.count += 1;
-                    let text = js_string(js)?;
-                    if **was == *text {
+                    if same_text(js, was)? {
                         Value::String(was.clone())
                     } else {
-                        Value::String(Arc::from(text))
+                        Value::String(Arc::from(js_string(js)?))
                     }
                 }
                 _ => self.value(v)?,
             };
             let key = match prev {
                 Some((was, _)) => was.clone(),
-                None => Arc::from(key),
+                None => Arc::from(js_string(&k)?),
             };
             map.push((key, val));
         }
@@ -611,6 +612,16 @@ impl<'a, 'js> FromJs<'a, 'js> {
         }
         Ok(())
     }
+}
+
+/// True when JS string `s` is exactly `text`, compared in QuickJS's own
+/// UTF-8 bytes (no Rust copy is made: for ASCII strings QuickJS hands out
+/// its buffer). A string with lone surrogates comes out as WTF-8, whose
+/// surrogate bytes no valid UTF-8 `text` contains, so it is never equal.
+fn same_text(s: &rquickjs::String<'_>, text: &str) -> rquickjs::Result<bool> {
+    let c = s.clone().to_cstring()?;
+    let bytes: &[u8] = c.as_ref();
+    Ok(bytes == text.as_bytes())
 }
 
 /// A JS string as Rust text; lone surrogates become U+FFFD.

@@ -4,7 +4,7 @@ use super::*;
 use indexmap::IndexMap;
 use parking_lot::Mutex;
 use redoubt_core::context::{ContextManager, ContextStore, MemoryStore, Scope};
-use redoubt_core::value::{Handle, Object, to_serde};
+use redoubt_core::value::{Handle, Object, Value, to_serde};
 use serde_json::{Value as Json, json};
 use std::sync::Arc;
 
@@ -154,6 +154,30 @@ fn returned_message_is_sent_and_keeps_its_object() {
         json!({"payload": "foo", "topic": "set", "_msgid": "abc"})
     );
     assert!(matches!(evs[1], Ev::Done(1, Ok(()))));
+}
+
+/// Strings written back into the message are compared with what it held
+/// without copying them; a lone surrogate never matches and becomes U+FFFD.
+#[test]
+fn written_back_strings_keep_or_replace_their_text() {
+    let mut t =
+        run("msg.a = '\\uD800'; msg.c = 'z' + msg.c.slice(1); msg['\\uDC00k'] = 1; return msg;");
+    let m = t.input(1, json!({"a": "x", "b": "y", "c": "é", "_msgid": "abc"}));
+    let b_before = m.object().get("b");
+    let evs = t.take();
+    let Ev::Send(0, out) = &evs[0] else {
+        panic!("{evs:?}")
+    };
+    assert_eq!(
+        out.to_json(),
+        json!({"a": "\u{FFFD}", "b": "y", "c": "z", "_msgid": "abc", "\u{FFFD}k": 1})
+    );
+    let (Some(Value::String(before)), Some(Value::String(after))) =
+        (b_before, out.object().get("b"))
+    else {
+        panic!("b is a string")
+    };
+    assert!(Arc::ptr_eq(&before, &after), "an unchanged string is kept");
 }
 
 /// should send to multiple outputs
