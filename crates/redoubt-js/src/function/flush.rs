@@ -174,10 +174,21 @@ impl Turn<'_> {
         if let Some(entry) = self.inflight.get(&bound)
             && obj.is_object()
         {
-            let parts = cache::get::<Function>(ctx, Slot::Parts)
-                .and_then(|f| f.call::<_, Option<Array>>((bound as f64,)))
-                .ok()
-                .flatten();
+            // A message with no objects inside has only itself as a part, and
+            // the fill below starts from it: no need to ask the prelude.
+            let only_root = match entry.parts.as_slice() {
+                [] => true,
+                [Value::Object(o)] => o.ptr_eq(&entry.obj),
+                _ => false,
+            };
+            let parts = if only_root {
+                None
+            } else {
+                cache::get::<Function>(ctx, Slot::Parts)
+                    .and_then(|f| f.call::<_, Option<Array>>((bound as f64,)))
+                    .ok()
+                    .flatten()
+            };
             seed(&mut conv, known, parts.as_ref(), &entry.parts);
             conv.fill(&obj, &Value::Object(entry.obj.clone()))
                 .map_err(|e| e.describe(ctx))?;
