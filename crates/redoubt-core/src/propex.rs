@@ -28,8 +28,6 @@ pub enum Seg {
     Nested(Vec<Seg>),
 }
 
-/// Parses an expression into segments. A leading `msg.` is *not* stripped;
-/// callers strip it where Node-RED does.
 /// `expr` itself when it names one property with nothing to parse (no `.`,
 /// no `[`, not empty, no leading space): what [`parse`] would return as its
 /// single [`Seg::Key`], without building it. Context reads and writes take
@@ -39,6 +37,8 @@ pub fn single_key(expr: &str) -> Option<&str> {
     plain.then_some(expr)
 }
 
+/// Parses an expression into segments. A leading `msg.` is *not* stripped;
+/// callers strip it where Node-RED does.
 pub fn parse(expr: &str) -> Result<Vec<Seg>, PathError> {
     let err = |pos, reason| PathError {
         expr: expr.to_string(),

@@ -670,6 +670,16 @@
         return true;
     }
 
+    // Removes input message `id` from the in-flight tables.
+    function forget(id) {
+        const msg = inflight.get(id);
+        inflight.delete(id);
+        inflightParts.delete(id);
+        if (msg !== undefined && inflightIds.get(msg) === id) {
+            inflightIds.delete(msg);
+        }
+    }
+
     function drainQueue() {
         while (queued.length > 0) {
             const q = queued;
@@ -863,22 +873,11 @@
         take: function (id) {
             const msg = inflight.get(id);
             const parts = inflightParts.get(id);
-            inflight.delete(id);
-            inflightParts.delete(id);
-            if (msg !== undefined && inflightIds.get(msg) === id) {
-                inflightIds.delete(msg);
-            }
+            forget(id);
             return msg === undefined ? undefined : [msg, parts];
         },
         // Forgets message `id` (sent on as itself, so nothing to read back).
-        forget: function (id) {
-            const msg = inflight.get(id);
-            inflight.delete(id);
-            inflightParts.delete(id);
-            if (msg !== undefined && inflightIds.get(msg) === id) {
-                inflightIds.delete(msg);
-            }
-        },
+        forget: forget,
         parts: function (id) {
             return inflightParts.get(id);
         },
