@@ -44,8 +44,10 @@ pub struct IncomingRequest {
     pub path: String,
     /// The raw query string (without `?`).
     pub query: String,
-    /// Headers with lower-case names, in arrival order.
-    pub headers: Vec<(String, String)>,
+    /// The headers as received (names lower-case; the values of a name in
+    /// arrival order). Kept as hyper parsed them, with no string made per
+    /// header until a flow reads `msg.req.headers`.
+    pub headers: http::HeaderMap,
     /// Route parameters, URL-decoded.
     pub params: Vec<(String, String)>,
     /// The raw body.
@@ -57,18 +59,17 @@ pub struct IncomingRequest {
     /// The client address.
     pub remote_ip: String,
     /// `http` or `https`.
-    pub protocol: String,
+    pub protocol: &'static str,
     /// The Host header without the port.
     pub hostname: String,
 }
 
 impl IncomingRequest {
-    /// The first header named `name` (lower-case).
+    /// The first header named `name` (lower-case), if it is UTF-8.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+            .get(name)
+            .and_then(|v| std::str::from_utf8(v.as_bytes()).ok())
     }
 }
 

@@ -7,8 +7,10 @@
 
 mod drain;
 mod front_door;
+mod head;
 mod https_policy;
 mod node_app;
+mod node_future;
 mod pattern;
 mod routes;
 mod server;
@@ -20,6 +22,7 @@ pub mod tls;
 pub use front_door::{FrontDoor, basic_gate, request_ip};
 pub use https_policy::{HttpsPolicy, Transport, apply_https_policy};
 pub use node_app::{NodeAppState, node_handler};
+pub use node_future::NodeFuture;
 pub use routes::NodeRoutes;
 pub use server::{ServeError, build_app, serve, serve_with};
 pub use static_files::{StaticError, StaticMount};

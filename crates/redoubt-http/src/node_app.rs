@@ -4,7 +4,9 @@
 //! are answered here too (see `ws.rs`), so one handler guards both.
 
 use crate::https_policy::Transport;
+use crate::node_future::{NodeFuture, Waiting};
 use crate::routes::NodeRoutes;
+use crate::routes::Route;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request};
 use axum::response::Response;
@@ -13,6 +15,7 @@ use http::{HeaderValue, StatusCode};
 use http_body_util::BodyExt;
 use redoubt_core::http_host::{IncomingRequest, ResponseHandle, UploadedFile};
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 /// Largest request body accepted (Node-RED's `apiMaxLength` default, 5 MB).
 const MAX_BODY: usize = 5 * 1024 * 1024;
@@ -52,8 +55,10 @@ fn not_found(method: &str, path: &str) -> Response {
     plain(StatusCode::NOT_FOUND, &body, "text/html; charset=utf-8")
 }
 
-/// The fallback handler that serves node routes.
-pub async fn node_handler(state: &NodeAppState, req: Request) -> Response {
+/// Starts answering `req` on the node routes: a request without a body is
+/// handed to its `http in` node right here, and the future only waits for
+/// the flow's answer (see [`NodeFuture`]).
+pub fn node_handler(state: &NodeAppState, req: Request) -> NodeFuture {
     let remote = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
@@ -63,68 +68,57 @@ pub async fn node_handler(state: &NodeAppState, req: Request) -> Response {
     let method = req.method().as_str().to_string();
     let full_path = req.uri().path().to_string();
     let Some(path) = strip_root(&full_path, &state.root) else {
-        return not_found(&method, &full_path);
+        return NodeFuture::ready(not_found(&method, &full_path));
     };
     if crate::ws::is_upgrade(&req)
         && let Some(ep) = state.routes.websockets.find(path)
     {
         let info = request_info(&req, path, remote);
-        return crate::ws::upgrade(ep, req, info).await;
+        return NodeFuture::boxed(crate::ws::upgrade(ep, req, info));
     }
     let Some((route, params)) = state.routes.find(&method, path) else {
-        return not_found(&method, &full_path);
+        return NodeFuture::ready(not_found(&method, &full_path));
     };
+    let path = path.len();
     let (parts, body) = req.into_parts();
-    let bytes = match http_body_util::Limited::new(body, MAX_BODY).collect().await {
-        Ok(b) => b.to_bytes(),
-        Err(_) => {
+    // The node's view of the request is made here, before anything waits;
+    // the head's bytes are the request's own (see `head.rs`), not hyper's.
+    let incoming = incoming_request(
+        parts,
+        RequestFacts {
+            method,
+            full_path,
+            path,
+            params,
+            remote,
+            tls: req_tls,
+        },
+    );
+    if route.upload || !hyper::body::Body::is_end_stream(&body) {
+        return NodeFuture::boxed(with_body(route, incoming, body));
+    }
+    NodeFuture::Waiting(send(&route, incoming))
+}
+
+/// Hands `incoming` to the route's `http in` node.
+fn send(route: &Route, incoming: IncomingRequest) -> Waiting {
+    let head = incoming.method == "HEAD";
+    let (handle, rx) = ResponseHandle::new();
+    (route.handler)(incoming, handle);
+    Waiting { rx, head }
+}
+
+/// Reads the body (and a multipart upload) before the node gets the request.
+async fn with_body(route: Arc<Route>, mut incoming: IncomingRequest, body: Body) -> Response {
+    incoming.body = match read_body(body).await {
+        Ok(b) => b,
+        Err(()) => {
             return plain(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "Payload Too Large",
                 "text/plain; charset=utf-8",
             );
         }
-    };
-    let headers: Vec<(String, String)> = parts
-        .headers
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.as_str().to_string(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
-    let query = parts.uri.query().unwrap_or("").to_string();
-    let url = match parts.uri.query() {
-        Some(q) => format!("{full_path}?{q}"),
-        None => full_path.clone(),
-    };
-    let hostname = parts
-        .headers
-        .get(http::header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .map(|h| h.rsplit_once(':').map(|(a, _)| a).unwrap_or(h).to_string())
-        .unwrap_or_default();
-    let path = path.to_string();
-    // The request head points into hyper's read buffer; dropping it now,
-    // before waiting for the flow, lets hyper reuse that buffer for the
-    // next request instead of allocating a new one.
-    drop(parts);
-    let head = method == "HEAD";
-    let mut incoming = IncomingRequest {
-        method,
-        url,
-        path,
-        query,
-        headers,
-        params,
-        body: bytes,
-        fields: vec![],
-        files: vec![],
-        remote_ip: remote,
-        protocol: protocol_of(req_tls).into(),
-        hostname,
     };
     if route.upload {
         let ctype = incoming.header("content-type").unwrap_or("").to_string();
@@ -136,6 +130,7 @@ pub async fn node_handler(state: &NodeAppState, req: Request) -> Response {
                     incoming.body = Bytes::new();
                 }
                 Err(e) => {
+                    let full_path = incoming.url.split('?').next().unwrap_or_default();
                     tracing::warn!("Multipart upload on {full_path} rejected: {e}.");
                     return plain(
                         StatusCode::BAD_REQUEST,
@@ -146,47 +141,67 @@ pub async fn node_handler(state: &NodeAppState, req: Request) -> Response {
             }
         }
     }
-    let (handle, rx) = ResponseHandle::new();
-    (route.handler)(incoming, handle);
-    match rx.await {
-        Ok(reply) => {
-            let mut r = Response::new(Body::from(reply.body));
-            *r.status_mut() = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::OK);
-            for (k, v) in reply.headers {
-                if let (Ok(name), Ok(val)) = (
-                    http::HeaderName::from_bytes(k.as_bytes()),
-                    HeaderValue::from_str(&v),
-                ) {
-                    r.headers_mut().append(name, val);
-                }
-            }
-            if head {
-                *r.body_mut() = Body::empty();
-            }
-            r
-        }
-        // Every reference to the response was dropped: nothing can answer any more.
-        Err(_) => plain(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Internal Server Error",
-            "text/plain; charset=utf-8",
-        ),
+    send(&route, incoming).await
+}
+
+/// What [`node_handler`] already took from the request before the head.
+struct RequestFacts {
+    method: String,
+    /// The path as requested, `httpNodeRoot` included.
+    full_path: String,
+    /// Length of the path below `httpNodeRoot` (its tail in `full_path`).
+    path: usize,
+    params: Vec<(String, String)>,
+    remote: String,
+    tls: bool,
+}
+
+/// The request as the `http in` node sees it, without its body yet.
+fn incoming_request(parts: http::request::Parts, facts: RequestFacts) -> IncomingRequest {
+    let query = parts.uri.query().unwrap_or("").to_string();
+    let full_path = facts.full_path;
+    let url = match parts.uri.query() {
+        Some(q) => format!("{full_path}?{q}"),
+        None => full_path.clone(),
+    };
+    let hostname = parts
+        .headers
+        .get(http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(|h| h.rsplit_once(':').map(|(a, _)| a).unwrap_or(h).to_string())
+        .unwrap_or_default();
+    let path = full_path
+        .get(full_path.len() - facts.path..)
+        .unwrap_or_default()
+        .to_string();
+    IncomingRequest {
+        method: facts.method,
+        url,
+        path,
+        query,
+        headers: parts.headers,
+        params: facts.params,
+        body: Bytes::new(),
+        fields: vec![],
+        files: vec![],
+        remote_ip: facts.remote,
+        protocol: protocol_of(facts.tls),
+        hostname,
+    }
+}
+
+/// The request body, up to [`MAX_BODY`]; `Err` when it is longer.
+async fn read_body(body: Body) -> Result<Bytes, ()> {
+    match http_body_util::Limited::new(body, MAX_BODY).collect().await {
+        Ok(b) => Ok(b.to_bytes()),
+        Err(_) => Err(()),
     }
 }
 
 /// The upgrade request as nodes see it (no body, no route params).
 fn request_info(req: &Request, path: &str, remote_ip: String) -> IncomingRequest {
     let req_tls = Transport::is_tls(req);
-    let headers = req
-        .headers()
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.as_str().to_string(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
+    let headers = req.headers().clone();
     let hostname = req
         .headers()
         .get(http::header::HOST)
@@ -204,7 +219,7 @@ fn request_info(req: &Request, path: &str, remote_ip: String) -> IncomingRequest
         query: req.uri().query().unwrap_or("").to_string(),
         headers,
         remote_ip,
-        protocol: protocol_of(req_tls).into(),
+        protocol: protocol_of(req_tls),
         hostname,
         ..IncomingRequest::default()
     }

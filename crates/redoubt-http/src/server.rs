@@ -11,6 +11,7 @@ use crate::drain::{Drain, DrainWatcher};
 use crate::front_door::{FrontDoor, basic_gate, request_ip};
 use crate::https_policy::Transport;
 use crate::node_app::{NodeAppState, node_handler};
+use crate::node_future::NodeFuture;
 use crate::routes::NodeRoutes;
 use crate::static_files::serve_static;
 use crate::tls::TlsConfigHolder;
@@ -64,11 +65,7 @@ pub fn build_app(
         }),
         front,
     });
-    // Each request takes one reference to what serves it, not a copy.
-    app.fallback(move |req: axum::extract::Request| {
-        let fallback = fallback.clone();
-        async move { fallback.serve(req).await }
-    })
+    app.fallback_service(FallbackService(fallback))
 }
 
 /// What answers requests no mounted app took: the static directories, then
@@ -78,8 +75,57 @@ struct Fallback {
     front: FrontDoor,
 }
 
+/// [`Fallback`] as a tower service. Each request takes one reference to
+/// what serves it, not a copy, and gets a [`NodeFuture`] (small: it is
+/// allocated per request) instead of a handler's `async` body.
+#[derive(Clone)]
+struct FallbackService(Arc<Fallback>);
+
+impl tower_service::Service<axum::extract::Request> for FallbackService {
+    type Response = axum::response::Response;
+    type Error = Infallible;
+    type Future = ReadyOrNode;
+
+    fn poll_ready(
+        &mut self,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Infallible>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: axum::extract::Request) -> ReadyOrNode {
+        ReadyOrNode(self.0.serve(req))
+    }
+}
+
+/// A [`NodeFuture`] as a service's `Result`.
+struct ReadyOrNode(NodeFuture);
+
+impl Future for ReadyOrNode {
+    type Output = Result<axum::response::Response, Infallible>;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        std::pin::Pin::new(&mut self.0).poll(cx).map(Ok)
+    }
+}
+
 impl Fallback {
-    async fn serve(&self, req: axum::extract::Request) -> axum::response::Response {
+    fn serve(self: &Arc<Self>, req: axum::extract::Request) -> NodeFuture {
+        if !self.front.statics.is_empty() || self.front.node_auth.is_some() {
+            let this = self.clone();
+            return NodeFuture::boxed(async move { this.serve_guarded(req).await });
+        }
+        match &self.node {
+            Some(st) => node_handler(st, req),
+            None => NodeFuture::ready(not_found()),
+        }
+    }
+
+    /// With static directories or `httpNodeAuth`: those first.
+    async fn serve_guarded(&self, req: axum::extract::Request) -> axum::response::Response {
         let req = match serve_static(&self.front.statics, req).await {
             Ok(resp) => return resp,
             Err(req) => req,
@@ -268,6 +314,8 @@ fn app_service(
         let mut app = app.clone();
         req.extensions_mut().insert(ConnectInfo(remote));
         req.extensions_mut().insert(Transport { tls });
+        // Before hyper reads again: its read buffer is then free to reuse.
+        crate::head::detach(&mut req);
         async move { tower_service::Service::call(&mut app, req).await }
     })
 }

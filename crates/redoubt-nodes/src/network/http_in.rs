@@ -115,16 +115,17 @@ fn fill_req(r: &mut Map, req: IncomingRequest, query: Value, body: Value) {
     put("baseUrl", Value::str(""));
     put("hostname", Value::str(&req.hostname));
     put("ip", Value::str(&req.remote_ip));
-    put("protocol", Value::str(&req.protocol));
+    put("protocol", Value::str(req.protocol));
     put("secure", Value::Bool(req.protocol == "https"));
-    let headers = Object::with_capacity(req.headers.len());
+    let headers = Object::with_capacity(req.headers.keys_len());
     for (k, v) in &req.headers {
+        let (k, v) = (k.as_str(), String::from_utf8_lossy(v.as_bytes()));
         match headers.get(k) {
             // Repeated headers are joined as Node's http module does (set-cookie excepted).
             Some(Value::String(prev)) if k != "set-cookie" => {
-                headers.insert(k.as_str(), Value::from(format!("{prev}, {v}")))
+                headers.insert(k, Value::from(format!("{prev}, {v}")))
             }
-            _ => headers.insert(k.as_str(), Value::str(v)),
+            _ => headers.insert(k, Value::str(&v)),
         }
     }
     put("headers", Value::Object(headers));

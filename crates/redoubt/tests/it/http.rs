@@ -127,3 +127,40 @@ fn msg_req_carries_the_request_and_shares_query_with_payload() {
         json!({"x": "1", "y": "two", "extra": "yes"})
     );
 }
+
+/// An `http in` node with uploads on gets the multipart fields as
+/// `msg.payload` and the files in `msg.req.files`, as multer leaves them.
+#[test]
+fn an_upload_gives_fields_as_payload_and_files_in_req() {
+    let r = Redoubt::start(&json!([
+        {"id":"t","type":"tab","label":"T"},
+        {"id":"in","type":"http in","z":"t","url":"/up","method":"post","upload":true,"x":1,"y":1,"wires":[["ch"]]},
+        {"id":"ch","type":"change","z":"t","x":1,"y":1,"wires":[["out"]],"rules":[
+            {"t":"set","p":"out.fields","pt":"msg","to":"payload","tot":"msg"},
+            {"t":"set","p":"out.name","pt":"msg","to":"req.files[0].originalname","tot":"msg"},
+            {"t":"set","p":"out.field","pt":"msg","to":"req.files[0].fieldname","tot":"msg"},
+            {"t":"set","p":"out.size","pt":"msg","to":"req.files[0].size","tot":"msg"},
+            {"t":"set","p":"payload","pt":"msg","to":"out","tot":"msg"}
+        ]},
+        {"id":"out","type":"http response","z":"t","statusCode":"","headers":{},"x":1,"y":1,"wires":[]}
+    ]));
+    let body = "--XyZ\r\n\
+        Content-Disposition: form-data; name=\"title\"\r\n\r\n\
+        hello\r\n\
+        --XyZ\r\n\
+        Content-Disposition: form-data; name=\"doc\"; filename=\"a.txt\"\r\n\
+        Content-Type: text/plain\r\n\r\n\
+        0123456789\r\n\
+        --XyZ--\r\n";
+    let resp = client()
+        .post(r.url("/up"))
+        .header("content-type", "multipart/form-data; boundary=XyZ")
+        .body(body)
+        .send()
+        .expect("req");
+    assert_eq!(resp.status(), 200);
+    assert_eq!(
+        resp.json::<serde_json::Value>().expect("json"),
+        json!({"fields": {"title": "hello"}, "name": "a.txt", "field": "doc", "size": 10})
+    );
+}
