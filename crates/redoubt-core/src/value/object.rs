@@ -9,14 +9,51 @@ use std::sync::Arc;
 /// The map inside an [`Object`].
 pub type Map = IndexMap<Str, Value>;
 
-/// Fills an object's map on first access (see [`Object::lazy`]).
-type Fill = Box<dyn FnOnce(&mut Map) + Send>;
+/// What an object made with [`Object::lazy_with`] builds on first access,
+/// and what it can tell before that.
+pub trait Lazy: Send {
+    /// Inserts every property.
+    fn fill(self: Box<Self>, map: &mut Map);
+
+    /// What `key` will hold, if that can be told without filling and the
+    /// answer cannot be told apart from the filled one: a primitive, or an
+    /// object or array that exists already and that the filled map holds
+    /// too. [`Peek::Unknown`] makes the reader fill.
+    fn peek(&self, _key: &str) -> Peek {
+        Peek::Unknown
+    }
+
+    /// The objects and arrays that exist already and that the filled map
+    /// will hold, with their keys; `None` when only filling can tell.
+    fn existing_children(&self) -> Option<Vec<(Str, Value)>> {
+        None
+    }
+}
+
+/// What [`Lazy::peek`] knows about one key.
+pub enum Peek {
+    /// The filled object will not have the key.
+    Absent,
+    /// The filled object will hold this value at the key.
+    Value(Value),
+    /// Only filling can tell.
+    Unknown,
+}
+
+/// A closure as a [`Lazy`] that can tell nothing before it runs.
+struct FillFn<F>(F);
+
+impl<F: FnOnce(&mut Map) + Send> Lazy for FillFn<F> {
+    fn fill(self: Box<Self>, map: &mut Map) {
+        (self.0)(map)
+    }
+}
 
 #[derive(Default)]
 struct Inner {
     map: Map,
     /// Not yet run: the object's properties are still to be built.
-    fill: Option<Fill>,
+    fill: Option<Box<dyn Lazy>>,
 }
 
 /// A JS object: a reference to a mutable, insertion-ordered map.
@@ -53,9 +90,17 @@ impl Object {
     /// tree. `fill` runs under this object's lock: it must not touch this
     /// same object (it may create and fill others).
     pub fn lazy(fill: impl FnOnce(&mut Map) + Send + 'static) -> Object {
+        Object::lazy_with(FillFn(fill))
+    }
+
+    /// A lazy object (see [`Object::lazy`]) that can answer [`Object::get`]
+    /// and [`Object::object_children`] for some keys without being filled
+    /// (see [`Lazy::peek`]): a script reading `msg.req.path` then costs one
+    /// string, not the whole request object.
+    pub fn lazy_with(lazy: impl Lazy + 'static) -> Object {
         Object(Arc::new(Mutex::new(Inner {
             map: Map::new(),
-            fill: Some(Box::new(fill)),
+            fill: Some(Box::new(lazy)),
         })))
     }
 
@@ -63,14 +108,49 @@ impl Object {
     fn lock(&self) -> MappedMutexGuard<'_, Map> {
         let mut g = self.0.lock();
         if let Some(fill) = g.fill.take() {
-            fill(&mut g.map);
+            fill.fill(&mut g.map);
         }
         MutexGuard::map(g, |i| &mut i.map)
     }
 
     /// The value at `key` (a handle copy for objects and arrays).
     pub fn get(&self, key: &str) -> Option<Value> {
-        self.lock().get(key).cloned()
+        let mut g = self.0.lock();
+        if let Some(lazy) = g.fill.take() {
+            match lazy.peek(key) {
+                Peek::Value(v) => {
+                    g.fill = Some(lazy);
+                    return Some(v);
+                }
+                Peek::Absent => {
+                    g.fill = Some(lazy);
+                    return None;
+                }
+                Peek::Unknown => lazy.fill(&mut g.map),
+            }
+        }
+        g.map.get(key).cloned()
+    }
+
+    /// The object- and array-valued properties, with their keys, in order;
+    /// a lazy object that can tell them (see [`Lazy::existing_children`])
+    /// is not filled for it.
+    pub fn object_children(&self) -> Vec<(Str, Value)> {
+        let mut g = self.0.lock();
+        if let Some(lazy) = g.fill.take() {
+            match lazy.existing_children() {
+                Some(known) => {
+                    g.fill = Some(lazy);
+                    return known;
+                }
+                None => lazy.fill(&mut g.map),
+            }
+        }
+        g.map
+            .iter()
+            .filter(|(_, v)| matches!(v, Value::Object(_) | Value::Array(_)))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
     }
 
     /// True when `key` is present (even holding `undefined`).
@@ -203,5 +283,54 @@ mod tests {
             Some(r#"{"a":1,"b":"x"}"#.to_string())
         );
         assert_eq!(runs.load(Ordering::SeqCst), 9);
+    }
+
+    /// A lazy object that knows `a` and its child `kid` before it is built.
+    struct Knows {
+        runs: Arc<AtomicUsize>,
+        kid: Object,
+    }
+
+    impl Lazy for Knows {
+        fn fill(self: Box<Self>, map: &mut Map) {
+            self.runs.fetch_add(1, Ordering::SeqCst);
+            map.insert("a".into(), Value::Number(1.0));
+            map.insert("kid".into(), Value::Object(self.kid));
+            map.insert("built".into(), Value::new_object());
+        }
+
+        fn peek(&self, key: &str) -> Peek {
+            match key {
+                "a" => Peek::Value(Value::Number(1.0)),
+                "kid" => Peek::Value(Value::Object(self.kid.clone())),
+                "built" => Peek::Unknown,
+                _ => Peek::Absent,
+            }
+        }
+
+        fn existing_children(&self) -> Option<Vec<(Str, Value)>> {
+            Some(vec![("kid".into(), Value::Object(self.kid.clone()))])
+        }
+    }
+
+    #[test]
+    fn what_a_lazy_object_can_tell_is_read_without_building_it() {
+        let runs = Arc::new(AtomicUsize::new(0));
+        let kid = Object::new();
+        let o = Object::lazy_with(Knows {
+            runs: runs.clone(),
+            kid: kid.clone(),
+        });
+        assert_eq!(o.get("a").and_then(|v| v.as_f64()), Some(1.0));
+        assert!(o.get("nope").is_none());
+        assert!(matches!(o.get("kid"), Some(Value::Object(k)) if k.ptr_eq(&kid)));
+        assert_eq!(o.object_children().len(), 1);
+        assert_eq!(runs.load(Ordering::SeqCst), 0, "built for a known key");
+        assert!(matches!(o.get("built"), Some(Value::Object(_))));
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
+        // Built: the map answers, children included.
+        let children: Vec<Str> = o.object_children().into_iter().map(|(k, _)| k).collect();
+        assert_eq!(children, vec![Str::from("kid"), Str::from("built")]);
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
     }
 }

@@ -89,19 +89,18 @@ pub(crate) fn to_js_message<'js>(
     // msg.req.query or msg.req.body) are set on the proxy from the start.
     let mut preset = Vec::new();
     if existing.is_none() {
-        // Read in place: only the few children converted elsewhere are kept.
-        req.with(|m| {
-            for (k, child) in m.iter() {
-                let addr = match child {
-                    Value::Object(o) => o.addr(),
-                    Value::Array(a) => a.addr(),
-                    _ => continue,
-                };
-                if let Some(js) = conv.converted(addr) {
-                    preset.push((k.clone(), js, child.clone()));
-                }
+        // Without building msg.req if it is still to be built: only objects
+        // that exist already can have been converted elsewhere.
+        for (k, child) in req.object_children() {
+            let addr = match &child {
+                Value::Object(o) => o.addr(),
+                Value::Array(a) => a.addr(),
+                _ => continue,
+            };
+            if let Some(js) = conv.converted(addr) {
+                preset.push((k, js, child));
             }
-        });
+        }
     }
     let parts = conv.parts();
     let Some(msg) = js.as_object() else {

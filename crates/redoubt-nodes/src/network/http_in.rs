@@ -9,7 +9,7 @@ use redoubt_core::http_host::{
 use redoubt_core::node::{
     BuildCtx, ConfigError, Node, NodeConfig, NodeCtx, NodeError, NodeHandle, NodeType,
 };
-use redoubt_core::value::{Array, Handle, Map, Object, Str, Value, from_json_str};
+use redoubt_core::value::{Array, Handle, Lazy, Map, Object, Peek, Str, Value, from_json_str};
 use redoubt_core::{Msg, msg};
 use std::sync::Arc;
 
@@ -92,8 +92,9 @@ fn on_request(node: &NodeHandle, req: IncomingRequest, res: Arc<ResponseHandle>,
     };
     let query = qs::parse(&req.query);
     let payload = if get { query.clone() } else { body.clone() };
-    // Most flows never read msg.req: its properties are built on first access.
-    let r = Object::lazy(move |m| fill_req(m, req, query, body));
+    // Most flows never read msg.req: its properties are built on first
+    // access, and a single string of it (msg.req.path) without the rest.
+    let r = Object::lazy_with(LazyReq { req, query, body });
     let resv = Object::with_capacity(1);
     resv.insert("_res", Value::Handle(Handle(res)));
     let msg = Msg::new();
@@ -101,6 +102,52 @@ fn on_request(node: &NodeHandle, req: IncomingRequest, res: Arc<ResponseHandle>,
     msg.set(msg::RES, Value::Object(resv));
     msg.set(msg::PAYLOAD, payload);
     node.send(0, msg);
+}
+
+/// `msg.req` before it is built: what [`fill_req`] will make of it.
+struct LazyReq {
+    req: IncomingRequest,
+    query: Value,
+    body: Value,
+}
+
+impl Lazy for LazyReq {
+    fn fill(self: Box<Self>, map: &mut Map) {
+        let LazyReq { req, query, body } = *self;
+        fill_req(map, req, query, body);
+    }
+
+    /// The strings and flags of `msg.req` as [`fill_req`] makes them, and
+    /// `query` and `body`, which exist already; the objects it builds
+    /// (`headers`, `params`, `cookies`, `files`) need the fill.
+    fn peek(&self, key: &str) -> Peek {
+        let req = &self.req;
+        Peek::Value(match key {
+            "method" => Value::str(&req.method),
+            "url" | "originalUrl" => Value::str(&req.url),
+            "path" => Value::str(&req.path),
+            "baseUrl" => Value::str(""),
+            "hostname" => Value::str(&req.hostname),
+            "ip" => Value::str(&req.remote_ip),
+            "protocol" => Value::str(req.protocol),
+            "secure" => Value::Bool(req.protocol == "https"),
+            "query" => self.query.clone(),
+            "body" => self.body.clone(),
+            "files" if req.files.is_empty() => return Peek::Absent,
+            "headers" | "params" | "cookies" | "files" => return Peek::Unknown,
+            _ => return Peek::Absent,
+        })
+    }
+
+    fn existing_children(&self) -> Option<Vec<(Str, Value)>> {
+        Some(
+            [("query", &self.query), ("body", &self.body)]
+                .into_iter()
+                .filter(|(_, v)| matches!(v, Value::Object(_) | Value::Array(_)))
+                .map(|(k, v)| (Str::from(k), v.clone()))
+                .collect(),
+        )
+    }
 }
 
 /// The properties of `msg.req`, as Express's request has them.
@@ -206,4 +253,116 @@ fn parse_body(req: &IncomingRequest) -> Result<Value, String> {
     } else {
         Value::Buffer(req.body.clone())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(files: bool) -> IncomingRequest {
+        let mut headers = http::HeaderMap::new();
+        headers.insert("host", http::HeaderValue::from_static("example.com:1880"));
+        headers.insert("cookie", http::HeaderValue::from_static("a=1"));
+        IncomingRequest {
+            method: "POST".into(),
+            url: "/p/x?q=1".into(),
+            path: "/p/x".into(),
+            query: "q=1".into(),
+            headers,
+            params: vec![("id".into(), "x".into())],
+            remote_ip: "10.0.0.9".into(),
+            protocol: "https",
+            hostname: "example.com".into(),
+            files: if files {
+                vec![redoubt_core::http_host::UploadedFile {
+                    fieldname: "f".into(),
+                    originalname: "a.txt".into(),
+                    mimetype: "text/plain".into(),
+                    buffer: bytes::Bytes::from_static(b"hi"),
+                }]
+            } else {
+                vec![]
+            },
+            ..IncomingRequest::default()
+        }
+    }
+
+    /// Whatever `peek` tells about a key, the filled `msg.req` holds: the
+    /// same string or flag, the very same object, or nothing.
+    #[test]
+    fn what_msg_req_tells_before_it_is_built_is_what_it_holds_after() {
+        for files in [false, true] {
+            let query = qs::parse("q=1");
+            let body = Value::new_object();
+            let lazy = LazyReq {
+                req: request(files),
+                query: query.clone(),
+                body: body.clone(),
+            };
+            let filled = Object::new();
+            filled.with_mut(|m| fill_req(m, request(files), query.clone(), body.clone()));
+            let mut keys: Vec<String> = filled.keys().iter().map(|k| k.to_string()).collect();
+            keys.extend([
+                "nope".to_string(),
+                "files".to_string(),
+                "__proto__".to_string(),
+            ]);
+            for key in keys {
+                let now = filled.get(&key);
+                match lazy.peek(&key) {
+                    Peek::Unknown => assert!(
+                        matches!(now, Some(Value::Object(_) | Value::Array(_))),
+                        "{key}: only a built object may need the fill"
+                    ),
+                    Peek::Absent => assert!(now.is_none(), "{key} is there after all"),
+                    Peek::Value(v) => match (&v, &now) {
+                        (Value::Object(a), Some(Value::Object(b))) => {
+                            assert!(a.ptr_eq(b), "{key}: another object")
+                        }
+                        _ => assert_eq!(
+                            redoubt_core::value::to_json(&v).ok(),
+                            now.as_ref()
+                                .and_then(|n| redoubt_core::value::to_json(n).ok()),
+                            "{key}"
+                        ),
+                    },
+                }
+            }
+            let children: Vec<String> = lazy
+                .existing_children()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(k, _)| k.to_string())
+                .collect();
+            assert_eq!(children, ["query", "body"]);
+        }
+    }
+
+    /// Through the object: a string, `files` and the children read before
+    /// the build, then everything after it, the strings unchanged.
+    #[test]
+    fn msg_req_answers_the_same_before_and_after_it_is_built() {
+        let query = qs::parse("q=1");
+        let obj = Object::lazy_with(LazyReq {
+            req: request(false),
+            query: query.clone(),
+            body: Value::Undefined,
+        });
+        assert_eq!(
+            obj.get("path").and_then(|v| v.as_str().map(str::to_owned)),
+            Some("/p/x".into())
+        );
+        assert!(obj.get("files").is_none());
+        let children = obj.object_children();
+        assert_eq!(children.len(), 1);
+        assert!(
+            matches!(&children[0].1, Value::Object(o) if matches!(&query, Value::Object(q) if q.ptr_eq(o)))
+        );
+        assert_eq!(obj.with(|m| m.len()), 14, "all of it on a full read");
+        assert!(obj.get("headers").is_some());
+        assert_eq!(
+            obj.get("ip").and_then(|v| v.as_str().map(str::to_owned)),
+            Some("10.0.0.9".into())
+        );
+    }
 }
