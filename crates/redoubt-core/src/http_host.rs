@@ -56,8 +56,9 @@ pub struct IncomingRequest {
     pub fields: Vec<(String, String)>,
     /// Multipart files (upload routes).
     pub files: Vec<UploadedFile>,
-    /// The client address.
-    pub remote_ip: String,
+    /// The client address (Express's `req.ip`), made a string only when a
+    /// flow reads it.
+    pub remote_ip: Option<std::net::IpAddr>,
     /// `http` or `https`.
     pub protocol: &'static str,
     /// The Host header without the port.

@@ -62,8 +62,7 @@ pub fn node_handler(state: &NodeAppState, req: Request) -> NodeFuture {
     let remote = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
-        .unwrap_or_default();
+        .map(|c| c.0.ip());
     let req_tls = Transport::is_tls(&req);
     let method = req.method().as_str().to_string();
     let full_path = req.uri().path().to_string();
@@ -152,7 +151,7 @@ struct RequestFacts {
     /// Length of the path below `httpNodeRoot` (its tail in `full_path`).
     path: usize,
     params: Vec<(String, String)>,
-    remote: String,
+    remote: Option<std::net::IpAddr>,
     tls: bool,
 }
 
@@ -199,7 +198,11 @@ async fn read_body(body: Body) -> Result<Bytes, ()> {
 }
 
 /// The upgrade request as nodes see it (no body, no route params).
-fn request_info(req: &Request, path: &str, remote_ip: String) -> IncomingRequest {
+fn request_info(
+    req: &Request,
+    path: &str,
+    remote_ip: Option<std::net::IpAddr>,
+) -> IncomingRequest {
     let req_tls = Transport::is_tls(req);
     let headers = req.headers().clone();
     let hostname = req

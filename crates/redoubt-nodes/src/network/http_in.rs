@@ -128,7 +128,7 @@ impl Lazy for LazyReq {
             "path" => Value::str(&req.path),
             "baseUrl" => Value::str(""),
             "hostname" => Value::str(&req.hostname),
-            "ip" => Value::str(&req.remote_ip),
+            "ip" => ip_of(req),
             "protocol" => Value::str(req.protocol),
             "secure" => Value::Bool(req.protocol == "https"),
             "query" => self.query.clone(),
@@ -150,6 +150,11 @@ impl Lazy for LazyReq {
     }
 }
 
+/// Express's `req.ip`: the client address, as Node writes it.
+fn ip_of(req: &IncomingRequest) -> Value {
+    Value::from(req.remote_ip.map(|ip| ip.to_string()).unwrap_or_default())
+}
+
 /// The properties of `msg.req`, as Express's request has them.
 fn fill_req(r: &mut Map, req: IncomingRequest, query: Value, body: Value) {
     let mut put = |k: &str, v: Value| {
@@ -161,7 +166,7 @@ fn fill_req(r: &mut Map, req: IncomingRequest, query: Value, body: Value) {
     put("path", Value::str(&req.path));
     put("baseUrl", Value::str(""));
     put("hostname", Value::str(&req.hostname));
-    put("ip", Value::str(&req.remote_ip));
+    put("ip", ip_of(&req));
     put("protocol", Value::str(req.protocol));
     put("secure", Value::Bool(req.protocol == "https"));
     let headers = Object::with_capacity(req.headers.keys_len());
@@ -270,7 +275,7 @@ mod tests {
             query: "q=1".into(),
             headers,
             params: vec![("id".into(), "x".into())],
-            remote_ip: "10.0.0.9".into(),
+            remote_ip: "10.0.0.9".parse().ok(),
             protocol: "https",
             hostname: "example.com".into(),
             files: if files {
