@@ -159,9 +159,13 @@ struct RequestFacts {
 fn incoming_request(parts: http::request::Parts, facts: RequestFacts) -> IncomingRequest {
     let query = parts.uri.query().unwrap_or("").to_string();
     let full_path = facts.full_path;
+    let path = full_path
+        .get(full_path.len() - facts.path..)
+        .unwrap_or_default()
+        .to_string();
     let url = match parts.uri.query() {
         Some(q) => format!("{full_path}?{q}"),
-        None => full_path.clone(),
+        None => full_path,
     };
     let hostname = parts
         .headers
@@ -169,10 +173,6 @@ fn incoming_request(parts: http::request::Parts, facts: RequestFacts) -> Incomin
         .and_then(|h| h.to_str().ok())
         .map(|h| h.rsplit_once(':').map(|(a, _)| a).unwrap_or(h).to_string())
         .unwrap_or_default();
-    let path = full_path
-        .get(full_path.len() - facts.path..)
-        .unwrap_or_default()
-        .to_string();
     IncomingRequest {
         method: facts.method,
         url,
@@ -198,11 +198,7 @@ async fn read_body(body: Body) -> Result<Bytes, ()> {
 }
 
 /// The upgrade request as nodes see it (no body, no route params).
-fn request_info(
-    req: &Request,
-    path: &str,
-    remote_ip: Option<std::net::IpAddr>,
-) -> IncomingRequest {
+fn request_info(req: &Request, path: &str, remote_ip: Option<std::net::IpAddr>) -> IncomingRequest {
     let req_tls = Transport::is_tls(req);
     let headers = req.headers().clone();
     let hostname = req
