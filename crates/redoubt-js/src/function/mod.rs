@@ -45,6 +45,7 @@ mod consistency;
 mod convert;
 mod flush;
 mod host;
+mod lane;
 mod lazy_req;
 mod runner;
 mod sandbox;

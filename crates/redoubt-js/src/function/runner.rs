@@ -1,11 +1,13 @@
 //! [`FunctionRunner`]: runs a [`Sandbox`] off the engine's executor.
 //!
 //! One tokio task per function node owns the input queue and the timer
-//! clock; every JS turn runs on the blocking pool (`spawn_blocking`), so a
-//! runaway script only ever occupies its own thread until the interrupt
-//! handler stops it, and messages are handled in arrival order. Timers run
-//! on tokio's clock, so tests with a paused clock drive them too.
+//! clock; every JS turn runs on the blocking pool, so a runaway script only
+//! ever occupies its own thread until the interrupt handler stops it, and
+//! messages are handled in arrival order. While inputs keep coming, the
+//! turns stay on one pool thread (a [`Lane`]). Timers run on tokio's clock,
+//! so tests with a paused clock drive them too.
 
+use super::lane::Lane;
 use super::sandbox::{Limits, Sandbox};
 use super::{FunctionSpec, ScriptSink};
 use parking_lot::Mutex;
@@ -201,9 +203,10 @@ async fn run(
             return;
         }
     }
-    let Some(mut next) = step(&sandbox, Work::Init, epoch).await else {
+    let Some(mut next) = step(&sandbox, Work::Init, epoch, None).await else {
         return;
     };
+    let lane = Lane::default();
     loop {
         let timer = next.map(|d| epoch + d);
         let work = tokio::select! {
@@ -223,7 +226,7 @@ async fn run(
                 None => return,
             },
         };
-        match step(&sandbox, work, epoch).await {
+        match step(&sandbox, work, epoch, Some(&lane)).await {
             Some(n) => next = n,
             None => return,
         }
@@ -249,16 +252,17 @@ async fn sleep_until(at: Option<Instant>) {
     }
 }
 
-/// Runs `work` on the blocking pool; `None` once the sandbox is closed,
-/// else when the next timer is due.
+/// Runs `work` on the lane's thread, else on the blocking pool; `None`
+/// once the sandbox is closed, else when the next timer is due.
 async fn step(
     sandbox: &Arc<Mutex<Option<Sandbox>>>,
     work: Work,
     epoch: Instant,
+    lane: Option<&Lane>,
 ) -> Option<Option<Duration>> {
     let now = Instant::now().duration_since(epoch);
     let sb = sandbox.clone();
-    let r = tokio::task::spawn_blocking(move || {
+    let turn = move || {
         let mut guard = sb.lock();
         let sb = guard.as_mut()?;
         sb.set_now(now);
@@ -276,8 +280,13 @@ async fn step(
         }
         sb.flush();
         Some(sb.next_timer())
-    })
-    .await;
+    };
+    let r = match lane {
+        Some(lane) => lane.run(turn).await.map_err(|e| e.to_string()),
+        None => tokio::task::spawn_blocking(turn)
+            .await
+            .map_err(|e| e.to_string()),
+    };
     match r {
         Ok(next) => next,
         Err(e) => {
