@@ -4,14 +4,14 @@
 //! are answered here too (see `ws.rs`), so one handler guards both.
 
 use crate::https_policy::Transport;
-use crate::node_future::{NodeFuture, Waiting};
+use crate::node_future::{NodeFuture, Waiting, plain};
 use crate::routes::NodeRoutes;
 use crate::routes::Route;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request};
 use axum::response::Response;
 use bytes::Bytes;
-use http::{HeaderValue, StatusCode};
+use http::StatusCode;
 use http_body_util::BodyExt;
 use redoubt_core::http_host::{IncomingRequest, ResponseHandle, UploadedFile};
 use std::net::SocketAddr;
@@ -27,15 +27,6 @@ pub struct NodeAppState {
     pub routes: NodeRoutes,
     /// `httpNodeRoot` without a trailing slash ("" for `/`).
     pub root: String,
-}
-
-fn plain(status: StatusCode, body: &str, ctype: &str) -> Response {
-    let mut r = Response::new(Body::from(body.to_string()));
-    *r.status_mut() = status;
-    if let Ok(v) = HeaderValue::from_str(ctype) {
-        r.headers_mut().insert(http::header::CONTENT_TYPE, v);
-    }
-    r
 }
 
 /// Express's `req.protocol` (without `trust proxy`): `https` over TLS.

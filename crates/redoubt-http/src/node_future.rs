@@ -92,10 +92,19 @@ fn response_of(reply: HttpReply, head: bool) -> Response {
 }
 
 /// Express's answer when nothing can answer.
-pub(crate) fn internal_error() -> Response {
-    let mut r = Response::new(Body::from("Internal Server Error"));
-    *r.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
-    if let Ok(v) = HeaderValue::from_str("text/plain; charset=utf-8") {
+fn internal_error() -> Response {
+    plain(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Internal Server Error",
+        "text/plain; charset=utf-8",
+    )
+}
+
+/// A response of `status` with a text `body` of content type `ctype`.
+pub(crate) fn plain(status: StatusCode, body: &str, ctype: &str) -> Response {
+    let mut r = Response::new(Body::from(body.to_string()));
+    *r.status_mut() = status;
+    if let Ok(v) = HeaderValue::from_str(ctype) {
         r.headers_mut().insert(http::header::CONTENT_TYPE, v);
     }
     r

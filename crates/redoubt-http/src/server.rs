@@ -84,7 +84,7 @@ struct FallbackService(Arc<Fallback>);
 impl tower_service::Service<axum::extract::Request> for FallbackService {
     type Response = axum::response::Response;
     type Error = Infallible;
-    type Future = ReadyOrNode;
+    type Future = FallbackFuture;
 
     fn poll_ready(
         &mut self,
@@ -93,15 +93,16 @@ impl tower_service::Service<axum::extract::Request> for FallbackService {
         std::task::Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, req: axum::extract::Request) -> ReadyOrNode {
-        ReadyOrNode(self.0.serve(req))
+    fn call(&mut self, req: axum::extract::Request) -> FallbackFuture {
+        FallbackFuture(self.0.serve(req))
     }
 }
 
-/// A [`NodeFuture`] as a service's `Result`.
-struct ReadyOrNode(NodeFuture);
+/// [`FallbackService`]'s future: a [`NodeFuture`] whose response is the
+/// service's `Ok`.
+struct FallbackFuture(NodeFuture);
 
-impl Future for ReadyOrNode {
+impl Future for FallbackFuture {
     type Output = Result<axum::response::Response, Infallible>;
 
     fn poll(

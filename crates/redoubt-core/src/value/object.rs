@@ -106,47 +106,39 @@ impl Object {
 
     /// The map, locked, with a pending fill run first.
     fn lock(&self) -> MappedMutexGuard<'_, Map> {
-        let mut g = self.0.lock();
-        if let Some(fill) = g.fill.take() {
-            fill.fill(&mut g.map);
+        Object::filled(self.0.lock())
+    }
+
+    /// The map of locked `inner`, with a pending fill run first.
+    fn filled(mut inner: MutexGuard<'_, Inner>) -> MappedMutexGuard<'_, Map> {
+        if let Some(fill) = inner.fill.take() {
+            fill.fill(&mut inner.map);
         }
-        MutexGuard::map(g, |i| &mut i.map)
+        MutexGuard::map(inner, |i| &mut i.map)
     }
 
     /// The value at `key` (a handle copy for objects and arrays).
     pub fn get(&self, key: &str) -> Option<Value> {
-        let mut g = self.0.lock();
-        if let Some(lazy) = g.fill.take() {
+        let inner = self.0.lock();
+        if let Some(lazy) = &inner.fill {
             match lazy.peek(key) {
-                Peek::Value(v) => {
-                    g.fill = Some(lazy);
-                    return Some(v);
-                }
-                Peek::Absent => {
-                    g.fill = Some(lazy);
-                    return None;
-                }
-                Peek::Unknown => lazy.fill(&mut g.map),
+                Peek::Value(v) => return Some(v),
+                Peek::Absent => return None,
+                Peek::Unknown => {}
             }
         }
-        g.map.get(key).cloned()
+        Object::filled(inner).get(key).cloned()
     }
 
     /// The object- and array-valued properties, with their keys, in order;
     /// a lazy object that can tell them (see [`Lazy::existing_children`])
     /// is not filled for it.
     pub fn object_children(&self) -> Vec<(Str, Value)> {
-        let mut g = self.0.lock();
-        if let Some(lazy) = g.fill.take() {
-            match lazy.existing_children() {
-                Some(known) => {
-                    g.fill = Some(lazy);
-                    return known;
-                }
-                None => lazy.fill(&mut g.map),
-            }
+        let inner = self.0.lock();
+        if let Some(known) = inner.fill.as_ref().and_then(|l| l.existing_children()) {
+            return known;
         }
-        g.map
+        Object::filled(inner)
             .iter()
             .filter(|(_, v)| matches!(v, Value::Object(_) | Value::Array(_)))
             .map(|(k, v)| (k.clone(), v.clone()))

@@ -203,6 +203,8 @@ async fn run(
             return;
         }
     }
+    // On Start runs on any pool thread, not a lane: a deploy starts many
+    // nodes at once, and each lane would keep a thread for its linger.
     let Some(mut next) = step(&sandbox, Work::Init, epoch, None).await else {
         return;
     };

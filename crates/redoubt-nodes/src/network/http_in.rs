@@ -121,22 +121,16 @@ impl Lazy for LazyReq {
     /// `query` and `body`, which exist already; the objects it builds
     /// (`headers`, `params`, `cookies`, `files`) need the fill.
     fn peek(&self, key: &str) -> Peek {
-        let req = &self.req;
-        Peek::Value(match key {
-            "method" => Value::str(&req.method),
-            "url" | "originalUrl" => Value::str(&req.url),
-            "path" => Value::str(&req.path),
-            "baseUrl" => Value::str(""),
-            "hostname" => Value::str(&req.hostname),
-            "ip" => ip_of(req),
-            "protocol" => Value::str(req.protocol),
-            "secure" => Value::Bool(req.protocol == "https"),
-            "query" => self.query.clone(),
-            "body" => self.body.clone(),
-            "files" if req.files.is_empty() => return Peek::Absent,
-            "headers" | "params" | "cookies" | "files" => return Peek::Unknown,
-            _ => return Peek::Absent,
-        })
+        if let Some(v) = scalar(&self.req, key) {
+            return Peek::Value(v);
+        }
+        match key {
+            "query" => Peek::Value(self.query.clone()),
+            "body" => Peek::Value(self.body.clone()),
+            "files" if self.req.files.is_empty() => Peek::Absent,
+            "headers" | "params" | "cookies" | "files" => Peek::Unknown,
+            _ => Peek::Absent,
+        }
     }
 
     fn existing_children(&self) -> Option<Vec<(Str, Value)>> {
@@ -150,9 +144,33 @@ impl Lazy for LazyReq {
     }
 }
 
-/// Express's `req.ip`: the client address, as Node writes it.
-fn ip_of(req: &IncomingRequest) -> Value {
-    Value::from(req.remote_ip.map(|ip| ip.to_string()).unwrap_or_default())
+/// The strings and flags of `msg.req`, in Express's order (see [`scalar`]).
+const SCALARS: [&str; 9] = [
+    "method",
+    "url",
+    "originalUrl",
+    "path",
+    "baseUrl",
+    "hostname",
+    "ip",
+    "protocol",
+    "secure",
+];
+
+/// `msg.req[key]` for the keys of [`SCALARS`]; `None` for any other key.
+fn scalar(req: &IncomingRequest, key: &str) -> Option<Value> {
+    Some(match key {
+        "method" => Value::str(&req.method),
+        "url" | "originalUrl" => Value::str(&req.url),
+        "path" => Value::str(&req.path),
+        "baseUrl" => Value::str(""),
+        "hostname" => Value::str(&req.hostname),
+        // Express's `req.ip`: the client address, as Node writes it.
+        "ip" => Value::from(req.remote_ip.map(|ip| ip.to_string()).unwrap_or_default()),
+        "protocol" => Value::str(req.protocol),
+        "secure" => Value::Bool(req.protocol == "https"),
+        _ => return None,
+    })
 }
 
 /// The properties of `msg.req`, as Express's request has them.
@@ -160,15 +178,11 @@ fn fill_req(r: &mut Map, req: IncomingRequest, query: Value, body: Value) {
     let mut put = |k: &str, v: Value| {
         r.insert(Str::from(k), v);
     };
-    put("method", Value::str(&req.method));
-    put("url", Value::str(&req.url));
-    put("originalUrl", Value::str(&req.url));
-    put("path", Value::str(&req.path));
-    put("baseUrl", Value::str(""));
-    put("hostname", Value::str(&req.hostname));
-    put("ip", ip_of(&req));
-    put("protocol", Value::str(req.protocol));
-    put("secure", Value::Bool(req.protocol == "https"));
+    for key in SCALARS {
+        if let Some(v) = scalar(&req, key) {
+            put(key, v);
+        }
+    }
     let headers = Object::with_capacity(req.headers.keys_len());
     for (k, v) in &req.headers {
         let (k, v) = (k.as_str(), String::from_utf8_lossy(v.as_bytes()));
