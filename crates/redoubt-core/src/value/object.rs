@@ -9,6 +9,22 @@ use std::sync::Arc;
 /// The map inside an [`Object`].
 pub type Map = IndexMap<Str, Value>;
 
+/// Up to this many keys, [`position`] compares keys in order instead of
+/// hashing the one looked up: messages and most payload objects are this
+/// small, and SipHash of the key cost more than the comparisons (a key of
+/// another length is told apart by its length alone). Bounded, so a client
+/// that chooses the keys gains nothing by it.
+const SCAN_MAX: usize = 8;
+
+/// Where `key` is in `map`.
+fn position(map: &Map, key: &str) -> Option<usize> {
+    if map.len() <= SCAN_MAX {
+        map.keys().position(|k| &**k == key)
+    } else {
+        map.get_index_of(key)
+    }
+}
+
 /// What an object made with [`Object::lazy_with`] builds on first access,
 /// and what it can tell before that.
 pub trait Lazy: Send {
@@ -127,7 +143,8 @@ impl Object {
                 Peek::Unknown => {}
             }
         }
-        Object::filled(inner).get(key).cloned()
+        let map = Object::filled(inner);
+        position(&map, key).map(|i| map[i].clone())
     }
 
     /// The object- and array-valued properties, with their keys, in order;
@@ -147,17 +164,26 @@ impl Object {
 
     /// True when `key` is present (even holding `undefined`).
     pub fn contains_key(&self, key: &str) -> bool {
-        self.lock().contains_key(key)
+        position(&self.lock(), key).is_some()
     }
 
-    /// Sets `key`; an existing key keeps its position, as in JS.
-    pub fn insert(&self, key: impl Into<Str>, value: Value) {
-        self.lock().insert(key.into(), value);
+    /// Sets `key`; an existing key keeps its position, as in JS. Replacing
+    /// the value of an existing key makes no new key.
+    pub fn insert<K: AsRef<str> + Into<Str>>(&self, key: K, value: Value) {
+        let mut map = self.lock();
+        match position(&map, key.as_ref()) {
+            Some(i) => map[i] = value,
+            None => {
+                map.insert(key.into(), value);
+            }
+        }
     }
 
     /// Removes `key` (JS `delete`), keeping the order of the rest.
     pub fn remove(&self, key: &str) -> Option<Value> {
-        self.lock().shift_remove(key)
+        let mut map = self.lock();
+        let i = position(&map, key)?;
+        map.shift_remove_index(i).map(|(_, v)| v)
     }
 
     /// The keys, in order.
@@ -324,5 +350,54 @@ mod tests {
         let children: Vec<Str> = o.object_children().into_iter().map(|(k, _)| k).collect();
         assert_eq!(children, vec![Str::from("kid"), Str::from("built")]);
         assert_eq!(runs.load(Ordering::SeqCst), 1);
+    }
+
+    /// Every accessor agrees with a plain map on both sides of the size up
+    /// to which keys are compared instead of hashed, while the object grows
+    /// past it and shrinks back.
+    #[test]
+    fn lookups_agree_with_the_map_below_and_above_the_scanned_size() {
+        let o = Object::new();
+        let mut model: Vec<(String, f64)> = Vec::new();
+        let check = |o: &Object, model: &[(String, f64)]| {
+            assert_eq!(o.len(), model.len());
+            for (k, v) in model {
+                assert!(
+                    matches!(o.get(k), Some(Value::Number(n)) if n == *v),
+                    "key {k} of {}",
+                    model.len()
+                );
+                assert!(o.contains_key(k));
+            }
+            // Absent: a key of the same length as present ones, a prefix,
+            // and the empty key.
+            for absent in ["k99", "k", ""] {
+                assert!(o.get(absent).is_none(), "{absent} of {}", model.len());
+                assert!(!o.contains_key(absent));
+            }
+            let keys: Vec<Str> = model.iter().map(|(k, _)| Str::from(k.as_str())).collect();
+            assert_eq!(o.keys(), keys, "order");
+        };
+        for i in 0..2 * SCAN_MAX {
+            let k = format!("k{i}");
+            o.insert(k.as_str(), Value::Number(i as f64));
+            model.push((k, i as f64));
+            check(&o, &model);
+            // Replacing a value keeps the key's place at every size.
+            o.insert(String::from("k0"), Value::Number(100.0 + i as f64));
+            model[0].1 = 100.0 + i as f64;
+            check(&o, &model);
+        }
+        while let Some((k, v)) = model.pop() {
+            assert!(matches!(o.remove(&k), Some(Value::Number(n)) if n == v));
+            assert!(o.remove(&k).is_none());
+            check(&o, &model);
+        }
+        // Removing from the middle keeps the order of the rest.
+        for k in ["a", "b", "c"] {
+            o.insert(k, Value::Null);
+        }
+        assert!(matches!(o.remove("b"), Some(Value::Null)));
+        assert_eq!(o.keys(), vec![Str::from("a"), Str::from("c")]);
     }
 }
