@@ -52,6 +52,9 @@ pub(crate) struct Template {
     /// token list as Node-RED walks it to prefetch context values).
     names: Vec<String>,
     partial: bool,
+    /// Room to reserve for the output: the literal text once, plus a
+    /// little per tag (sections that repeat grow the string as needed).
+    size_hint: usize,
 }
 
 impl Template {
@@ -205,17 +208,25 @@ impl Tags {
     }
 }
 
+/// Output bytes reserved per tag, beyond the template's literal text.
+const TAG_ROOM: usize = 8;
+
 /// Parses `template` with the default `{{ }}` delimiters.
 pub(crate) fn parse(template: &str) -> Result<Template, MustacheError> {
     let raw = scan(template)?;
     let mut names = Vec::new();
     let mut partial = false;
+    let mut size_hint = 0;
     for r in raw.iter().flatten() {
-        if let Raw::Tag { kind, value, .. } = r {
-            if *kind != '/' {
-                names.push(value.clone());
+        match r {
+            Raw::Tag { kind, value, .. } => {
+                if *kind != '/' {
+                    names.push(value.clone());
+                }
+                partial |= *kind == '>';
+                size_hint += TAG_ROOM;
             }
-            partial |= *kind == '>';
+            Raw::Text(c) => size_hint += c.len_utf8(),
         }
     }
     let tokens = nest(raw);
@@ -223,6 +234,7 @@ pub(crate) fn parse(template: &str) -> Result<Template, MustacheError> {
         tokens,
         names,
         partial,
+        size_hint,
     })
 }
 
@@ -409,7 +421,7 @@ fn push_escaped_html(out: &mut String, s: &str) {
 
 /// Renders `t` with `root` as the outermost context.
 pub(crate) fn render(t: &Template, root: Value, view: &dyn View) -> String {
-    let mut out = String::new();
+    let mut out = String::with_capacity(t.size_hint);
     let mut stack = vec![root];
     render_tokens(&t.tokens, &mut stack, view, &mut out);
     out
