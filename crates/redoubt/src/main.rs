@@ -59,8 +59,8 @@ fn main() -> ExitCode {
 /// (blocking work goes to the blocking pool: scripts, file writes, password
 /// hashing), so one thread for all tasks cannot deadlock. Measured on 2
 /// cores against one multi-thread worker (BENCHMARKS.md, item 38): json +
-/// template +12 % req/s with half the p99, http-change +5 %, the chain's
-/// loop +13 %, peak RSS under the function load 0.35 MiB less.
+/// template +12 % req/s with half the p99, http-change +5 %, the chain
+/// +1-12 %, peak RSS under the function load 0.35 MiB less.
 fn runtime_builder() -> tokio::runtime::Builder {
     if std::env::var_os("TOKIO_WORKER_THREADS").is_some() {
         return tokio::runtime::Builder::new_multi_thread();
