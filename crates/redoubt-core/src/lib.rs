@@ -7,6 +7,7 @@
 //! plug in through [`node::NodeType`], [`engine::Services`] and
 //! [`http_host::HttpHost`].
 
+pub mod background;
 pub mod context;
 pub mod engine;
 pub mod expr;

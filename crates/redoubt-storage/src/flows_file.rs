@@ -73,11 +73,8 @@ pub fn stage_flows(
     pretty: bool,
 ) -> Result<(Staged, String), StorageError> {
     let compact = json_js::stringify_list(flows, None);
-    let text = if pretty {
-        json_js::stringify_list(flows, Some(4))
-    } else {
-        compact.clone()
-    };
+    let indented = pretty.then(|| json_js::stringify_list(flows, Some(4)));
+    let text = indented.as_deref().unwrap_or(&compact);
     let backup = fsio::backup_path(path);
     let staged = fsio::stage(
         path,

@@ -9,13 +9,15 @@
 //! written and synced to its temp file while the engine checks the flows,
 //! and renamed into place once it has accepted them, while the old nodes
 //! stop and the new ones start (rejected, the temp file is removed). The
-//! answer waits for both. If saving fails after a successful start, the
+//! answer waits for both; background work (building the new function
+//! engines, freeing the old ones) waits for the answer. If saving fails after a successful start, the
 //! previous flows are started again so the runtime and the files never
 //! disagree.
 
 use super::credentials;
 use crate::error::ApiError;
 use crate::state::{AdminState, Deployed};
+use redoubt_core::background;
 use redoubt_core::engine::{DeployKind, FlowsError};
 use redoubt_storage::credentials::{CredMap, load_credentials, stage_credentials};
 use redoubt_storage::flows_file::{load_flows, stage_flows};
@@ -59,6 +61,9 @@ fn to_engine_creds(c: &CredMap) -> Map<String, Json> {
 /// Runs a deploy; returns the new revision.
 pub(crate) async fn deploy(state: &AdminState, req: Deploy) -> Result<String, ApiError> {
     let _guard = state.0.deploy_lock.lock().await;
+    // Building the new function engines and freeing the old ones wait
+    // until the answer: they slowed the save's fsync (see `background`).
+    let _quiet = background::hold_off().await;
     let old = state.deployed();
     if let Some(rev) = &req.rev
         && *rev != old.rev
@@ -102,8 +107,8 @@ pub(crate) async fn deploy(state: &AdminState, req: Deploy) -> Result<String, Ap
     };
     commit(state, flows, rev.clone(), creds).await;
     // The previous flows (and, when this was their last holder, all their
-    // JSON) are freed off the answer's path.
-    tokio::task::spawn_blocking(move || drop(old));
+    // JSON) are freed off the answer's path, once it has been answered.
+    background::spawn(move || drop(old));
     Ok(rev)
 }
 
@@ -111,6 +116,7 @@ pub(crate) async fn deploy(state: &AdminState, req: Deploy) -> Result<String, Ap
 /// stored on disk again.
 pub(crate) async fn reload(state: &AdminState) -> Result<String, ApiError> {
     let _guard = state.0.deploy_lock.lock().await;
+    let _quiet = background::hold_off().await;
     let flows_path = state.0.flows_path.clone();
     let cred_path = state.0.credentials_path.clone();
     let secret = state.0.secret.clone();

@@ -17,7 +17,7 @@ use std::sync::OnceLock;
 use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 /// Inputs handled in one blocking call at most.
@@ -111,50 +111,16 @@ impl FunctionRunner {
     }
 }
 
-/// Frees a closed sandbox's engine off the caller's thread when a tokio
-/// runtime is at hand: a deploy closes every old function node on the
-/// engine's executor before the new flows start, and freeing a QuickJS
-/// runtime (a last garbage collection of everything the script and the
-/// prelude made) costs more than the rest of closing it. Nothing runs in
-/// the engine any more: On Stop and the close handlers have run. One
-/// blocking task frees them all, one after the other, so a deploy that
-/// closes many nodes does not start a thread per node.
+/// Frees a closed sandbox's engine as a background job
+/// ([`redoubt_core::background`]): a deploy closes every old function node
+/// on the engine's executor before the new flows start, and freeing a
+/// QuickJS runtime (a last garbage collection of everything the script and
+/// the prelude made) costs more than the rest of closing it. Nothing runs
+/// in the engine any more: On Stop and the close handlers have run. The
+/// job waits until the deploy has been answered, and frees one engine at
+/// a time per free core.
 fn retire(sb: Sandbox) {
-    let Ok(rt) = tokio::runtime::Handle::try_current() else {
-        drop(sb);
-        return;
-    };
-    let mut reaper = REAPER.lock();
-    reaper.queue.push(sb);
-    if !reaper.running {
-        reaper.running = true;
-        rt.spawn_blocking(reap);
-    }
-}
-
-/// Closed sandboxes waiting to be freed, and whether a task is freeing them.
-struct Reaper {
-    queue: Vec<Sandbox>,
-    running: bool,
-}
-
-static REAPER: Mutex<Reaper> = Mutex::new(Reaper {
-    queue: Vec::new(),
-    running: false,
-});
-
-fn reap() {
-    loop {
-        let batch = {
-            let mut reaper = REAPER.lock();
-            if reaper.queue.is_empty() {
-                reaper.running = false;
-                return;
-            }
-            std::mem::take(&mut reaper.queue)
-        };
-        drop(batch);
-    }
+    redoubt_core::background::spawn(move || drop(sb));
 }
 
 impl Drop for FunctionRunner {
@@ -179,8 +145,11 @@ async fn run(
     let epoch = Instant::now();
     if let Origin::Build(spec, sink) = origin {
         let sb = sandbox.clone();
-        // Held until the engine is built; the semaphore is never closed.
-        let _permit = builders().acquire().await.ok();
+        // Building is background work: it waits until a deploy has been
+        // answered, and a deploy of many function nodes builds one engine
+        // at a time per free core (a thread and a malloc arena each
+        // otherwise), leaving a core for what already runs.
+        let _permit = redoubt_core::background::permit().await;
         let built = tokio::task::spawn_blocking(move || {
             let mut guard = sb.lock();
             if closed.load(Ordering::Relaxed) {
@@ -233,19 +202,6 @@ async fn run(
             None => return,
         }
     }
-}
-
-/// Engines built at once: one fewer than the cores (at least one). A
-/// deploy of many function nodes then keeps one pool thread busy instead
-/// of starting a thread (and a malloc arena) per node, and a core stays
-/// free for what the deploy still has to do (saving the flows, answering)
-/// and for serving the flows that are already running.
-fn builders() -> &'static Semaphore {
-    static BUILDERS: OnceLock<Semaphore> = OnceLock::new();
-    BUILDERS.get_or_init(|| {
-        let cores = std::thread::available_parallelism().map_or(1, usize::from);
-        Semaphore::new(cores.saturating_sub(1).max(1))
-    })
 }
 
 async fn sleep_until(at: Option<Instant>) {
