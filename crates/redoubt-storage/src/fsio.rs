@@ -280,5 +280,5 @@ pub(crate) fn read_json_with_backup(path: &Path, what: &str) -> Result<JsonFile,
 }
 
 fn parse(path: &Path, text: &str) -> Result<serde_json::Value, StorageError> {
-    serde_json::from_str(text).map_err(|e| StorageError::json(path, &e))
+    redoubt_core::flows::json::from_str(text).map_err(|e| StorageError::json(path, &e))
 }

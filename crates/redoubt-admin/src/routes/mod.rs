@@ -142,7 +142,7 @@ pub(crate) fn json_body(headers: &HeaderMap, body: &[u8]) -> Result<Json, ApiErr
             "Expected a JSON body (Content-Type: application/json)",
         ));
     }
-    serde_json::from_slice(body)
+    redoubt_core::flows::json::from_slice(body)
         .map_err(|e| ApiError::bad_request("invalid_request", format!("Invalid JSON body: {e}")))
 }
 

@@ -1,6 +1,8 @@
-//! Reading flows.json: parsing with positions in errors, and lenient readers
-//! for Node-RED's loosely typed properties.
+//! Reading flows.json: parsing with positions in errors (JSON parsed into
+//! containers of their final size, `json`), and lenient readers for
+//! Node-RED's loosely typed properties.
 
+pub mod json;
 pub mod lenient;
 
 use serde_json::Value as Json;
@@ -36,7 +38,7 @@ pub fn parse_flows(text: &str, file: &str) -> Result<(Vec<Json>, Option<String>)
     if text.trim().is_empty() {
         return Ok((vec![], None));
     }
-    let v: Json = serde_json::from_str(text).map_err(|e| FlowsFileError::Syntax {
+    let v: Json = json::from_str(text).map_err(|e| FlowsFileError::Syntax {
         file: file.to_string(),
         line: e.line(),
         column: e.column(),
