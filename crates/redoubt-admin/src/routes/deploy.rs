@@ -10,9 +10,9 @@
 //! and renamed into place once it has accepted them, while the old nodes
 //! stop and the new ones start (rejected, the temp file is removed). The
 //! answer waits for both; background work (building the new function
-//! engines, freeing the old ones) waits for the answer. If saving fails after a successful start, the
-//! previous flows are started again so the runtime and the files never
-//! disagree.
+//! engines, freeing the old ones) waits for the answer. If saving fails
+//! after a successful start, the previous flows are started again so the
+//! runtime and the files never disagree.
 
 use super::credentials;
 use crate::error::ApiError;
