@@ -100,10 +100,11 @@ impl<'a> Ctx<'a> {
     }
 }
 
-fn s(v: Option<&Json>) -> String {
+/// A string property's text, or "" when it is missing or not a string.
+fn s(v: Option<&Json>) -> &str {
     match v {
-        Some(Json::String(s)) => s.clone(),
-        _ => String::new(),
+        Some(Json::String(s)) => s,
+        _ => "",
     }
 }
 
@@ -184,30 +185,30 @@ pub(crate) fn build_plan(
     let mut globals = Vec::new();
     for n in &nodes {
         let ty = s(n.get("type"));
-        match ty.as_str() {
+        match ty {
             "tab" => tabs.push(*n),
             "subflow" => {
-                cx.subflows.insert(s(n.get("id")), *n);
+                cx.subflows.insert(s(n.get("id")).to_string(), *n);
             }
             _ => {
                 let z = s(n.get("z"));
                 if z.is_empty() {
                     globals.push(*n);
                 } else {
-                    cx.by_z.entry(z).or_default().push(*n);
+                    cx.by_z.entry(z.to_string()).or_default().push(*n);
                 }
             }
         }
     }
     // Nodes whose z names no tab or subflow get an implicit tab, as in Node-RED.
-    let known: HashSet<String> = tabs
+    let known: HashSet<&str> = tabs
         .iter()
         .map(|t| s(t.get("id")))
-        .chain(cx.subflows.keys().cloned())
+        .chain(cx.subflows.keys().map(String::as_str))
         .collect();
     let mut implicit: Vec<Map<String, Json>> = Vec::new();
     for z in cx.by_z.keys() {
-        if !known.contains(z) {
+        if !known.contains(z.as_str()) {
             let mut t = Map::new();
             t.insert("id".into(), Json::String(z.clone()));
             t.insert("type".into(), Json::String("tab".into()));
@@ -225,7 +226,7 @@ pub(crate) fn build_plan(
         parent: None,
     });
     for n in &globals {
-        if matches!(s(n.get("type")).as_str(), "group") {
+        if s(n.get("type")) == "group" {
             continue;
         }
         if n.get("d").and_then(Json::as_bool) == Some(true) {
@@ -293,15 +294,15 @@ pub(crate) fn build_plan(
 fn check_types(cx: &mut Ctx<'_>, nodes: &[&Map<String, Json>]) {
     for n in nodes {
         let ty = s(n.get("type"));
-        if matches!(ty.as_str(), "tab" | "subflow" | "group") {
+        if matches!(ty, "tab" | "subflow" | "group") {
             continue;
         }
         let known = match ty.strip_prefix("subflow:") {
             Some(sf) => cx.subflows.contains_key(sf),
-            None => cx.registry.get(&ty).is_some(),
+            None => cx.registry.get(ty).is_some(),
         };
-        if !known && !cx.missing.contains(&ty) {
-            cx.missing.push(ty);
+        if !known && !cx.missing.iter().any(|m| m == ty) {
+            cx.missing.push(ty.to_string());
         }
     }
 }
@@ -328,7 +329,7 @@ fn eval_env_list(
             Json::Null => String::new(),
             other => other.to_string(),
         };
-        let v = match ty.as_str() {
+        let v = match ty {
             "num" => Value::Number(
                 crate::value::from_json_str(&text)
                     .ok()
@@ -346,7 +347,7 @@ fn eval_env_list(
                 }
             }
             "cred" => creds
-                .and_then(|c| c.get(&name))
+                .and_then(|c| c.get(name))
                 .map(crate::value::from_serde)
                 .unwrap_or_default(),
             "jsonata" => {
@@ -355,7 +356,7 @@ fn eval_env_list(
             "bin" => crate::typed::parse_bin(&text).unwrap_or_default(),
             _ => Value::str(&text),
         };
-        vars.insert(name, v);
+        vars.insert(name.to_string(), v);
     }
     vars
 }
@@ -383,7 +384,7 @@ fn group_env(
     let parent_g = group.get("g").and_then(Json::as_str).map(str::to_string);
     let parent = group_env(cx, parent_g.as_deref(), members, flow_env, cache, prefix);
     let mut builtins = IndexMap::new();
-    builtins.insert("NR_GROUP_NAME", Value::str(&s(group.get("name"))));
+    builtins.insert("NR_GROUP_NAME", Value::str(s(group.get("name"))));
     builtins.insert("NR_GROUP_ID", Value::str(&map_id(prefix, g)));
     let vars = eval_env_list(group.get("env"), &parent, cx.creds.get(g));
     let e = EnvScope::child(&parent, vars, builtins);
@@ -422,9 +423,9 @@ fn config_from(
     shared: Option<(&Arc<Vec<Json>>, usize)>,
 ) -> NodeConfig {
     let orig = s(n.get("id"));
-    let id = map_id(prefix, &orig);
+    let id = map_id(prefix, orig);
     let name = s(n.get("name"));
-    let info_for_env = (name, id);
+    let info_for_env = (name.to_string(), id);
     // Checked only where the node could share (full deploys): the scan
     // looks up every `${VAR}`.
     let unchanged = || {
@@ -455,7 +456,7 @@ fn config_from(
         id: Str::from(id),
         type_name: Str::from(s(n.get("type"))),
         name: Str::from(name),
-        z: Str::from(z.map(str::to_string).unwrap_or_else(|| s(n.get("z")))),
+        z: Str::from(z.unwrap_or_else(|| s(n.get("z")))),
         alias: prefix.map(|_| Str::from(orig)),
         raw,
     }
@@ -546,7 +547,7 @@ fn expand(
         )));
     }
     let mut genv_cache = HashMap::new();
-    let config_ids: HashSet<String> = members
+    let config_ids: HashSet<&str> = members
         .iter()
         .filter(|n| !has_xy(n) && s(n.get("type")) != "group")
         .map(|n| s(n.get("id")))
@@ -567,7 +568,7 @@ fn expand(
             })
             .unwrap_or_default();
         if ty == "link out" {
-            let e = link_targets.entry(id).or_default();
+            let e = link_targets.entry(id.to_string()).or_default();
             for l in links {
                 if !e.contains(&l) {
                     e.push(l);
@@ -576,8 +577,8 @@ fn expand(
         } else if ty == "link in" {
             for l in links {
                 let e = link_targets.entry(l).or_default();
-                if !e.contains(&id) {
-                    e.push(id.clone());
+                if !e.iter().any(|x| x == id) {
+                    e.push(id.to_string());
                 }
             }
         }
@@ -596,7 +597,7 @@ fn expand(
         if ty == "group" {
             let _ = group_env(
                 cx,
-                Some(&s(n.get("id"))),
+                Some(s(n.get("id"))),
                 members,
                 flow_env,
                 &mut genv_cache,
@@ -631,7 +632,7 @@ fn expand(
         let creds = cx
             .creds
             .get(&*cfg.id)
-            .or_else(|| cx.creds.get(&orig))
+            .or_else(|| cx.creds.get(orig))
             .and_then(Json::as_object)
             .cloned();
         if !has_xy(n) {
@@ -655,14 +656,14 @@ fn expand(
         let mut wires = if ty == "link out" && s(n.get("mode")) != "return" {
             vec![
                 link_targets
-                    .get(&orig)
+                    .get(orig)
                     .map(|t| t.iter().map(|x| Str::from(map_id(prefix, x))).collect())
                     .unwrap_or_default(),
             ]
         } else {
             wires_of(n, prefix)
         };
-        if let Some(ex) = extra.get(&orig) {
+        if let Some(ex) = extra.get(orig) {
             for (port, targets) in ex {
                 while wires.len() <= *port {
                     wires.push(vec![]);
@@ -694,7 +695,7 @@ fn expand(
 
 /// Link in nodes anywhere that list a link out of these members.
 fn collect_cross_links(cx: &Ctx<'_>, members: &[&Map<String, Json>]) -> Vec<(String, Vec<String>)> {
-    let outs: HashSet<String> = members
+    let outs: HashSet<&str> = members
         .iter()
         .filter(|n| s(n.get("type")) == "link out")
         .map(|n| s(n.get("id")))
@@ -717,7 +718,7 @@ fn collect_cross_links(cx: &Ctx<'_>, members: &[&Map<String, Json>]) -> Vec<(Str
                 .filter_map(Json::as_str)
             {
                 if outs.contains(l) {
-                    res.entry(l.to_string()).or_default().push(id.clone());
+                    res.entry(l.to_string()).or_default().push(id.to_string());
                 }
             }
         }
@@ -761,7 +762,7 @@ fn expand_instance(
     }
     let name = s(inst.get("name"));
     let mut builtins = IndexMap::new();
-    builtins.insert("NR_SUBFLOW_NAME", Value::str(&name));
+    builtins.insert("NR_SUBFLOW_NAME", Value::str(name));
     builtins.insert("NR_SUBFLOW_ID", Value::String(inst_id.clone()));
     builtins.insert("NR_SUBFLOW_PATH", Value::str(&path));
     let vars = eval_env_list(
@@ -805,7 +806,12 @@ fn expand_instance(
             .flatten()
         {
             let port = w.get("port").and_then(Json::as_u64).unwrap_or(0) as usize;
-            add(s(w.get("id")), port, &targets, &mut instance_wires);
+            add(
+                s(w.get("id")).to_string(),
+                port,
+                &targets,
+                &mut instance_wires,
+            );
         }
     }
     if let Some(st) = def.get("status") {
@@ -817,7 +823,12 @@ fn expand_instance(
             .flatten()
         {
             let port = w.get("port").and_then(Json::as_u64).unwrap_or(0) as usize;
-            add(s(w.get("id")), port, &targets, &mut instance_wires);
+            add(
+                s(w.get("id")).to_string(),
+                port,
+                &targets,
+                &mut instance_wires,
+            );
         }
     }
     // Input: the instance node forwards to the input wires.
