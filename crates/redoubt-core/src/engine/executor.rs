@@ -50,6 +50,8 @@ pub(crate) struct Executor {
     queue: VecDeque<(usize, Msg)>,
     routes: Routes,
     effects: Vec<Effect>,
+    /// Effects submitted as batches and applied this round (see `Backlog`).
+    routed: usize,
 }
 
 impl Executor {
@@ -62,6 +64,7 @@ impl Executor {
             queue: VecDeque::new(),
             routes: Routes::default(),
             effects: Vec::new(),
+            routed: 0,
         }
     }
 
@@ -102,6 +105,10 @@ impl Executor {
                 self.deliver(to, msg);
                 budget -= 1;
             }
+            // Once per round, not per message: producers only need to know
+            // the order of magnitude (see `Backlog`).
+            let routed = std::mem::take(&mut self.routed);
+            self.shared.backlog.routed(self.queue.len(), routed);
             if !self.queue.is_empty() {
                 tokio::task::yield_now().await;
             }
@@ -176,6 +183,8 @@ impl Executor {
                 }
             }
             Command::Effects(key, effects) => {
+                // Entered the backlog when submitted (`NodeHandle::submit`).
+                self.routed += effects.len();
                 if let Some(i) = self.slot_of(&key) {
                     self.effects.extend(effects);
                     self.apply(i);

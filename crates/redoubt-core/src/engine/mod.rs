@@ -7,6 +7,7 @@
 //! and never deadlocks. Errors go to Catch nodes, status changes to Status
 //! nodes and `done()` to Complete nodes, each scoped as in Node-RED.
 
+mod backlog;
 mod env;
 mod executor;
 mod info;
@@ -15,6 +16,7 @@ mod routing;
 mod services;
 mod subflow_port;
 
+pub use backlog::Backlog;
 pub use env::{EnvScope, GlobalEnv, substitute};
 pub use executor::DeployReport;
 pub use info::{FlowInfo, NodeInfo, NodeKey};
@@ -140,6 +142,8 @@ pub(crate) struct Shared {
     pub(crate) env_root: Arc<EnvScope>,
     /// (type, id, name) of every running node, for lookups by name.
     pub(crate) directory: parking_lot::RwLock<Vec<(Str, Str, Str)>>,
+    /// Messages no node has taken yet (flow control, see [`Backlog`]).
+    pub(crate) backlog: Arc<Backlog>,
 }
 
 impl Shared {
@@ -228,6 +232,7 @@ impl Engine {
             services: cfg.services,
             env_root: EnvScope::root(global),
             directory: parking_lot::RwLock::new(Vec::new()),
+            backlog: Arc::new(Backlog::new()),
         });
         for (k, v) in &shared.settings.function_global_context {
             if let Err(e) = shared.context.set(None, "global", k, Some(v.clone())) {
@@ -327,6 +332,11 @@ impl Engine {
     /// The context stores.
     pub fn context(&self) -> &ContextManager {
         &self.shared.context
+    }
+
+    /// Messages no node has taken yet (see [`Backlog`]).
+    pub fn backlog(&self) -> &Arc<Backlog> {
+        &self.shared.backlog
     }
 
     /// Settings.

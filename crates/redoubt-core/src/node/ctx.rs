@@ -329,6 +329,8 @@ impl NodeHandle {
         if batch.effects.is_empty() {
             return;
         }
+        // Counted until the executor has routed them (see `Backlog`).
+        self.shared.backlog.enter(batch.effects.len());
         self.shared
             .command(Command::Effects(self.key.clone(), batch.effects));
     }
@@ -353,5 +355,12 @@ impl NodeHandle {
     /// The node's identity and scopes.
     pub fn info(&self) -> &Arc<NodeInfo> {
         &self.info
+    }
+
+    /// The engine's count of messages no node has taken yet: a node with
+    /// an input queue of its own counts it there, and a node producing on
+    /// its own clock waits for room (see [`crate::engine::Backlog`]).
+    pub fn backlog(&self) -> &Arc<crate::engine::Backlog> {
+        &self.shared.backlog
     }
 }

@@ -21,14 +21,17 @@
 //! is no `URL`/`URLSearchParams`; QuickJS's error texts differ from V8's
 //! (`cannot read property 'x' of undefined`); the timeout also bounds
 //! promise continuations and timer callbacks (Node-RED's only bounds the
-//! synchronous part). Values are converted, not shared: the input message
-//! (with the objects inside it) and the context values the script reads or
-//! stores are written back in place (object by object, only what changed)
-//! when the message is done or the turn ends, so their holders see the
-//! script's changes as in Node-RED, and a second `get` of a context object
-//! in the same turn returns the same JS object; changes
-//! to a context value made in a later timer or promise turn are not seen,
-//! and a new message built around parts of the input message gets copies.
+//! synchronous part); a due timer waits while more than
+//! `redoubt_core::engine::Backlog::HIGH` messages wait in the engine (flow
+//! control; Node-RED queues without limit). Values are converted, not
+//! shared: the input message (with the objects inside it) and the context
+//! values the script reads or stores are written back in place (object by
+//! object, only what changed) when the message is done or the turn ends,
+//! so their holders see the script's changes as in Node-RED, and a second
+//! `get` of a context object in the same turn returns the same JS object;
+//! changes to a context value made in a later timer or promise turn are
+//! not seen, and a new message built around parts of the input message
+//! gets copies.
 //! A turn that reads context objects holds a process-wide lock until it has
 //! written them back (see `consistency`), so two scripts never lose each
 //! other's changes.
@@ -59,9 +62,10 @@ pub use sandbox::Sandbox;
 
 use redoubt_core::Msg;
 use redoubt_core::context::NodeContext;
-use redoubt_core::engine::LogLevel;
+use redoubt_core::engine::{Backlog, LogLevel};
 use redoubt_core::node::{NodeError, Status};
 use redoubt_core::value::Value;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The default memory limit of one function node's JS heap.
@@ -118,6 +122,13 @@ pub trait ScriptSink: Send + Sync + 'static {
     /// that applies every call at once has nothing to pass on.
     fn flush(&self, all: bool) {
         let _ = all;
+    }
+    /// The engine's count of messages no node has taken yet: the runner
+    /// counts its input queue there, and the script's timers wait while it
+    /// is full (see [`Backlog`]). `None` (a test double's default) leaves
+    /// both out.
+    fn backlog(&self) -> Option<Arc<Backlog>> {
+        None
     }
 }
 

@@ -6,12 +6,17 @@
 //! messages are handled in arrival order. While inputs keep coming, the
 //! turns stay on one pool thread (a [`Lane`]). Timers run on tokio's clock,
 //! so tests with a paused clock drive them too.
+//!
+//! Flow control: the input queue counts in the engine's [`Backlog`], and a
+//! due timer waits while the backlog is full, so a script emitting from
+//! its timers cannot queue without bound. Inputs are handled meanwhile.
 
 use super::lane::Lane;
 use super::sandbox::{Limits, Sandbox};
 use super::{FunctionSpec, ScriptSink};
 use parking_lot::Mutex;
 use redoubt_core::Msg;
+use redoubt_core::engine::Backlog;
 use std::sync::Arc;
 use std::sync::OnceLock;
 use std::sync::atomic::AtomicBool;
@@ -32,6 +37,7 @@ enum Work {
 /// A running function node script.
 pub struct FunctionRunner {
     tx: mpsc::UnboundedSender<(u64, Msg)>,
+    backlog: Option<Arc<Backlog>>,
     sandbox: Arc<Mutex<Option<Sandbox>>>,
     limits: Arc<OnceLock<Arc<Limits>>>,
     closed: Arc<AtomicBool>,
@@ -48,7 +54,8 @@ impl FunctionRunner {
     pub fn start(sandbox: Sandbox) -> FunctionRunner {
         let limits = Arc::new(OnceLock::new());
         let _ = limits.set(sandbox.limits.clone());
-        FunctionRunner::spawn(Some(sandbox), limits, Origin::Ready)
+        let backlog = sandbox.sink().backlog();
+        FunctionRunner::spawn(Some(sandbox), limits, backlog, Origin::Ready)
     }
 
     /// Starts the runner and builds the sandbox in its own task, so a deploy
@@ -56,26 +63,33 @@ impl FunctionRunner {
     /// executor. Inputs that arrive first wait in order.
     pub fn start_lazy(spec: FunctionSpec, sink: Arc<dyn ScriptSink>) -> FunctionRunner {
         let limits = Arc::new(OnceLock::new());
-        FunctionRunner::spawn(None, limits, Origin::Build(Box::new(spec), sink))
+        let backlog = sink.backlog();
+        FunctionRunner::spawn(None, limits, backlog, Origin::Build(Box::new(spec), sink))
     }
 
     fn spawn(
         sandbox: Option<Sandbox>,
         limits: Arc<OnceLock<Arc<Limits>>>,
+        backlog: Option<Arc<Backlog>>,
         origin: Origin,
     ) -> FunctionRunner {
         let sandbox = Arc::new(Mutex::new(sandbox));
         let closed = Arc::new(AtomicBool::new(false));
         let (tx, rx) = mpsc::unbounded_channel();
+        let inbox = Inbox {
+            rx,
+            backlog: backlog.clone(),
+        };
         tokio::spawn(run(
             sandbox.clone(),
             limits.clone(),
             closed.clone(),
             origin,
-            rx,
+            inbox,
         ));
         FunctionRunner {
             tx,
+            backlog,
             sandbox,
             limits,
             closed,
@@ -84,9 +98,18 @@ impl FunctionRunner {
 
     /// Queues message `id`; its outcome arrives at the sink's `done`.
     pub fn input(&self, id: u64, msg: Msg) {
+        // Counted before it is queued, so the task never takes a message
+        // that is not counted yet (see `Inbox`).
+        if let Some(b) = &self.backlog {
+            b.enter(1);
+        }
         // After close the task is gone and the message is dropped, as a
         // closed node's input is in Node-RED.
-        let _ = self.tx.send((id, msg));
+        if self.tx.send((id, msg)).is_err()
+            && let Some(b) = &self.backlog
+        {
+            b.leave(1);
+        }
     }
 
     /// Stops the node: interrupts a running script, runs On Stop and the
@@ -140,7 +163,7 @@ async fn run(
     limits: Arc<OnceLock<Arc<Limits>>>,
     closed: Arc<AtomicBool>,
     origin: Origin,
-    mut rx: mpsc::UnboundedReceiver<(u64, Msg)>,
+    mut inbox: Inbox,
 ) {
     let epoch = Instant::now();
     if let Origin::Build(spec, sink) = origin {
@@ -180,20 +203,18 @@ async fn run(
     let lane = Lane::default();
     loop {
         let timer = next.map(|d| epoch + d);
+        // A timer waits while the engine holds too many messages; inputs,
+        // which bring that number down, go on meanwhile.
+        let backlog = inbox
+            .backlog
+            .clone()
+            .filter(|b| timer.is_some() && b.is_full());
         let work = tokio::select! {
             biased;
-            _ = sleep_until(timer), if timer.is_some() => Work::Timers,
-            first = rx.recv() => match first {
-                Some(first) => {
-                    let mut batch = vec![first];
-                    while batch.len() < BATCH {
-                        match rx.try_recv() {
-                            Ok(m) => batch.push(m),
-                            Err(_) => break,
-                        }
-                    }
-                    Work::Inputs(batch)
-                }
+            _ = sleep_until(timer), if timer.is_some() && backlog.is_none() => Work::Timers,
+            _ = room(backlog.as_deref()), if backlog.is_some() => continue,
+            batch = inbox.recv() => match batch {
+                Some(batch) => Work::Inputs(batch),
                 None => return,
             },
         };
@@ -201,6 +222,52 @@ async fn run(
             Some(n) => next = n,
             None => return,
         }
+    }
+}
+
+/// A function node's input queue, counted in the engine's backlog from
+/// when [`FunctionRunner::input`] queues a message until a turn takes it.
+struct Inbox {
+    rx: mpsc::UnboundedReceiver<(u64, Msg)>,
+    backlog: Option<Arc<Backlog>>,
+}
+
+impl Inbox {
+    /// The next inputs in arrival order, at most [`BATCH`]; `None` once the
+    /// node is gone.
+    async fn recv(&mut self) -> Option<Vec<(u64, Msg)>> {
+        let first = self.rx.recv().await?;
+        let mut batch = vec![first];
+        while batch.len() < BATCH {
+            match self.rx.try_recv() {
+                Ok(m) => batch.push(m),
+                Err(_) => break,
+            }
+        }
+        if let Some(b) = &self.backlog {
+            b.leave(batch.len());
+        }
+        Some(batch)
+    }
+}
+
+impl Drop for Inbox {
+    fn drop(&mut self) {
+        // Closed first, so no message arrives after the count below.
+        self.rx.close();
+        let mut left = 0;
+        while self.rx.try_recv().is_ok() {
+            left += 1;
+        }
+        if let Some(b) = &self.backlog {
+            b.leave(left);
+        }
+    }
+}
+
+async fn room(backlog: Option<&Backlog>) {
+    if let Some(b) = backlog {
+        b.room().await;
     }
 }
 

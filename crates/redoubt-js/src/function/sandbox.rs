@@ -152,6 +152,11 @@ impl Sandbox {
     }
 
     /// Runs On Start.
+    /// Where the script's effects go.
+    pub(crate) fn sink(&self) -> &Arc<dyn ScriptSink> {
+        &self.sh.sink
+    }
+
     pub(crate) fn init(&mut self) {
         self.turn(Call::Init);
     }

@@ -19,7 +19,7 @@
 use parking_lot::Mutex;
 use redoubt_core::Msg;
 use redoubt_core::context::NodeContext;
-use redoubt_core::engine::LogLevel;
+use redoubt_core::engine::{Backlog, LogLevel};
 use redoubt_core::node::{
     Batch, BuildCtx, ConfigError, Node, NodeConfig, NodeCtx, NodeError, NodeHandle, NodeType,
     Pending, Status,
@@ -259,6 +259,10 @@ impl ScriptSink for NodeSink {
     fn env(&self, name: &str) -> Value {
         let info = self.handle.info();
         info.env.get(name, Some(info)).unwrap_or_default()
+    }
+
+    fn backlog(&self) -> Option<Arc<Backlog>> {
+        Some(self.handle.backlog().clone())
     }
 
     fn flush(&self, all: bool) {
