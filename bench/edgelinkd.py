@@ -34,7 +34,7 @@ import subprocess
 import tempfile
 import time
 
-from bench import port_open, wrk as bench_wrk  # the side-by-side driver's own
+from bench import evict_from_page_cache, port_open, wrk as bench_wrk  # the side-by-side driver's own
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -150,6 +150,8 @@ def main():
     a.wrk_threads, a.wrk_conns = 2, 50  # bench.py's defaults, for its wrk()
     a.el_flows = tempfile.mkdtemp(prefix="bench-el-flows-")
     el_flows(a.flows, a.el_flows)
+    # Both binaries read from disk, not as their builds left them (see bench.py).
+    evict_from_page_cache([a.redoubt, a.edgelinkd])
     res = {}
 
     def add(kind, key, v):
