@@ -147,8 +147,10 @@ pub enum WsFrame {
 pub struct WsConnection {
     /// The upgrade request (method, URL, headers, client address; no body).
     pub request: IncomingRequest,
-    /// Messages from the client.
-    pub incoming: tokio::sync::mpsc::UnboundedReceiver<WsFrame>,
+    /// Messages from the client. Bounded: while the node does not take
+    /// them (its flows are behind), the server stops reading the socket and
+    /// TCP slows the client down instead of the frames queueing in memory.
+    pub incoming: tokio::sync::mpsc::Receiver<WsFrame>,
     /// Messages to the client.
     pub outgoing: tokio::sync::mpsc::UnboundedSender<WsFrame>,
 }

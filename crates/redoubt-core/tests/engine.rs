@@ -124,6 +124,33 @@ impl NodeType for ProbeType {
     }
 }
 
+/// Sends what it receives five times through its `NodeHandle`, as a
+/// background task does, and reports to the test how many messages the
+/// engine's backlog counted right after.
+struct EmitType(Tx);
+struct Emit(Tx);
+impl NodeType for EmitType {
+    fn type_name(&self) -> &'static str {
+        "emit"
+    }
+    fn build(&self, _cfg: &NodeConfig, _cx: &BuildCtx) -> Result<Box<dyn Node>, ConfigError> {
+        Ok(Box::new(Emit(self.0.clone())))
+    }
+}
+impl Node for Emit {
+    fn on_input(&mut self, msg: Msg, cx: &mut NodeCtx<'_>) -> Result<(), NodeError> {
+        let h = cx.handle();
+        for _ in 0..5 {
+            h.send(0, msg.clone());
+        }
+        let counted = h.backlog().len() as f64;
+        let _ = self
+            .0
+            .send(("counted".into(), Msg::with_payload(Value::Number(counted))));
+        Ok(())
+    }
+}
+
 struct Rig {
     engine: Engine,
     rx: mpsc::UnboundedReceiver<(String, Msg)>,
@@ -134,6 +161,7 @@ impl Rig {
         let (tx, rx) = mpsc::unbounded_channel();
         let mut reg = Registry::new();
         reg.register(ProbeType(tx.clone()));
+        reg.register(EmitType(tx.clone()));
         reg.register(SinkType(tx));
         reg.register(StampType);
         reg.register(FailType);
@@ -198,6 +226,43 @@ async fn one_output_to_ten_wires_gives_each_receiver_its_own_copy_10000_times() 
     }
     assert_eq!(seen.len(), 10);
     assert!(seen.values().all(|c| *c == 10_000), "{seen:?}");
+}
+
+/// Messages a node sends from outside its hooks (`NodeHandle::send`, as
+/// network inputs do) count in the engine's backlog until the executor has
+/// routed them, and leave it then: the flow control of
+/// `redoubt_core::engine::Backlog` sees them, and nothing stays counted.
+#[tokio::test]
+async fn messages_sent_through_a_handle_count_in_the_backlog_until_routed() {
+    let mut rig = Rig::new();
+    rig.deploy(
+        json!([
+            {"id":"e","type":"emit","wires":[["sink"]]},
+            {"id":"sink","type":"sink"}
+        ]),
+        DeployKind::Full,
+    )
+    .await;
+    assert!(
+        rig.engine
+            .input("e", Msg::with_payload(Value::from("x")))
+            .await
+    );
+    let (what, m) = rig.next().await;
+    assert_eq!(what, "counted");
+    // Sent from inside a hook, so the executor has routed none of them yet.
+    assert!(m.payload().to_number() >= 5.0, "{:?}", m.payload());
+    for _ in 0..5 {
+        assert_eq!(rig.next().await.0, "sink");
+    }
+    let backlog = rig.engine.backlog().clone();
+    for _ in 0..500 {
+        if backlog.is_empty() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("{} messages still counted after delivery", backlog.len());
 }
 
 #[tokio::test]

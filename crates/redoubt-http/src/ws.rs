@@ -94,6 +94,10 @@ pub(crate) fn is_upgrade(req: &axum::extract::Request) -> bool {
         .is_some_and(|v| v.eq_ignore_ascii_case("websocket"))
 }
 
+/// Frames read from a client that its node has not taken yet: a few, so
+/// that a node waiting for room in its flows stops the reading soon.
+const INCOMING_FRAMES: usize = 16;
+
 /// Answers the upgrade and hands the connection to the endpoint's node.
 pub(crate) async fn upgrade(
     ep: Arc<Endpoint>,
@@ -114,7 +118,7 @@ pub(crate) async fn upgrade(
 }
 
 async fn pump(socket: WebSocket, ep: Arc<Endpoint>, request: IncomingRequest) {
-    let (in_tx, in_rx) = mpsc::unbounded_channel();
+    let (in_tx, in_rx) = mpsc::channel(INCOMING_FRAMES);
     let (out_tx, mut out_rx) = mpsc::unbounded_channel();
     (ep.handler)(WsConnection {
         request,
@@ -125,11 +129,14 @@ async fn pump(socket: WebSocket, ep: Arc<Endpoint>, request: IncomingRequest) {
     loop {
         tokio::select! {
             m = stream.next() => match m {
+                // Waits while the node's flows are behind (see
+                // `WsConnection::incoming`); frames to the client wait
+                // meanwhile in `outgoing`, which is unbounded.
                 Some(Ok(Message::Text(t))) => {
-                    let _ = in_tx.send(WsFrame::Text(t.as_str().to_string()));
+                    let _ = in_tx.send(WsFrame::Text(t.as_str().to_string())).await;
                 }
                 Some(Ok(Message::Binary(b))) => {
-                    let _ = in_tx.send(WsFrame::Binary(b));
+                    let _ = in_tx.send(WsFrame::Binary(b)).await;
                 }
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
                 Some(Ok(Message::Close(_)) | Err(_)) | None => break,

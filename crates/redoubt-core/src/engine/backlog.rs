@@ -7,10 +7,13 @@
 //! the chain benchmark's burst held 0.5 GB in Node-RED and 0.8–1.4 GB in
 //! redoubt before this (BENCHMARKS.md, item 45). redoubt counts the
 //! messages waiting in the executor's delivery queue, those a node has
-//! submitted that the executor has not routed yet, and those in the nodes'
-//! own input queues (a function node's). While more than [`Backlog::HIGH`]
-//! wait, a producer that runs on its own clock (a function node's timers)
-//! waits until the count is down to [`Backlog::LOW`] before its next turn.
+//! sent or submitted from a background task that the executor has not
+//! routed yet, and those in the nodes' own input queues (a function
+//! node's). While more than [`Backlog::HIGH`] wait, a producer that runs on
+//! its own clock (a function node's timers) waits until the count is down
+//! to [`Backlog::LOW`] before its next turn, and so do the nodes reading
+//! from a peer (TCP, UDP and websocket inputs) before their next read,
+//! which leaves the peer's data in the transport (`NodeHandle::room`).
 //!
 //! Inputs are never held back: taking input is what brings the count
 //! down, so a node waiting to take its input could wait for itself.

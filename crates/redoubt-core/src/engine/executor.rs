@@ -154,6 +154,8 @@ impl Executor {
                 let _ = reply.send(v);
             }
             Command::Emit(key, port, msg) => {
+                // Entered the backlog when sent (`NodeHandle::send`).
+                self.routed += 1;
                 if let Some(i) = self.slot_of(&key) {
                     self.effects.push(Effect::Send(port, msg));
                     self.apply(i);

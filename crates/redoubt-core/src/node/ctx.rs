@@ -293,8 +293,25 @@ impl NodeHandle {
 
     /// Sends `msg` on output `port`, as if the node had sent it.
     pub fn send(&self, port: usize, msg: Msg) {
+        // Counted until the executor has routed it (see `Backlog`).
+        self.shared.backlog.enter(1);
         self.shared
             .command(Command::Emit(self.key.clone(), port, msg));
+    }
+
+    /// Returns at once unless the engine holds more than
+    /// [`crate::engine::Backlog::HIGH`] messages no node has taken yet; then
+    /// returns once no more than [`crate::engine::Backlog::LOW`] are left.
+    /// A node reading messages from a peer (a TCP socket, a UDP port, a
+    /// websocket) awaits this before each read, so a peer sending faster
+    /// than the flows take its messages is held back by the transport's own
+    /// flow control instead of queueing in memory. Never await it while
+    /// handling input: taking input is what empties the backlog.
+    pub async fn room(&self) {
+        let b = &self.shared.backlog;
+        if b.is_full() {
+            b.room().await;
+        }
     }
 
     /// Delivers `msg` to this node's own input.

@@ -4,6 +4,7 @@
 
 use super::pool::Cmd;
 use super::secure::Stream;
+use redoubt_core::node::NodeHandle;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc::UnboundedReceiver;
@@ -17,11 +18,15 @@ pub(crate) enum Ended {
     Local,
 }
 
-/// Runs `stream` until it closes. `on_data` gets each chunk read.
+/// Runs `stream` until it closes. `on_data` gets each chunk read. With
+/// `paced_by`, a node whose reads become messages, the next read waits
+/// while the engine's backlog is full (`NodeHandle::room`): the peer's data
+/// stays in the socket and TCP slows the peer down, while writes go on.
 pub(crate) async fn run(
     mut stream: Stream,
     rx: &mut UnboundedReceiver<Cmd>,
     idle: Option<Duration>,
+    paced_by: Option<&NodeHandle>,
     mut on_data: impl FnMut(&[u8]),
     mut on_idle: impl FnMut(),
 ) -> Ended {
@@ -29,6 +34,10 @@ pub(crate) async fn run(
     let mut commands_open = true;
     loop {
         let read = async {
+            if let Some(node) = paced_by {
+                // Not reading is not idleness: the idle timer starts after.
+                node.room().await;
+            }
             match idle {
                 Some(t) => tokio::time::timeout(t, stream.read(&mut buf)).await.ok(),
                 None => Some(stream.read(&mut buf).await),

@@ -155,6 +155,7 @@ async fn serve(spec: Spec, node: NodeHandle) {
                 stream,
                 &mut rx,
                 spec.settings.idle,
+                Some(&node),
                 |chunk| {
                     for p in framer.data(chunk) {
                         node.send(0, message(&spec, p, Some(peer), &id));
@@ -192,6 +193,7 @@ async fn client(spec: Spec, node: NodeHandle) {
                     stream,
                     &mut rx,
                     spec.settings.idle,
+                    Some(&node),
                     |chunk| {
                         for p in framer.data(chunk) {
                             node.send(0, message(&spec, p, None, &id));

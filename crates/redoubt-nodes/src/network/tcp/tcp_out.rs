@@ -196,7 +196,7 @@ async fn client(
                 up.store(true, Ordering::SeqCst);
                 node.log(&format!("connected to {addr}"));
                 node.status(Status::new("green", "dot", "common.status.connected"));
-                socket::run(stream, &mut rx, None, |_| {}, || {}).await;
+                socket::run(stream, &mut rx, None, None, |_| {}, || {}).await;
                 up.store(false, Ordering::SeqCst);
             }
             Err(e) => node.log(&format!("error: Error: {e}")),
@@ -253,6 +253,7 @@ async fn serve(spec: Spec, clients: Clients, node: NodeHandle) {
                 stream,
                 &mut rx,
                 idle,
+                None,
                 |_| {},
                 || node.log(&format!("timeout closed socket port {port}")),
             )

@@ -129,6 +129,10 @@ impl Node for UdpIn {
 async fn listen(sock: Arc<UdpSocket>, datatype: DataType, node: NodeHandle) {
     let mut buf = vec![0u8; 65536];
     loop {
+        // While the flows are behind, datagrams wait in the socket's
+        // receive buffer, and the kernel drops what does not fit, as it
+        // does for any UDP reader that falls behind.
+        node.room().await;
         let (n, from) = match sock.recv_from(&mut buf).await {
             Ok(r) => r,
             Err(e) => {

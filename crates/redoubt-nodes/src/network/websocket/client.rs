@@ -14,6 +14,7 @@ use redoubt_core::node::{
 };
 use std::any::Any;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
@@ -239,9 +240,19 @@ where
         .unwrap_or(Duration::from_secs(3600 * 24 * 365));
     let mut beat = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
     let mut pending = false;
+    // Set while reading waits for room in the flows (flow control).
+    let held = AtomicBool::new(false);
     loop {
         tokio::select! {
-            m = stream.next() => match m {
+            // Flow control: no reading while the flows are behind
+            // (`Hub::room`); the server's frames wait in TCP meanwhile.
+            m = async {
+                if hub.full() {
+                    held.store(true, Ordering::Relaxed);
+                    hub.room().await;
+                }
+                stream.next().await
+            } => match m {
                 Some(Ok(Message::Text(t))) => hub.deliver(id, WsFrame::Text(t.as_str().to_string())),
                 Some(Ok(Message::Binary(b))) => hub.deliver(id, WsFrame::Binary(b)),
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => pending = false,
@@ -263,7 +274,9 @@ where
                 }
             },
             _ = beat.tick(), if spec.heartbeat.is_some() => {
-                if pending {
+                // A pong unread because reading waited for room is no
+                // sign of a dead peer: ping again instead.
+                if pending && !held.swap(false, Ordering::Relaxed) {
                     return Err("timeout".to_string());
                 }
                 pending = true;

@@ -145,6 +145,27 @@ impl Hub {
         self.status_all(s);
     }
 
+    /// Returns once the engine has room for more messages
+    /// (`NodeHandle::room`): at once unless it holds more than
+    /// `Backlog::HIGH` that no node has taken. Every input node of the hub
+    /// shares one engine, so any of them can tell; with none, there is
+    /// nobody to wait for.
+    pub(crate) async fn room(&self) {
+        let any = self.st.lock().inputs.values().next().cloned();
+        if let Some(h) = any {
+            h.room().await;
+        }
+    }
+
+    /// Whether [`Hub::room`] would wait now.
+    pub(crate) fn full(&self) -> bool {
+        let st = self.st.lock();
+        st.inputs
+            .values()
+            .next()
+            .is_some_and(|h| h.backlog().is_full())
+    }
+
     /// `handleEvent`: a message from connection `id` goes to every websocket in node.
     pub(crate) fn deliver(&self, id: &str, frame: WsFrame) {
         let inputs: Vec<NodeHandle> = self.st.lock().inputs.values().cloned().collect();

@@ -36,7 +36,13 @@ fn serve(hub: Arc<Hub>, conn: WsConnection) {
     } = conn;
     hub.opened(&id, outgoing);
     tokio::spawn(async move {
-        while let Some(frame) = incoming.recv().await {
+        loop {
+            // Flow control: not taking the next frame while the flows are
+            // behind stops the server reading this client's socket.
+            hub.room().await;
+            let Some(frame) = incoming.recv().await else {
+                break;
+            };
             hub.deliver(&id, frame);
         }
         hub.closed(&id);

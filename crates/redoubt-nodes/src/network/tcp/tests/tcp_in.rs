@@ -257,3 +257,36 @@ async fn listens_again_after_a_redeploy() {
         );
     }
 }
+
+/// Flow control: while the engine holds more than `Backlog::HIGH` messages
+/// no node has taken, a tcp in node does not read its sockets, so a peer's
+/// data waits in TCP (which slows the peer down) instead of in memory. It
+/// is read, and nothing is lost, once there is room.
+#[tokio::test]
+async fn does_not_read_while_the_backlog_is_full() {
+    use redoubt_core::engine::Backlog;
+    use std::time::Duration;
+    use tokio::net::TcpStream;
+    let mut h = Harness::start(flow(
+        json!({"type":"tcp in","server":"server","host":"localhost",
+        "port":0,"datamode":"stream","datatype":"utf8","newline":"","trim":false,
+        "topic":"t","base64":false}),
+    ))
+    .await;
+    let port = listening_port(&mut h, "n1").await;
+    let backlog = h.engine.backlog().clone();
+    backlog.enter(Backlog::HIGH + 1);
+    let mut s = TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("test step");
+    s.write_all(b"held").await.expect("test step");
+    assert!(
+        h.nothing("out", Duration::from_millis(300)).await,
+        "read while the backlog was full"
+    );
+    backlog.leave(Backlog::HIGH + 1);
+    assert_eq!(text(&h.recv("out").await.payload()), "held");
+    s.write_all(b"next").await.expect("test step");
+    assert_eq!(text(&h.recv("out").await.payload()), "next");
+    h.stop().await;
+}
