@@ -182,3 +182,75 @@ fn web_socket_node_verify_client_is_refused_naming_the_key() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("webSocketNodeVerifyClient"));
 }
+
+/// Flow control end to end: while more than `Backlog::HIGH` messages wait
+/// in the flows, the websocket listener stops reading its clients, so a
+/// frame sent meanwhile reaches the flow only once the flows caught up.
+/// `POST /burst` sends 6,000 messages into a function node whose first
+/// message holds it for 3 s before it sets `global.done`; a frame sent in
+/// that window is answered with the value of `global.done` when the flow
+/// took it: `true` with flow control, `false` without (Node-RED's way).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_listener_stops_reading_while_the_flows_are_behind() {
+    let flows = json!([
+        {"id": "t", "type": "tab", "label": "WS"},
+        {"id": "l", "type": "websocket-listener", "path": "/ws/probe", "wholemsg": "false"},
+        {"id": "in", "type": "websocket in", "z": "t", "server": "l", "client": "",
+         "x": 1, "y": 1, "wires": [["mark"]]},
+        {"id": "mark", "type": "change", "z": "t", "x": 1, "y": 1, "wires": [["out"]],
+         "rules": [{"t": "set", "p": "payload", "pt": "msg", "to": "{}", "tot": "json"},
+                   {"t": "set", "p": "payload.done", "pt": "msg", "to": "done", "tot": "global"}]},
+        {"id": "out", "type": "websocket out", "z": "t", "server": "l", "client": "",
+         "x": 1, "y": 1, "wires": []},
+        {"id": "b", "type": "http in", "z": "t", "url": "/burst", "method": "post",
+         "x": 1, "y": 1, "wires": [["burst"]]},
+        {"id": "burst", "type": "function", "z": "t", "x": 1, "y": 1, "outputs": 2,
+         "wires": [["bres"], ["block"]],
+         "func": "global.set('done', false);\nfor (let i = 0; i < 6000; i++) { node.send([null, {payload: i}]); }\nreturn [msg, null];"},
+        {"id": "bres", "type": "http response", "z": "t", "x": 1, "y": 1, "wires": []},
+        {"id": "block", "type": "function", "z": "t", "x": 1, "y": 1, "outputs": 1, "wires": [[]],
+         "func": "if (msg.payload === 0) {\n  const t = Date.now();\n  while (Date.now() - t < 3000) {}\n  global.set('done', true);\n}\nreturn null;"},
+        {"id": "s", "type": "http in", "z": "t", "url": "/state", "method": "get",
+         "x": 1, "y": 1, "wires": [["state"]]},
+        {"id": "state", "type": "change", "z": "t", "x": 1, "y": 1, "wires": [["sres"]],
+         "rules": [{"t": "set", "p": "payload", "pt": "msg", "to": "{}", "tot": "json"},
+                   {"t": "set", "p": "payload.done", "pt": "msg", "to": "done", "tot": "global"}]},
+        {"id": "sres", "type": "http response", "z": "t", "x": 1, "y": 1, "wires": []}
+    ]);
+    let r = tokio::task::spawn_blocking(move || Redoubt::start(&flows))
+        .await
+        .expect("start");
+    let mut ws = connect(&format!("ws://127.0.0.1:{}/ws/probe", r.port)).await;
+    let port = r.port;
+    let during = tokio::task::spawn_blocking(move || {
+        let burst = client()
+            .post(format!("http://127.0.0.1:{port}/burst"))
+            .body("go")
+            .send()
+            .expect("POST /burst");
+        assert_eq!(burst.status(), 200);
+        client()
+            .get(format!("http://127.0.0.1:{port}/state"))
+            .send()
+            .expect("GET /state")
+            .text()
+            .expect("body")
+    })
+    .await
+    .expect("burst");
+    // The frame below is sent while the function node is still held: the
+    // test would prove nothing otherwise.
+    assert_eq!(
+        during, r#"{"done":false}"#,
+        "the function node finished too early"
+    );
+    ws.send(Message::Text("probe".into())).await.expect("send");
+    assert_eq!(
+        next_text(&mut ws).await,
+        r#"{"done":true}"#,
+        "the frame reached the flow while 6,000 messages waited"
+    );
+    tokio::task::spawn_blocking(move || drop(r))
+        .await
+        .expect("stop");
+}

@@ -36,13 +36,12 @@ fn serve(hub: Arc<Hub>, conn: WsConnection) {
     } = conn;
     hub.opened(&id, outgoing);
     tokio::spawn(async move {
-        loop {
-            // Flow control: not taking the next frame while the flows are
-            // behind stops the server reading this client's socket.
+        while let Some(frame) = incoming.recv().await {
+            // Flow control: a frame waits here while the flows are behind
+            // (checked after it arrived, so one that came in while the node
+            // was idle waits too); the frames after it fill the bounded
+            // channel and the server stops reading this client's socket.
             hub.room().await;
-            let Some(frame) = incoming.recv().await else {
-                break;
-            };
             hub.deliver(&id, frame);
         }
         hub.closed(&id);
