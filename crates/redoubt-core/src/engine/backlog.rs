@@ -70,6 +70,15 @@ impl Backlog {
         self.len() > Backlog::HIGH
     }
 
+    /// Returns at once unless the backlog [`is_full`](Backlog::is_full);
+    /// then returns once no more than [`Backlog::LOW`] messages wait. What
+    /// a producer awaits before its next read or turn.
+    pub async fn room_if_full(&self) {
+        if self.is_full() {
+            self.room().await;
+        }
+    }
+
     /// Returns once no more than [`Backlog::LOW`] messages wait.
     pub async fn room(&self) {
         self.waiting.fetch_add(1, Ordering::SeqCst);

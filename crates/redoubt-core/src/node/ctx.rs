@@ -308,10 +308,7 @@ impl NodeHandle {
     /// flow control instead of queueing in memory. Never await it while
     /// handling input: taking input is what empties the backlog.
     pub async fn room(&self) {
-        let b = &self.shared.backlog;
-        if b.is_full() {
-            b.room().await;
-        }
+        self.shared.backlog.room_if_full().await;
     }
 
     /// Delivers `msg` to this node's own input.

@@ -240,16 +240,18 @@ where
         .unwrap_or(Duration::from_secs(3600 * 24 * 365));
     let mut beat = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
     let mut pending = false;
-    // Set while reading waits for room in the flows (flow control).
+    // Set while reading waits for room in the flows (flow control). The
+    // client starts once an input node registers, so the backlog is known.
+    let backlog = hub.backlog();
     let held = AtomicBool::new(false);
     loop {
         tokio::select! {
             // Flow control: no reading while the flows are behind
-            // (`Hub::room`); the server's frames wait in TCP meanwhile.
+            // (`Backlog::room`); the server's frames wait in TCP meanwhile.
             m = async {
-                if hub.full() {
+                if let Some(b) = backlog.as_ref().filter(|b| b.is_full()) {
                     held.store(true, Ordering::Relaxed);
-                    hub.room().await;
+                    b.room().await;
                 }
                 stream.next().await
             } => match m {

@@ -6,9 +6,11 @@
 use indexmap::IndexMap;
 use parking_lot::Mutex;
 use redoubt_core::Msg;
+use redoubt_core::engine::Backlog;
 use redoubt_core::http_host::WsFrame;
 use redoubt_core::node::{NodeHandle, Status};
 use redoubt_core::value::{Object, Value, from_json_str, to_json};
+use std::sync::Arc;
 use tokio::sync::mpsc::UnboundedSender;
 
 #[derive(Default)]
@@ -145,25 +147,12 @@ impl Hub {
         self.status_all(s);
     }
 
-    /// Returns once the engine has room for more messages
-    /// (`NodeHandle::room`): at once unless it holds more than
-    /// `Backlog::HIGH` that no node has taken. Every input node of the hub
-    /// shares one engine, so any of them can tell; with none, there is
-    /// nobody to wait for.
-    pub(crate) async fn room(&self) {
-        let any = self.st.lock().inputs.values().next().cloned();
-        if let Some(h) = any {
-            h.room().await;
-        }
-    }
-
-    /// Whether [`Hub::room`] would wait now.
-    pub(crate) fn full(&self) -> bool {
+    /// The engine's backlog, for flow control (`Backlog::room_if_full`).
+    /// Every input node of the hub shares one engine, so any of them can
+    /// tell; with none, there is nobody to feed and nothing to wait for.
+    pub(crate) fn backlog(&self) -> Option<Arc<Backlog>> {
         let st = self.st.lock();
-        st.inputs
-            .values()
-            .next()
-            .is_some_and(|h| h.backlog().is_full())
+        st.inputs.values().next().map(|h| h.backlog().clone())
     }
 
     /// `handleEvent`: a message from connection `id` goes to every websocket in node.

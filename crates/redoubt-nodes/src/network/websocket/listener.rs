@@ -41,7 +41,9 @@ fn serve(hub: Arc<Hub>, conn: WsConnection) {
             // (checked after it arrived, so one that came in while the node
             // was idle waits too); the frames after it fill the bounded
             // channel and the server stops reading this client's socket.
-            hub.room().await;
+            if let Some(b) = hub.backlog() {
+                b.room_if_full().await;
+            }
             hub.deliver(&id, frame);
         }
         hub.closed(&id);
