@@ -2,6 +2,10 @@
 //! [`MqttClient`] (requests) and one [`MqttLoop`] (the connection, polled by
 //! the broker's task), implemented for MQTT 3.1.1 and 5 over rumqttc.
 //!
+//! Connections run with manual acknowledgements: a received QoS 1/2
+//! message comes with the [`Ack`] it owes, which the broker's task sends
+//! once the flows have room (flow control, see `conn.rs`).
+//!
 //! rumqttc is built without its TLS features (they pull the unmaintained
 //! `rustls-pemfile` and a second `rustls-webpki`); TLS connections go
 //! through [`super::bridge`], which rumqttc reaches as a Unix socket.
@@ -59,7 +63,9 @@ pub(crate) struct SubOptions {
 #[derive(Debug)]
 pub(crate) enum LoopEvent {
     Connected,
-    Message(InMessage),
+    /// A message, with the acknowledgement it owes the broker when its QoS
+    /// is 1 or 2.
+    Message(InMessage, Option<Ack>),
     /// The broker sent DISCONNECT (MQTT 5) with this reason.
     BrokerDisconnect(String),
     Other,
@@ -89,6 +95,47 @@ pub(crate) trait MqttClient: Send + Sync {
     fn disconnect(&self) -> Result<(), String>;
 }
 
+/// The PUBACK (QoS 1) or PUBREC (QoS 2) a received message owes the
+/// broker. The connection runs with manual acks: until this is sent the
+/// message counts in the broker's in-flight window, and a full window makes
+/// the broker hold further messages for this client. That is how a
+/// subscriber slows the broker while the flows are behind, without pausing
+/// the connection, which also carries the mqtt out nodes' publishes.
+pub(crate) struct Ack(AckKind);
+
+enum AckKind {
+    V4(rumqttc::AsyncClient, u16, rumqttc::QoS),
+    V5(rumqttc::v5::AsyncClient, u16, rumqttc::v5::mqttbytes::QoS),
+}
+
+impl std::fmt::Debug for Ack {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let pkid = match &self.0 {
+            AckKind::V4(_, pkid, _) | AckKind::V5(_, pkid, _) => pkid,
+        };
+        f.debug_struct("Ack").field("pkid", pkid).finish()
+    }
+}
+
+impl Ack {
+    /// Queues the acknowledgement on the connection (waiting while its
+    /// request queue is full).
+    pub(crate) async fn send(self) -> Result<(), String> {
+        match self.0 {
+            AckKind::V4(c, pkid, qos) => {
+                let mut p = rumqttc::Publish::new("", qos, Vec::new());
+                p.pkid = pkid;
+                c.ack(&p).await.map_err(|e| e.to_string())
+            }
+            AckKind::V5(c, pkid, qos) => {
+                let mut p = p5::Publish::new("", qos, Vec::new(), None);
+                p.pkid = pkid;
+                c.ack(&p).await.map_err(|e| e.to_string())
+            }
+        }
+    }
+}
+
 pub(crate) type PollFuture<'a> =
     Pin<Box<dyn Future<Output = Result<LoopEvent, String>> + Send + 'a>>;
 
@@ -99,6 +146,13 @@ pub(crate) trait MqttLoop: Send {
 
 /// Requests queued while the connection is down (published after reconnect).
 const QUEUE: usize = 1000;
+
+/// QoS 1 and 2 publishes in flight at once on an MQTT 3.1.1 connection.
+/// 3.1.1 has no way for a broker to say how many it accepts, and mosquitto
+/// (`max_inflight_messages`, 20 by default) drops a QoS 2 message beyond its
+/// limit while still answering PUBREC, so a burst of more was silently
+/// lost. MQTT 5 brokers send their receive maximum, which rumqttc obeys.
+const INFLIGHT_V3: u16 = 20;
 
 /// Connects lazily: nothing happens until the loop is polled.
 pub(crate) fn open(spec: ConnectSpec) -> (Box<dyn MqttClient>, Box<dyn MqttLoop>) {
@@ -134,7 +188,7 @@ fn keepalive5(k: u16) -> Duration {
 // ---- MQTT 3.1.1 ----
 
 struct V4(rumqttc::AsyncClient);
-struct V4Loop(rumqttc::EventLoop);
+struct V4Loop(rumqttc::EventLoop, rumqttc::AsyncClient);
 
 fn v4(s: ConnectSpec) -> (Box<dyn MqttClient>, Box<dyn MqttLoop>) {
     let mut o = rumqttc::MqttOptions::new(s.client_id, s.host, s.port);
@@ -144,6 +198,8 @@ fn v4(s: ConnectSpec) -> (Box<dyn MqttClient>, Box<dyn MqttLoop>) {
     o.set_clean_session(s.clean);
     o.set_keep_alive(Duration::from_secs(u64::from(s.keepalive)));
     o.set_max_packet_size(256 * 1024 * 1024, 256 * 1024 * 1024);
+    o.set_manual_acks(true);
+    o.set_inflight(INFLIGHT_V3);
     if let Some((u, p)) = s.credentials {
         o.set_credentials(u, p);
     }
@@ -156,7 +212,7 @@ fn v4(s: ConnectSpec) -> (Box<dyn MqttClient>, Box<dyn MqttLoop>) {
         ));
     }
     let (c, l) = rumqttc::AsyncClient::new(o, QUEUE);
-    (Box::new(V4(c)), Box::new(V4Loop(l)))
+    (Box::new(V4(c.clone())), Box::new(V4Loop(l, c)))
 }
 
 impl MqttClient for V4 {
@@ -184,13 +240,18 @@ impl MqttLoop for V4Loop {
             use rumqttc::{Event, Packet};
             match self.0.poll().await.map_err(|e| e.to_string())? {
                 Event::Incoming(Packet::ConnAck(_)) => Ok(LoopEvent::Connected),
-                Event::Incoming(Packet::Publish(p)) => Ok(LoopEvent::Message(InMessage {
-                    topic: p.topic,
-                    payload: p.payload,
-                    qos: p.qos as u8,
-                    retain: p.retain,
-                    props: None,
-                })),
+                Event::Incoming(Packet::Publish(p)) => {
+                    let ack = (p.qos != rumqttc::QoS::AtMostOnce)
+                        .then(|| Ack(AckKind::V4(self.1.clone(), p.pkid, p.qos)));
+                    let m = InMessage {
+                        topic: p.topic,
+                        payload: p.payload,
+                        qos: p.qos as u8,
+                        retain: p.retain,
+                        props: None,
+                    };
+                    Ok(LoopEvent::Message(m, ack))
+                }
                 _ => Ok(LoopEvent::Other),
             }
         })
@@ -200,7 +261,7 @@ impl MqttLoop for V4Loop {
 // ---- MQTT 5 ----
 
 struct V5(rumqttc::v5::AsyncClient);
-struct V5Loop(rumqttc::v5::EventLoop);
+struct V5Loop(rumqttc::v5::EventLoop, rumqttc::v5::AsyncClient);
 
 fn v5(s: ConnectSpec) -> (Box<dyn MqttClient>, Box<dyn MqttLoop>) {
     let mut o = rumqttc::v5::MqttOptions::new(s.client_id, s.host, s.port);
@@ -210,6 +271,7 @@ fn v5(s: ConnectSpec) -> (Box<dyn MqttClient>, Box<dyn MqttLoop>) {
     o.set_clean_start(s.clean);
     o.set_keep_alive(keepalive5(s.keepalive));
     o.set_max_packet_size(Some(256 * 1024 * 1024));
+    o.set_manual_acks(true);
     if let Some((u, p)) = s.credentials {
         o.set_credentials(u, p);
     }
@@ -238,7 +300,7 @@ fn v5(s: ConnectSpec) -> (Box<dyn MqttClient>, Box<dyn MqttLoop>) {
         ));
     }
     let (c, l) = rumqttc::v5::AsyncClient::new(o, QUEUE);
-    (Box::new(V5(c)), Box::new(V5Loop(l)))
+    (Box::new(V5(c.clone())), Box::new(V5Loop(l, c)))
 }
 
 fn props_out(p: &Props) -> p5::PublishProperties {
@@ -306,13 +368,18 @@ impl MqttLoop for V5Loop {
             use rumqttc::v5::{Event, Incoming};
             match self.0.poll().await.map_err(|e| e.to_string())? {
                 Event::Incoming(Incoming::ConnAck(_)) => Ok(LoopEvent::Connected),
-                Event::Incoming(Incoming::Publish(p)) => Ok(LoopEvent::Message(InMessage {
-                    topic: String::from_utf8_lossy(&p.topic).into_owned(),
-                    payload: p.payload,
-                    qos: p.qos as u8,
-                    retain: p.retain,
-                    props: Some(p.properties.map(props_in).unwrap_or_default()),
-                })),
+                Event::Incoming(Incoming::Publish(p)) => {
+                    let ack = (p.qos != rumqttc::v5::mqttbytes::QoS::AtMostOnce)
+                        .then(|| Ack(AckKind::V5(self.1.clone(), p.pkid, p.qos)));
+                    let m = InMessage {
+                        topic: String::from_utf8_lossy(&p.topic).into_owned(),
+                        payload: p.payload,
+                        qos: p.qos as u8,
+                        retain: p.retain,
+                        props: Some(p.properties.map(props_in).unwrap_or_default()),
+                    };
+                    Ok(LoopEvent::Message(m, ack))
+                }
                 Event::Incoming(Incoming::Disconnect(d)) => {
                     Ok(LoopEvent::BrokerDisconnect(format!("{:?}", d.reason_code)))
                 }

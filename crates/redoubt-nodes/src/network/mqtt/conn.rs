@@ -3,6 +3,11 @@
 //! subscriptions (re-sent on every connect), and a task that polls the
 //! connection, dispatches messages, and reconnects after
 //! `mqttReconnectTime` (default 5 s).
+//!
+//! Flow control: a QoS 1 or 2 message is acknowledged only once the
+//! engine's backlog has room (see [`client::Ack`]), by a second task so the
+//! connection keeps sending publishes and keep-alives meanwhile. QoS 0 has
+//! no acknowledgement to hold; its messages are taken as they come.
 
 use super::bridge::{self, Bridge};
 use super::client::{self, ConnectSpec, LoopEvent, MqttClient, OutMessage, SubOptions};
@@ -16,6 +21,7 @@ use redoubt_core::node::{NodeError, NodeHandle, Status};
 use rustls::ClientConfig;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::mpsc;
 
 /// Who receives a subscription's messages.
 #[derive(Clone)]
@@ -308,6 +314,8 @@ impl Broker {
         _bridge: Option<Bridge>,
         generation: u64,
     ) {
+        let (acks, pending) = mpsc::unbounded_channel();
+        let _acker = Acker(tokio::spawn(acknowledge(pending, self.deps.me.clone())).abort_handle());
         loop {
             let ev = lp.poll().await;
             if !self.current(generation) {
@@ -320,7 +328,13 @@ impl Broker {
             }
             match ev {
                 Ok(LoopEvent::Connected) => self.on_connected(),
-                Ok(LoopEvent::Message(m)) => self.dispatch(&m),
+                Ok(LoopEvent::Message(m, ack)) => {
+                    self.dispatch(&m);
+                    if let Some(a) = ack {
+                        // The acker lives as long as this loop (`_acker`).
+                        let _ = acks.send(a);
+                    }
+                }
                 Ok(LoopEvent::BrokerDisconnect(reason)) => self.deps.me.log(&format!(
                     "Broker {} disconnected client: {reason}",
                     self.who()
@@ -438,6 +452,29 @@ impl Broker {
                 tokio::time::sleep(Duration::from_secs(2)).await;
                 t.abort();
             });
+        }
+    }
+}
+
+/// Stops the acknowledging task with the connection task that started it.
+struct Acker(tokio::task::AbortHandle);
+
+impl Drop for Acker {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Sends the received messages' acknowledgements in the order they came,
+/// each once the engine's backlog has room, so a broker sending faster than
+/// the flows take its messages is held back by its in-flight window (the
+/// unacknowledged messages waiting here are at most that window). Nothing
+/// is dropped: the broker keeps what it holds back.
+async fn acknowledge(mut pending: mpsc::UnboundedReceiver<client::Ack>, gate: NodeHandle) {
+    while let Some(a) = pending.recv().await {
+        gate.room().await;
+        if let Err(e) = a.send().await {
+            tracing::debug!(error = %e, "MQTT acknowledgement not sent.");
         }
     }
 }

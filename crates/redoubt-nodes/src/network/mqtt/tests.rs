@@ -597,3 +597,112 @@ async fn node_qos_and_retain_override_the_message() {
     assert!(h2.nothing("got", Duration::from_millis(300)).await);
     h2.stop().await;
 }
+
+/// Publishes `N` messages at `qos` (1 or 2, subscribed at the same QoS)
+/// through the flow's own mqtt out while the engine's backlog is full: the
+/// subscriber withholds its acknowledgements, so the broker stops at its
+/// in-flight window, while the same connection keeps publishing (a second
+/// connection subscribed at QoS 0, which has nothing to acknowledge, gets
+/// them all meanwhile). Once there is room, every message arrives, in order.
+async fn acked_messages_wait_at_the_broker_while_the_backlog_is_full(version: &str, qos: u8) {
+    use redoubt_core::engine::Backlog;
+    const N: usize = 200;
+    let m = Mosquitto::start(BrokerOptions::default());
+    let mut flow = pubsub(m.port, "held/#", "utf8");
+    flow[0]["protocolVersion"] = json!(version);
+    flow[1]["qos"] = json!(qos.to_string());
+    if let Some(nodes) = flow.as_array_mut() {
+        nodes.push(broker("b2", m.port, json!({"protocolVersion": version})));
+        nodes.push(
+            json!({"id": "in0", "type": "mqtt in", "broker": "b2", "topic": "held/#",
+                          "qos": "0", "datatype": "utf8", "wires": [["got0"]]}),
+        );
+        nodes.push(json!({"id": "got0", "type": "helper"}));
+    }
+    let mut h = connected(flow, HarnessOptions::default(), &["in", "out", "in0"]).await;
+    let backlog = h.engine.backlog().clone();
+    backlog.enter(Backlog::HIGH + 1);
+    for i in 0..N {
+        h.send_json(
+            "out",
+            json!({"topic": format!("held/{i}"), "payload": i.to_string(), "qos": qos}),
+        )
+        .await;
+    }
+    for _ in 0..N {
+        h.recv("got0").await;
+    }
+    let mut got = Vec::new();
+    while let Some(msg) = h.recv_within("got", Duration::from_millis(500)).await {
+        got.push(redoubt_core::value::to_serde(&msg.payload()));
+    }
+    assert!(
+        !got.is_empty() && got.len() < 50,
+        "MQTT {version}, QoS {qos}: {} of {N} messages arrived while the backlog was full",
+        got.len()
+    );
+    backlog.leave(Backlog::HIGH + 1);
+    while got.len() < N {
+        let msg = h.recv("got").await;
+        got.push(redoubt_core::value::to_serde(&msg.payload()));
+    }
+    let want: Vec<Json> = (0..N).map(|i| json!(i.to_string())).collect();
+    assert_eq!(
+        got, want,
+        "MQTT {version}, QoS {qos}: every message, in order"
+    );
+    assert!(h.nothing("got", Duration::from_millis(300)).await);
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn qos1_messages_wait_at_the_broker_while_the_backlog_is_full_v5() {
+    acked_messages_wait_at_the_broker_while_the_backlog_is_full("5", 1).await;
+}
+
+#[tokio::test]
+async fn qos2_messages_wait_at_the_broker_while_the_backlog_is_full_v5() {
+    acked_messages_wait_at_the_broker_while_the_backlog_is_full("5", 2).await;
+}
+
+#[tokio::test]
+async fn qos1_messages_wait_at_the_broker_while_the_backlog_is_full_v3() {
+    acked_messages_wait_at_the_broker_while_the_backlog_is_full("4", 1).await;
+}
+
+#[tokio::test]
+async fn qos2_messages_wait_at_the_broker_while_the_backlog_is_full_v3() {
+    acked_messages_wait_at_the_broker_while_the_backlog_is_full("4", 2).await;
+}
+
+/// A burst of QoS 2 publishes on an MQTT 3.1.1 connection: mosquitto drops
+/// those beyond its in-flight limit (20) while still answering PUBREC, so
+/// the connection must never have more in flight (see `client::INFLIGHT_V3`).
+#[tokio::test]
+async fn a_burst_of_qos2_publishes_over_mqtt_3_1_1_loses_nothing() {
+    const N: usize = 200;
+    let m = Mosquitto::start(BrokerOptions::default());
+    let flow = json!([
+        broker("b1", m.port, json!({"protocolVersion": "4"})),
+        {"id": "out", "type": "mqtt out", "broker": "b1", "wires": []},
+        broker("b2", m.port, json!({"protocolVersion": "4"})),
+        {"id": "in", "type": "mqtt in", "broker": "b2", "topic": "burst/#", "qos": "2",
+         "datatype": "utf8", "wires": [["got"]]},
+        {"id": "got", "type": "helper"}
+    ]);
+    let mut h = connected(flow, HarnessOptions::default(), &["out", "in"]).await;
+    for i in 0..N {
+        h.send_json(
+            "out",
+            json!({"topic": format!("burst/{i}"), "payload": i.to_string(), "qos": 2}),
+        )
+        .await;
+    }
+    for i in 0..N {
+        let got = h.recv_within("got", Duration::from_secs(5)).await;
+        let payload = got.map(|m| redoubt_core::value::to_serde(&m.payload()));
+        assert_eq!(payload, Some(json!(i.to_string())), "message {i} of {N}");
+    }
+    assert!(h.nothing("got", Duration::from_millis(300)).await);
+    h.stop().await;
+}

@@ -380,6 +380,7 @@ impl Task {
         let mut chunk = String::new();
         let mut deadline: Option<tokio::time::Instant> = None;
         let mut open = true;
+        let node = self.node.clone();
         loop {
             let timer = async {
                 match deadline {
@@ -400,7 +401,9 @@ impl Task {
                     }
                     Some(Job::Reset) | None => return,
                 },
-                r = stream.read(&mut buf), if open => {
+                // While the engine's backlog is full the reply waits in the
+                // socket (`NodeHandle::room`), as tcp in's reads do.
+                r = async { node.room().await; stream.read(&mut buf).await }, if open => {
                     let n = match r {
                         Ok(0) | Err(_) => {
                             self.node.status(Status::new("grey", "ring", "common.status.disconnected"));

@@ -94,6 +94,28 @@ async fn keeps_the_connection_and_splits_strings() {
     assert_eq!(m.payload().as_str(), Some("ACK:foobar<A>\nfoo"));
 }
 
+/// Not in Node-RED: while the engine's backlog is full, the reply is not
+/// read (it waits in the socket), and arrives once there is room.
+#[tokio::test]
+async fn does_not_read_the_reply_while_the_backlog_is_full() {
+    use redoubt_core::engine::Backlog;
+    use std::time::Duration;
+    let port = ack_server().await;
+    let mut h = Harness::start(flow(node(port, "sit", "5"))).await;
+    let backlog = h.engine.backlog().clone();
+    backlog.enter(Backlog::HIGH + 1);
+    h.send_json("n1", json!({"payload":"held"})).await;
+    assert!(
+        h.nothing("out", Duration::from_millis(300)).await,
+        "read while the backlog was full"
+    );
+    backlog.leave(Backlog::HIGH + 1);
+    assert_eq!(text(&h.recv("out").await.payload()), "ACK:held");
+    h.send_json("n1", json!({"payload":"next"})).await;
+    assert_eq!(text(&h.recv("out").await.payload()), "ACK:next");
+    h.stop().await;
+}
+
 /// it('should send & recv data to/from server:port from msg')
 /// it('should only retain the latest message')
 #[tokio::test]
