@@ -20,6 +20,7 @@ use parking_lot::Mutex;
 use redoubt_core::node::{NodeError, NodeHandle, Status};
 use rustls::ClientConfig;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::sync::mpsc;
 
@@ -315,7 +316,13 @@ impl Broker {
         generation: u64,
     ) {
         let (acks, pending) = mpsc::unbounded_channel();
-        let _acker = Acker(tokio::spawn(acknowledge(pending, self.deps.me.clone())).abort_handle());
+        // Counts connects: an acknowledgement still waiting when the
+        // connection dropped is not sent on the next one, where its packet
+        // id may name another message. The broker sends an unacknowledged
+        // message again on a persistent session; a clean one forgot it.
+        let session = Arc::new(AtomicU64::new(0));
+        let acker = acknowledge(pending, session.clone(), self.deps.me.clone());
+        let _acker = Acker(tokio::spawn(acker).abort_handle());
         loop {
             let ev = lp.poll().await;
             if !self.current(generation) {
@@ -327,12 +334,15 @@ impl Broker {
                 continue;
             }
             match ev {
-                Ok(LoopEvent::Connected) => self.on_connected(),
+                Ok(LoopEvent::Connected) => {
+                    session.fetch_add(1, Ordering::SeqCst);
+                    self.on_connected();
+                }
                 Ok(LoopEvent::Message(m, ack)) => {
                     self.dispatch(&m);
                     if let Some(a) = ack {
                         // The acker lives as long as this loop (`_acker`).
-                        let _ = acks.send(a);
+                        let _ = acks.send((session.load(Ordering::SeqCst), a));
                     }
                 }
                 Ok(LoopEvent::BrokerDisconnect(reason)) => self.deps.me.log(&format!(
@@ -470,9 +480,16 @@ impl Drop for Acker {
 /// the flows take its messages is held back by its in-flight window (the
 /// unacknowledged messages waiting here are at most that window). Nothing
 /// is dropped: the broker keeps what it holds back.
-async fn acknowledge(mut pending: mpsc::UnboundedReceiver<client::Ack>, gate: NodeHandle) {
-    while let Some(a) = pending.recv().await {
+async fn acknowledge(
+    mut pending: mpsc::UnboundedReceiver<(u64, client::Ack)>,
+    session: Arc<AtomicU64>,
+    gate: NodeHandle,
+) {
+    while let Some((of, a)) = pending.recv().await {
         gate.room().await;
+        if session.load(Ordering::SeqCst) != of {
+            continue;
+        }
         if let Err(e) = a.send().await {
             tracing::debug!(error = %e, "MQTT acknowledgement not sent.");
         }
