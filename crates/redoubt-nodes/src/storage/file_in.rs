@@ -1,7 +1,9 @@
 //! file in (`10-file.js`, "read file"): reads a file per message and sends
 //! it as one Buffer, one string, a message per line, or a stream of 64 KiB
 //! Buffer chunks, the last two with `msg.parts` so a join node can rebuild
-//! them. The read runs as a spawned task; `done()` waits for it.
+//! them. The read runs as a spawned task; `done()` waits for it. While the
+//! engine's backlog is full, the next chunk or line waits
+//! (`NodeHandle::room`), so a large file is not queued whole as messages.
 
 use super::encoding;
 use super::filename::Filename;
@@ -165,6 +167,7 @@ impl Read {
                 let lines: Vec<&str> = text.split('\n').collect();
                 let last = lines.len() - 1;
                 for (i, line) in lines.iter().enumerate() {
+                    self.node.room().await;
                     let m = self.part_msg();
                     m.set("payload", Value::str(line));
                     m.set(
@@ -183,6 +186,7 @@ impl Read {
         let mut index = 0;
         let mut sent_full = false;
         loop {
+            self.node.room().await;
             let mut buf = vec![0u8; CHUNK];
             let mut n = 0;
             while n < CHUNK {

@@ -289,11 +289,14 @@ async fn spawn_wait(mut child: Child, pid: u32, spec: &Spec, msg: Msg, node: &No
     node.send(2, msg.deep_clone());
 }
 
-/// Sends each chunk of a child's output on `port` as it arrives.
+/// Sends each chunk of a child's output on `port` as it arrives. While the
+/// engine's backlog is full the next read waits (`NodeHandle::room`), so a
+/// child writing faster than the flows take its output blocks on its pipe.
 async fn stream(r: Option<impl AsyncRead + Unpin>, port: usize, msg: &Msg, node: &NodeHandle) {
     let Some(mut r) = r else { return };
     let mut buf = vec![0u8; 65536];
     loop {
+        node.room().await;
         match r.read(&mut buf).await {
             Ok(0) | Err(_) => return,
             Ok(n) => {

@@ -203,6 +203,28 @@ async fn spawns_a_simple_command() {
     assert_eq!(rc["foo"], "x");
 }
 
+/// Not in Node-RED: in spawn mode, while the engine's backlog is full the
+/// child's output is not read (it waits in the pipe, which blocks a child
+/// writing more); once there is room it arrives, then the return code.
+#[tokio::test]
+async fn spawn_does_not_read_output_while_the_backlog_is_full() {
+    use redoubt_core::engine::Backlog;
+    let mut h = start(
+        json!({"command":"echo","addpay":true,"append":"","useSpawn":"true","oldrc":"false"}),
+    )
+    .await;
+    let backlog = h.engine.backlog().clone();
+    backlog.enter(Backlog::HIGH + 1);
+    h.send_json("n1", json!({"payload":"held"})).await;
+    assert!(
+        h.nothing("out", Duration::from_millis(300)).await,
+        "read while the backlog was full"
+    );
+    backlog.leave(Backlog::HIGH + 1);
+    assert_eq!(h.recv_json("out").await["payload"], "held\n");
+    assert_eq!(h.recv_json("rc").await["payload"], json!({"code":0}));
+}
+
 /// it('should spawn a simple command and return binary buffer')
 /// it('should work if passed multiple words to spawn command')
 #[tokio::test]

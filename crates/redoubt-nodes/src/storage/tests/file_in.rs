@@ -156,6 +156,43 @@ async fn streams_buffers_with_parts() {
     assert_eq!(end["parts"]["count"], 2);
 }
 
+/// Not in Node-RED: while the engine's backlog is full, no chunk or line is
+/// sent (a large file is not queued whole); once there is room, all are, in
+/// order.
+#[tokio::test]
+async fn waits_for_room_before_each_chunk_and_line() {
+    use redoubt_core::engine::Backlog;
+    let d = tempfile::tempdir().expect("test step");
+    let big = d.path().join("big.bin");
+    std::fs::write(&big, vec![7u8; 3 * 65536 + 10]).expect("test step");
+    for (format, want) in [("stream", 4), ("lines", 3)] {
+        let file = if format == "lines" {
+            let f = d.path().join("lines.txt");
+            std::fs::write(&f, "a\nb\nc").expect("test step");
+            f
+        } else {
+            big.clone()
+        };
+        let mut h = start(json!({"type":"file in","filename":path_str(&file),
+            "filenameType":"str","format":format}))
+        .await;
+        let backlog = h.engine.backlog().clone();
+        backlog.enter(Backlog::HIGH + 1);
+        h.send_json("n1", json!({"payload":""})).await;
+        assert!(
+            h.nothing("out", Duration::from_millis(300)).await,
+            "{format}: sent while the backlog was full"
+        );
+        backlog.leave(Backlog::HIGH + 1);
+        for i in 0..want {
+            let m = h.recv_json("out").await;
+            assert_eq!(m["parts"]["index"], i, "{format}");
+        }
+        assert!(h.nothing("out", Duration::from_millis(100)).await);
+        h.stop().await;
+    }
+}
+
 /// it('should warn if no filename set')
 #[tokio::test]
 async fn warns_without_filename() {
