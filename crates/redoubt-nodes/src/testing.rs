@@ -14,7 +14,7 @@ use indexmap::IndexMap;
 use redoubt_core::Msg;
 use redoubt_core::context::{ContextManager, ContextStore, MemoryStore};
 use redoubt_core::engine::{
-    DeployKind, Engine, EngineConfig, RuntimeEvent, RuntimeSettings, Services,
+    Backlog, DeployKind, Engine, EngineConfig, RuntimeEvent, RuntimeSettings, Services,
 };
 use redoubt_core::node::{
     BuildCtx, ConfigError, Node, NodeConfig, NodeCtx, NodeError, NodeType, Registry,
@@ -41,6 +41,16 @@ impl Node for Helper {
     fn on_input(&mut self, msg: Msg, _cx: &mut NodeCtx<'_>) -> Result<(), NodeError> {
         let _ = self.0.send((self.1.clone(), msg));
         Ok(())
+    }
+}
+
+/// The engine's backlog held full by [`Harness::fill_backlog`]; dropping
+/// it gives the room back.
+pub struct FullBacklog(Arc<Backlog>);
+
+impl Drop for FullBacklog {
+    fn drop(&mut self) {
+        self.0.leave(Backlog::HIGH + 1);
     }
 }
 
@@ -187,6 +197,15 @@ impl Harness {
     /// True when nothing arrives at `id` within `wait`.
     pub async fn nothing(&mut self, id: &str, wait: Duration) -> bool {
         self.recv_within(id, wait).await.is_none()
+    }
+
+    /// Counts more messages than [`Backlog::HIGH`] as waiting, as flows far
+    /// behind would, until the returned guard is dropped: a source that
+    /// waits for room (`NodeHandle::room`) holds meanwhile.
+    pub fn fill_backlog(&self) -> FullBacklog {
+        let backlog = self.engine.backlog().clone();
+        backlog.enter(Backlog::HIGH + 1);
+        FullBacklog(backlog)
     }
 
     /// Runtime events seen so far (logs, status, debug).

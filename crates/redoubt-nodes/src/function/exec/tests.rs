@@ -208,19 +208,17 @@ async fn spawns_a_simple_command() {
 /// writing more); once there is room it arrives, then the return code.
 #[tokio::test]
 async fn spawn_does_not_read_output_while_the_backlog_is_full() {
-    use redoubt_core::engine::Backlog;
     let mut h = start(
         json!({"command":"echo","addpay":true,"append":"","useSpawn":"true","oldrc":"false"}),
     )
     .await;
-    let backlog = h.engine.backlog().clone();
-    backlog.enter(Backlog::HIGH + 1);
+    let full = h.fill_backlog();
     h.send_json("n1", json!({"payload":"held"})).await;
     assert!(
         h.nothing("out", Duration::from_millis(300)).await,
         "read while the backlog was full"
     );
-    backlog.leave(Backlog::HIGH + 1);
+    drop(full);
     assert_eq!(h.recv_json("out").await["payload"], "held\n");
     assert_eq!(h.recv_json("rc").await["payload"], json!({"code":0}));
 }

@@ -605,7 +605,6 @@ async fn node_qos_and_retain_override_the_message() {
 /// connection subscribed at QoS 0, which has nothing to acknowledge, gets
 /// them all meanwhile). Once there is room, every message arrives, in order.
 async fn acked_messages_wait_at_the_broker_while_the_backlog_is_full(version: &str, qos: u8) {
-    use redoubt_core::engine::Backlog;
     const N: usize = 200;
     let m = Mosquitto::start(BrokerOptions::default());
     let mut flow = pubsub(m.port, "held/#", "utf8");
@@ -620,8 +619,7 @@ async fn acked_messages_wait_at_the_broker_while_the_backlog_is_full(version: &s
         nodes.push(json!({"id": "got0", "type": "helper"}));
     }
     let mut h = connected(flow, HarnessOptions::default(), &["in", "out", "in0"]).await;
-    let backlog = h.engine.backlog().clone();
-    backlog.enter(Backlog::HIGH + 1);
+    let full = h.fill_backlog();
     for i in 0..N {
         h.send_json(
             "out",
@@ -641,7 +639,7 @@ async fn acked_messages_wait_at_the_broker_while_the_backlog_is_full(version: &s
         "MQTT {version}, QoS {qos}: {} of {N} messages arrived while the backlog was full",
         got.len()
     );
-    backlog.leave(Backlog::HIGH + 1);
+    drop(full);
     while got.len() < N {
         let msg = h.recv("got").await;
         got.push(redoubt_core::value::to_serde(&msg.payload()));
@@ -713,7 +711,6 @@ async fn a_burst_of_qos2_publishes_over_mqtt_3_1_1_loses_nothing() {
 /// before the drop may come twice, as QoS 1 allows).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn held_acknowledgements_lose_nothing_across_a_broker_restart() {
-    use redoubt_core::engine::Backlog;
     const N: usize = 60;
     let m = Mosquitto::start(BrokerOptions {
         persistence: true,
@@ -732,8 +729,7 @@ async fn held_acknowledgements_lose_nothing_across_a_broker_restart() {
         ..Default::default()
     };
     let mut h = connected(flow, opts, &["in", "out"]).await;
-    let backlog = h.engine.backlog().clone();
-    backlog.enter(Backlog::HIGH + 1);
+    let full = h.fill_backlog();
     for i in 0..N {
         h.send_json(
             "out",
@@ -758,7 +754,7 @@ async fn held_acknowledgements_lose_nothing_across_a_broker_restart() {
     .await
     .expect("restart");
     wait_status(&mut h, "in", "common.status.connected").await;
-    backlog.leave(Backlog::HIGH + 1);
+    drop(full);
     let deadline = Instant::now() + Duration::from_secs(15);
     while seen.len() < N && Instant::now() < deadline {
         if let Some(msg) = h.recv_within("got", Duration::from_millis(500)).await {

@@ -248,19 +248,17 @@ async fn a_url_that_is_not_a_websocket_is_a_config_error() {
 /// read once there is room.
 #[tokio::test]
 async fn client_does_not_read_while_the_backlog_is_full() {
-    use redoubt_core::engine::Backlog;
     let (port, _seen) = echo_server(false).await;
     let mut h = Harness::start(flow(json!({"path": format!("ws://127.0.0.1:{port}/echo")}))).await;
     wait_connected(&mut h, "in").await;
-    let backlog = h.engine.backlog().clone();
-    backlog.enter(Backlog::HIGH + 1);
+    let full = h.fill_backlog();
     // Sent while reading waits: its echo arriving later shows it went out.
     h.send_json("out", json!({"payload": "held"})).await;
     assert!(
         h.nothing("got", Duration::from_millis(300)).await,
         "read while the backlog was full"
     );
-    backlog.leave(Backlog::HIGH + 1);
+    drop(full);
     assert_eq!(h.recv_json("got").await["payload"], "held");
     h.stop().await;
 }

@@ -161,7 +161,6 @@ async fn streams_buffers_with_parts() {
 /// order.
 #[tokio::test]
 async fn waits_for_room_before_each_chunk_and_line() {
-    use redoubt_core::engine::Backlog;
     let d = tempfile::tempdir().expect("test step");
     let big = d.path().join("big.bin");
     std::fs::write(&big, vec![7u8; 3 * 65536 + 10]).expect("test step");
@@ -176,14 +175,13 @@ async fn waits_for_room_before_each_chunk_and_line() {
         let mut h = start(json!({"type":"file in","filename":path_str(&file),
             "filenameType":"str","format":format}))
         .await;
-        let backlog = h.engine.backlog().clone();
-        backlog.enter(Backlog::HIGH + 1);
+        let full = h.fill_backlog();
         h.send_json("n1", json!({"payload":""})).await;
         assert!(
             h.nothing("out", Duration::from_millis(300)).await,
             "{format}: sent while the backlog was full"
         );
-        backlog.leave(Backlog::HIGH + 1);
+        drop(full);
         for i in 0..want {
             let m = h.recv_json("out").await;
             assert_eq!(m["parts"]["index"], i, "{format}");

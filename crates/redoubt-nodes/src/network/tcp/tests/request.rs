@@ -98,18 +98,16 @@ async fn keeps_the_connection_and_splits_strings() {
 /// read (it waits in the socket), and arrives once there is room.
 #[tokio::test]
 async fn does_not_read_the_reply_while_the_backlog_is_full() {
-    use redoubt_core::engine::Backlog;
     use std::time::Duration;
     let port = ack_server().await;
     let mut h = Harness::start(flow(node(port, "sit", "5"))).await;
-    let backlog = h.engine.backlog().clone();
-    backlog.enter(Backlog::HIGH + 1);
+    let full = h.fill_backlog();
     h.send_json("n1", json!({"payload":"held"})).await;
     assert!(
         h.nothing("out", Duration::from_millis(300)).await,
         "read while the backlog was full"
     );
-    backlog.leave(Backlog::HIGH + 1);
+    drop(full);
     assert_eq!(text(&h.recv("out").await.payload()), "ACK:held");
     h.send_json("n1", json!({"payload":"next"})).await;
     assert_eq!(text(&h.recv("out").await.payload()), "ACK:next");

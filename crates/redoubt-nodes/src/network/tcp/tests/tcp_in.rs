@@ -264,7 +264,6 @@ async fn listens_again_after_a_redeploy() {
 /// is read, and nothing is lost, once there is room.
 #[tokio::test]
 async fn does_not_read_while_the_backlog_is_full() {
-    use redoubt_core::engine::Backlog;
     use std::time::Duration;
     use tokio::net::TcpStream;
     let mut h = Harness::start(flow(
@@ -274,8 +273,7 @@ async fn does_not_read_while_the_backlog_is_full() {
     ))
     .await;
     let port = listening_port(&mut h, "n1").await;
-    let backlog = h.engine.backlog().clone();
-    backlog.enter(Backlog::HIGH + 1);
+    let full = h.fill_backlog();
     let mut s = TcpStream::connect(("127.0.0.1", port))
         .await
         .expect("test step");
@@ -284,7 +282,7 @@ async fn does_not_read_while_the_backlog_is_full() {
         h.nothing("out", Duration::from_millis(300)).await,
         "read while the backlog was full"
     );
-    backlog.leave(Backlog::HIGH + 1);
+    drop(full);
     assert_eq!(text(&h.recv("out").await.payload()), "held");
     s.write_all(b"next").await.expect("test step");
     assert_eq!(text(&h.recv("out").await.payload()), "next");
