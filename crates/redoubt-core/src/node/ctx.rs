@@ -217,9 +217,26 @@ impl NodeCtx<'_> {
 
     /// Delivers [`NodeEvent::Timer`]`(token)` after `after`.
     pub fn schedule(&mut self, after: Duration, token: u64) -> TimerId {
+        self.schedule_timer(after, token, false)
+    }
+
+    /// Like [`NodeCtx::schedule`], for a timer that makes messages on the
+    /// node's own clock (inject's repeat, trigger's resend): once due it
+    /// also waits while the engine's backlog is full ([`NodeHandle::room`]),
+    /// so a repeat faster than the flow runs at the flow's pace instead of
+    /// queueing messages without bound. A tick that waited is delivered
+    /// once, not caught up.
+    pub fn schedule_paced(&mut self, after: Duration, token: u64) -> TimerId {
+        self.schedule_timer(after, token, true)
+    }
+
+    fn schedule_timer(&mut self, after: Duration, token: u64, paced: bool) -> TimerId {
         let handle = self.handle();
         let task = tokio::spawn(async move {
             tokio::time::sleep(after).await;
+            if paced {
+                handle.room().await;
+            }
             handle.event(NodeEvent::Timer(token));
         });
         let abort = task.abort_handle();

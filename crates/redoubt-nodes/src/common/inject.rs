@@ -131,13 +131,13 @@ impl NodeType for InjectType {
 impl Inject {
     fn setup_repeat(&self, cx: &mut NodeCtx<'_>) {
         if let Some(r) = self.repeat {
-            cx.schedule(r, TICK);
+            cx.schedule_paced(r, TICK);
         } else if let Some(c) = &self.cron {
             let now = chrono::Local::now();
             match c.find_next_occurrence(&now, false) {
                 Ok(next) => {
                     let wait = (next - now).to_std().unwrap_or(Duration::from_millis(0));
-                    cx.schedule(wait, TICK);
+                    cx.schedule_paced(wait, TICK);
                 }
                 Err(e) => cx.warn(&format!("No next time for schedule: {e}")),
             }
@@ -235,6 +235,44 @@ mod tests {
     use crate::testing::Harness;
     use serde_json::json;
     use std::time::Duration;
+
+    /// Not in Node-RED: a repeat tick waits while the engine's backlog is
+    /// full (flow control) and is delivered once there is room, without
+    /// catching up the ticks it missed.
+    #[tokio::test(start_paused = true)]
+    async fn repeat_waits_while_the_backlog_is_full() {
+        let mut h = Harness::start(json!([
+            {"id":"i","type":"inject","repeat":"0.05","props":[{"p":"payload","v":"tick","vt":"str"}],
+             "wires":[["h"]]},
+            {"id":"h","type":"helper"}
+        ]))
+        .await;
+        let full = h.fill_backlog();
+        assert!(
+            h.nothing("h", Duration::from_millis(500)).await,
+            "injected while the backlog was full"
+        );
+        drop(full);
+        assert_eq!(h.recv_json("h").await["payload"], json!("tick"));
+        let mut more = 0;
+        while h
+            .recv_within("h", Duration::from_millis(120))
+            .await
+            .is_some()
+        {
+            more += 1;
+            if more == 2 {
+                break;
+            }
+        }
+        assert_eq!(more, 2, "the repeat goes on at its interval");
+        assert!(
+            h.recv_within("h", Duration::from_millis(20))
+                .await
+                .is_none(),
+            "no catch-up burst of the ticks missed while waiting"
+        );
+    }
 
     #[tokio::test(start_paused = true)]
     async fn once_fires_after_its_delay_with_typed_props() {

@@ -227,6 +227,13 @@ impl Trigger {
         (self.next_token, cx.schedule(d, self.next_token))
     }
 
+    /// The resend loop's next tick: it waits while the flows are behind
+    /// (`NodeCtx::schedule_paced`).
+    fn schedule_loop(&mut self, every: Duration, cx: &mut NodeCtx<'_>) -> (u64, TimerId) {
+        self.next_token += 1;
+        (self.next_token, cx.schedule_paced(every, self.next_token))
+    }
+
     fn cancel(tout: &Tout) {
         if let Tout::Wait { timer, .. } | Tout::Loop { timer, .. } = tout {
             timer.cancel();
@@ -256,7 +263,7 @@ impl Trigger {
                 Tout::Idle
             } else {
                 let every = timer_duration(delay);
-                let (token, timer) = self.schedule(every, cx);
+                let (token, timer) = self.schedule_loop(every, cx);
                 Tout::Loop {
                     token,
                     timer,
@@ -419,7 +426,7 @@ impl Node for Trigger {
                     Some(Tout::Loop { every, .. }) => *every,
                     _ => return Ok(()),
                 };
-                let (token, timer) = self.schedule(every, cx);
+                let (token, timer) = self.schedule_loop(every, cx);
                 if let Some(s) = self.topics.get_mut(&topic) {
                     s.tout = Tout::Loop {
                         token,

@@ -387,6 +387,34 @@ async fn repeat_until_reset() {
     assert!(got.iter().all(|p| p == &json!("foo")));
 }
 
+/// Not in Node-RED: the resend loop's ticks wait while the engine's
+/// backlog is full (flow control), then go on, one at a time.
+#[tokio::test(start_paused = true)]
+async fn repeat_waits_while_the_backlog_is_full() {
+    let mut h = trigger(json!({"reset":"boo","op1":"","op1type":"pay","duration":-25})).await;
+    h.send_json("t", json!({"payload":"foo"})).await;
+    assert_eq!(h.recv_json("h").await["payload"], json!("foo"));
+    let full = h.fill_backlog();
+    assert!(
+        h.nothing("h", Duration::from_millis(200)).await,
+        "resent while the backlog was full"
+    );
+    drop(full);
+    // The tick that waited, then the loop at its interval, without a
+    // catch-up burst of the ticks missed while waiting.
+    let t = Instant::now();
+    for _ in 0..3 {
+        let m = h.recv_within("h", Duration::from_millis(30)).await;
+        assert_eq!(
+            m.map(|m| m.payload().to_js_string()).as_deref(),
+            Some("foo")
+        );
+    }
+    assert!(ms(t) >= 50, "three resends took {} ms", ms(t));
+    h.send_json("t", json!({"reset":true})).await;
+    assert!(payloads(&mut h, "h", 100).await.len() <= 1);
+}
+
 /// should call done() when first message has been processed
 #[tokio::test(start_paused = true)]
 async fn done_is_immediate() {
