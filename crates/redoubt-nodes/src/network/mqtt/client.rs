@@ -62,7 +62,11 @@ pub(crate) struct SubOptions {
 /// What the connection reports.
 #[derive(Debug)]
 pub(crate) enum LoopEvent {
-    Connected,
+    /// CONNACK; `session_present` when the broker kept this client's
+    /// session (and will send its unacknowledged messages again).
+    Connected {
+        session_present: bool,
+    },
     /// A message, with the acknowledgement it owes the broker when its QoS
     /// is 1 or 2.
     Message(InMessage, Option<Ack>),
@@ -101,7 +105,11 @@ pub(crate) trait MqttClient: Send + Sync {
 /// the broker hold further messages for this client. That is how a
 /// subscriber slows the broker while the flows are behind, without pausing
 /// the connection, which also carries the mqtt out nodes' publishes.
-pub(crate) struct Ack(AckKind);
+pub(crate) struct Ack {
+    kind: AckKind,
+    /// The broker marked the message as sent before (DUP).
+    pub(crate) dup: bool,
+}
 
 enum AckKind {
     V4(rumqttc::AsyncClient, u16, rumqttc::QoS),
@@ -110,18 +118,33 @@ enum AckKind {
 
 impl std::fmt::Debug for Ack {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let pkid = match &self.0 {
-            AckKind::V4(_, pkid, _) | AckKind::V5(_, pkid, _) => pkid,
-        };
-        f.debug_struct("Ack").field("pkid", pkid).finish()
+        f.debug_struct("Ack")
+            .field("pkid", &self.pkid())
+            .field("dup", &self.dup)
+            .finish()
     }
 }
 
 impl Ack {
+    /// The message's packet id.
+    pub(crate) fn pkid(&self) -> u16 {
+        match &self.kind {
+            AckKind::V4(_, pkid, _) | AckKind::V5(_, pkid, _) => *pkid,
+        }
+    }
+
+    /// True for a QoS 2 message (its acknowledgement is a PUBREC).
+    pub(crate) fn exactly_once(&self) -> bool {
+        match &self.kind {
+            AckKind::V4(_, _, q) => *q == rumqttc::QoS::ExactlyOnce,
+            AckKind::V5(_, _, q) => *q == rumqttc::v5::mqttbytes::QoS::ExactlyOnce,
+        }
+    }
+
     /// Queues the acknowledgement on the connection (waiting while its
     /// request queue is full).
     pub(crate) async fn send(self) -> Result<(), String> {
-        match self.0 {
+        match self.kind {
             AckKind::V4(c, pkid, qos) => {
                 let mut p = rumqttc::Publish::new("", qos, Vec::new());
                 p.pkid = pkid;
@@ -239,10 +262,14 @@ impl MqttLoop for V4Loop {
         Box::pin(async move {
             use rumqttc::{Event, Packet};
             match self.0.poll().await.map_err(|e| e.to_string())? {
-                Event::Incoming(Packet::ConnAck(_)) => Ok(LoopEvent::Connected),
+                Event::Incoming(Packet::ConnAck(c)) => Ok(LoopEvent::Connected {
+                    session_present: c.session_present,
+                }),
                 Event::Incoming(Packet::Publish(p)) => {
-                    let ack = (p.qos != rumqttc::QoS::AtMostOnce)
-                        .then(|| Ack(AckKind::V4(self.1.clone(), p.pkid, p.qos)));
+                    let ack = (p.qos != rumqttc::QoS::AtMostOnce).then(|| Ack {
+                        kind: AckKind::V4(self.1.clone(), p.pkid, p.qos),
+                        dup: p.dup,
+                    });
                     let m = InMessage {
                         topic: p.topic,
                         payload: p.payload,
@@ -367,10 +394,14 @@ impl MqttLoop for V5Loop {
         Box::pin(async move {
             use rumqttc::v5::{Event, Incoming};
             match self.0.poll().await.map_err(|e| e.to_string())? {
-                Event::Incoming(Incoming::ConnAck(_)) => Ok(LoopEvent::Connected),
+                Event::Incoming(Incoming::ConnAck(c)) => Ok(LoopEvent::Connected {
+                    session_present: c.session_present,
+                }),
                 Event::Incoming(Incoming::Publish(p)) => {
-                    let ack = (p.qos != rumqttc::v5::mqttbytes::QoS::AtMostOnce)
-                        .then(|| Ack(AckKind::V5(self.1.clone(), p.pkid, p.qos)));
+                    let ack = (p.qos != rumqttc::v5::mqttbytes::QoS::AtMostOnce).then(|| Ack {
+                        kind: AckKind::V5(self.1.clone(), p.pkid, p.qos),
+                        dup: p.dup,
+                    });
                     let m = InMessage {
                         topic: String::from_utf8_lossy(&p.topic).into_owned(),
                         payload: p.payload,

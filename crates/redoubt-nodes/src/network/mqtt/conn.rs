@@ -19,6 +19,7 @@ use indexmap::IndexMap;
 use parking_lot::Mutex;
 use redoubt_core::node::{NodeError, NodeHandle, Status};
 use rustls::ClientConfig;
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -321,8 +322,18 @@ impl Broker {
         // id may name another message. The broker sends an unacknowledged
         // message again on a persistent session; a clean one forgot it.
         let session = Arc::new(AtomicU64::new(0));
-        let acker = acknowledge(pending, session.clone(), self.deps.me.clone());
+        let unreleased = Arc::new(Mutex::new(HashSet::new()));
+        let acker = acknowledge(
+            pending,
+            session.clone(),
+            unreleased.clone(),
+            self.deps.me.clone(),
+        );
         let _acker = Acker(tokio::spawn(acker).abort_handle());
+        // QoS 2 messages the flows got on the previous connection whose
+        // PUBREC never went out: the kept session sends them again (DUP),
+        // and they must not reach the flows twice.
+        let mut delivered: HashSet<u16> = HashSet::new();
         loop {
             let ev = lp.poll().await;
             if !self.current(generation) {
@@ -334,13 +345,27 @@ impl Broker {
                 continue;
             }
             match ev {
-                Ok(LoopEvent::Connected) => {
+                Ok(LoopEvent::Connected { session_present }) => {
                     session.fetch_add(1, Ordering::SeqCst);
+                    let held = std::mem::take(&mut *unreleased.lock());
+                    delivered = if session_present {
+                        held
+                    } else {
+                        HashSet::new()
+                    };
                     self.on_connected();
                 }
                 Ok(LoopEvent::Message(m, ack)) => {
-                    self.dispatch(&m);
+                    let again = ack
+                        .as_ref()
+                        .is_some_and(|a| a.exactly_once() && a.dup && delivered.remove(&a.pkid()));
+                    if !again {
+                        self.dispatch(&m);
+                    }
                     if let Some(a) = ack {
+                        if a.exactly_once() {
+                            unreleased.lock().insert(a.pkid());
+                        }
                         // The acker lives as long as this loop (`_acker`).
                         let _ = acks.send((session.load(Ordering::SeqCst), a));
                     }
@@ -480,15 +505,22 @@ impl Drop for Acker {
 /// the flows take its messages is held back by its in-flight window (the
 /// unacknowledged messages waiting here are at most that window). Nothing
 /// is dropped: the broker keeps what it holds back.
+///
+/// `unreleased` holds the packet ids of the QoS 2 messages given to the
+/// flows whose PUBREC has not gone out yet.
 async fn acknowledge(
     mut pending: mpsc::UnboundedReceiver<(u64, client::Ack)>,
     session: Arc<AtomicU64>,
+    unreleased: Arc<Mutex<HashSet<u16>>>,
     gate: NodeHandle,
 ) {
     while let Some((of, a)) = pending.recv().await {
         gate.room().await;
         if session.load(Ordering::SeqCst) != of {
             continue;
+        }
+        if a.exactly_once() {
+            unreleased.lock().remove(&a.pkid());
         }
         if let Err(e) = a.send().await {
             tracing::debug!(error = %e, "MQTT acknowledgement not sent.");
