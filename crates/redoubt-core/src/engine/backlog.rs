@@ -11,9 +11,11 @@
 //! routed yet, and those in the nodes' own input queues (a function
 //! node's). While more than [`Backlog::HIGH`] wait, a producer that runs on
 //! its own clock (a function node's timers) waits until the count is down
-//! to [`Backlog::LOW`] before its next turn, and so do the nodes reading
-//! from a peer (TCP, UDP and websocket inputs) before their next read,
-//! which leaves the peer's data in the transport (`NodeHandle::room`).
+//! to [`Backlog::LOW`] before its next turn, and so do the other sources
+//! (`NodeHandle::room`): nodes reading from a peer, a file or a child
+//! process wait before their next read, which leaves the data where it
+//! came from, mqtt in holds its acknowledgements, and repeat timers
+//! (`NodeCtx::schedule_paced`) hold their next tick.
 //!
 //! Inputs are never held back: taking input is what brings the count
 //! down, so a node waiting to take its input could wait for itself.

@@ -323,13 +323,15 @@ impl Broker {
         // message again on a persistent session; a clean one forgot it.
         let session = Arc::new(AtomicU64::new(0));
         let unreleased = Arc::new(Mutex::new(HashSet::new()));
-        let acker = acknowledge(
+        // The acknowledging task lives in the set, which aborts it when
+        // this task ends or is aborted.
+        let mut acker = tokio::task::JoinSet::new();
+        acker.spawn(acknowledge(
             pending,
             session.clone(),
             unreleased.clone(),
             self.deps.me.clone(),
-        );
-        let _acker = Acker(tokio::spawn(acker).abort_handle());
+        ));
         // QoS 2 messages the flows got on the previous connection whose
         // PUBREC never went out: the kept session sends them again (DUP),
         // and they must not reach the flows twice.
@@ -366,7 +368,7 @@ impl Broker {
                         if a.exactly_once() {
                             unreleased.lock().insert(a.pkid());
                         }
-                        // The acker lives as long as this loop (`_acker`).
+                        // The acker lives as long as this loop (`acker`).
                         let _ = acks.send((session.load(Ordering::SeqCst), a));
                     }
                 }
@@ -488,15 +490,6 @@ impl Broker {
                 t.abort();
             });
         }
-    }
-}
-
-/// Stops the acknowledging task with the connection task that started it.
-struct Acker(tokio::task::AbortHandle);
-
-impl Drop for Acker {
-    fn drop(&mut self) {
-        self.0.abort();
     }
 }
 

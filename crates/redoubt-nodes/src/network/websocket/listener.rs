@@ -36,12 +36,18 @@ fn serve(hub: Arc<Hub>, conn: WsConnection) {
     } = conn;
     hub.opened(&id, outgoing);
     tokio::spawn(async move {
+        // The engine's backlog, looked up until an input node has
+        // registered (none may have when the client connects).
+        let mut backlog = None;
         while let Some(frame) = incoming.recv().await {
             // Flow control: a frame waits here while the flows are behind
             // (checked after it arrived, so one that came in while the node
             // was idle waits too); the frames after it fill the bounded
             // channel and the server stops reading this client's socket.
-            if let Some(b) = hub.backlog() {
+            if backlog.is_none() {
+                backlog = hub.backlog();
+            }
+            if let Some(b) = &backlog {
                 b.room_if_full().await;
             }
             hub.deliver(&id, frame);
