@@ -9,7 +9,7 @@
 # ("fault-around"). The few thousand functions redoubt runs are scattered over 15 MB of
 # .text, so a hundred touches made ~6.5 MiB of it resident (most of the idle RSS). Listed
 # in the order below, lld places them together and the touched code fits in ~2 MiB.
-# See BENCHMARKS.md ("Idle memory") and crates/redoubt/build.rs.
+# See BENCHMARKS.md ("Reading the numbers") and crates/redoubt/build.rs.
 #
 # How: the binary runs under valgrind --tool=callgrind (exact: every executed function is
 # recorded, not a sample) in three phases, each its own run:

@@ -3,7 +3,7 @@
 //! recorded by `bench/link-order.sh`) are placed first and together in
 //! `.text`. Linux maps executable pages in 64 KiB blocks around every page
 //! touched, so scattered start-up code kept most of the binary resident; kept
-//! together it needs a fraction of that (BENCHMARKS.md, "Idle memory").
+//! together it needs a fraction of that (BENCHMARKS.md, "Reading the numbers").
 //!
 //! Only release builds for `x86_64-unknown-linux-gnu` are linked this way,
 //! the target whose default linker is rust-lld (since Rust 1.90), which

@@ -8,7 +8,7 @@
 //!   freed the old engines and built the new ones while it wrote and synced
 //!   the new flows.json: the engines' allocations and frees took malloc's
 //!   locks from under the thread that saves, its fsync went from 0.5 to
-//!   1–4 ms and the answer waited for it (BENCHMARKS.md, item 42).
+//!   1–4 ms and the answer waited for it (bench/HISTORY.md, item 42).
 //! * **The running flows.** Jobs run on tokio's blocking pool, at most one
 //!   fewer at once than the machine has cores (at least one), so a core
 //!   stays free for the executor and HTTP serving while a deploy's engines

@@ -7,7 +7,7 @@
 //! read needs a new 8 KiB buffer. So every request cost an 8 KiB allocation,
 //! and a request waiting for its flow kept two buffers alive. Copying the head
 //! into one allocation of its own size, before hyper reads again, leaves the
-//! read buffer unshared and hyper reuses it (BENCHMARKS.md, item 33).
+//! read buffer unshared and hyper reuses it (bench/HISTORY.md, item 33).
 
 use bytes::BytesMut;
 use http::{HeaderValue, Request, Uri};

@@ -6,7 +6,7 @@
 //! the `http response`: a few bytes. What has more to wait for (a body to
 //! read, a multipart upload, a websocket upgrade, a static file or Basic
 //! auth in front) is an `async` block boxed on its own. As one `async fn`,
-//! the whole handler took 3.5 KiB per request (BENCHMARKS.md, item 33).
+//! the whole handler took 3.5 KiB per request (bench/HISTORY.md, item 33).
 
 use axum::body::Body;
 use axum::response::Response;

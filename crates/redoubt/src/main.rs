@@ -58,7 +58,7 @@ fn main() -> ExitCode {
 /// Nothing in the process blocks an async task while waiting for another
 /// (blocking work goes to the blocking pool: scripts, file writes, password
 /// hashing), so one thread for all tasks cannot deadlock. Measured on 2
-/// cores against one multi-thread worker (BENCHMARKS.md, item 38): json +
+/// cores against one multi-thread worker (bench/HISTORY.md, item 38): json +
 /// template +12 % req/s with half the p99, http-change +5 %, the chain
 /// +1-12 %, peak RSS under the function load 0.35 MiB less.
 fn runtime_builder() -> tokio::runtime::Builder {
@@ -79,7 +79,7 @@ fn runtime_builder() -> tokio::runtime::Builder {
 /// fewer than the cores, at least one. The flow engine is one task, so more
 /// workers mostly add wake-ups between threads; the core left over runs
 /// function-node scripts (the blocking pool), file writes and the kernel's
-/// network work. Measured on 2 cores under `wrk -t2 -c50` (BENCHMARKS.md):
+/// network work. Measured on 2 cores under `wrk -t2 -c50` (bench/HISTORY.md, item 7):
 /// one worker instead of two kept the same req/s, cut p99 latency from
 /// about 3 ms to 1.5-2.3 ms and peak RSS by about 1 MiB.
 fn default_worker_threads() -> usize {

@@ -5,7 +5,7 @@
 //! script emitting messages from its timers faster than the flow behind it
 //! takes them keeps all of them in memory at once: a million messages in
 //! the chain benchmark's burst held 0.5 GB in Node-RED and 0.8–1.4 GB in
-//! redoubt before this (BENCHMARKS.md, item 45). redoubt counts the
+//! redoubt before this (bench/HISTORY.md, item 45). redoubt counts the
 //! messages waiting in the executor's delivery queue, those a node has
 //! sent or submitted from a background task that the executor has not
 //! routed yet, and those in the nodes' own input queues (a function

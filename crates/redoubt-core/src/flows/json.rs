@@ -9,7 +9,7 @@
 //! object's entries (and each array's items) are gathered on a stack shared
 //! by the whole parse, then moved into a map (or vector) of exactly their
 //! number. On the 200-node benchmark flow this parses in 0.30 instead of
-//! 0.41 ms (BENCHMARKS.md, item 43).
+//! 0.41 ms (bench/HISTORY.md, item 43).
 //!
 //! The result is what `serde_json::from_slice` returns for the same text,
 //! errors included: the same deserializer reads the text, with its

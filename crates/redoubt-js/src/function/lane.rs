@@ -4,7 +4,7 @@
 //! tokio gives each `spawn_blocking` to the pool thread that has waited
 //! longest, so one node's turns went round every idle pool thread, and each
 //! of those threads kept a malloc arena with the script's garbage in it
-//! (three under `wrk -t2 -c50`; BENCHMARKS.md, item 37). A lane's thread
+//! (three under `wrk -t2 -c50`; bench/HISTORY.md, item 37). A lane's thread
 //! runs the node's turns one after the other and waits up to [`LINGER`] for
 //! the next one before it goes back to the pool. A runaway script still
 //! holds only its own node's thread.
