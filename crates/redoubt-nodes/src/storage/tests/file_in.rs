@@ -164,15 +164,10 @@ async fn waits_for_room_before_each_chunk_and_line() {
     let d = tempfile::tempdir().expect("test step");
     let big = d.path().join("big.bin");
     std::fs::write(&big, vec![7u8; 3 * 65536 + 10]).expect("test step");
-    for (format, want) in [("stream", 4), ("lines", 3)] {
-        let file = if format == "lines" {
-            let f = d.path().join("lines.txt");
-            std::fs::write(&f, "a\nb\nc").expect("test step");
-            f
-        } else {
-            big.clone()
-        };
-        let mut h = start(json!({"type":"file in","filename":path_str(&file),
+    let lines = d.path().join("lines.txt");
+    std::fs::write(&lines, "a\nb\nc").expect("test step");
+    for (format, file, want) in [("stream", &big, 4), ("lines", &lines, 3)] {
+        let mut h = start(json!({"type":"file in","filename":path_str(file),
             "filenameType":"str","format":format}))
         .await;
         let full = h.fill_backlog();
