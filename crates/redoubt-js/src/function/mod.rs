@@ -118,7 +118,7 @@ pub trait ScriptSink: Send + Sync + 'static {
     /// batch of messages rather than once per message). Called after every
     /// turn with `all = false`, when the sink may keep what is small and
     /// recent, and with `all = true` at the end of each batch of work the
-    /// runner took (at most 256 messages) and when the node closes. A sink
+    /// runner took (at most 1,024 messages) and when the node closes. A sink
     /// that applies every call at once has nothing to pass on.
     fn flush(&self, all: bool) {
         let _ = all;

@@ -4,8 +4,12 @@
 //! clock; every JS turn runs on the blocking pool, so a runaway script only
 //! ever occupies its own thread until the interrupt handler stops it, and
 //! messages are handled in arrival order. While inputs keep coming, the
-//! turns stay on one pool thread (a [`Lane`]). Timers run on tokio's clock,
-//! so tests with a paused clock drive them too.
+//! turns stay on one pool thread (a [`Lane`]), and the blocking call takes
+//! the input queue along: when its batch is done it goes on with what
+//! arrived meanwhile (up to [`BATCH`] in all), rather than handing back to
+//! the task, which would wake two threads for the next batch and leave the
+//! lane idle in between (bench/HISTORY.md, item 48). Timers run on tokio's
+//! clock, so tests with a paused clock drive them too.
 //!
 //! Flow control: the input queue counts in the engine's [`Backlog`], and a
 //! due timer waits while the backlog is full, so a script emitting from
@@ -25,8 +29,9 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-/// Inputs handled in one blocking call at most.
-const BATCH: usize = 256;
+/// Inputs handled in one blocking call at most, so a due timer waits for
+/// no more than this many.
+const BATCH: usize = 1024;
 
 enum Work {
     Init,
@@ -197,9 +202,10 @@ async fn run(
     }
     // On Start runs on any pool thread, not a lane: a deploy starts many
     // nodes at once, and each lane would keep a thread for its linger.
-    let Some(mut next) = step(&sandbox, Work::Init, epoch, None).await else {
+    let Some((back, mut next)) = step(&sandbox, Work::Init, epoch, None, inbox).await else {
         return;
     };
+    inbox = back;
     let lane = Lane::default();
     loop {
         let timer = next.map(|d| epoch + d);
@@ -218,8 +224,11 @@ async fn run(
                 None => return,
             },
         };
-        match step(&sandbox, work, epoch, Some(&lane)).await {
-            Some(n) => next = n,
+        match step(&sandbox, work, epoch, Some(&lane), inbox).await {
+            Some((back, n)) => {
+                inbox = back;
+                next = n;
+            }
             None => return,
         }
     }
@@ -238,16 +247,22 @@ impl Inbox {
     async fn recv(&mut self) -> Option<Vec<(u64, Msg)>> {
         let first = self.rx.recv().await?;
         let mut batch = vec![first];
-        while batch.len() < BATCH {
+        self.take_queued(&mut batch, BATCH);
+        if let Some(b) = &self.backlog {
+            b.leave(batch.len());
+        }
+        Some(batch)
+    }
+
+    /// Moves the inputs already queued into `batch`, without waiting, until
+    /// it holds `max`. The caller counts them out of the backlog.
+    fn take_queued(&mut self, batch: &mut Vec<(u64, Msg)>, max: usize) {
+        while batch.len() < max {
             match self.rx.try_recv() {
                 Ok(m) => batch.push(m),
                 Err(_) => break,
             }
         }
-        if let Some(b) = &self.backlog {
-            b.leave(batch.len());
-        }
-        Some(batch)
     }
 }
 
@@ -277,14 +292,16 @@ async fn sleep_until(at: Option<Instant>) {
     }
 }
 
-/// Runs `work` on the lane's thread, else on the blocking pool; `None`
-/// once the sandbox is closed, else when the next timer is due.
+/// Runs `work` on the lane's thread, else on the blocking pool, and hands
+/// the input queue back; `None` once the sandbox is closed, else when the
+/// next timer is due.
 async fn step(
     sandbox: &Arc<Mutex<Option<Sandbox>>>,
     work: Work,
     epoch: Instant,
     lane: Option<&Lane>,
-) -> Option<Option<Duration>> {
+    mut inbox: Inbox,
+) -> Option<(Inbox, Option<Duration>)> {
     let now = Instant::now().duration_since(epoch);
     let sb = sandbox.clone();
     let turn = move || {
@@ -293,18 +310,30 @@ async fn step(
         sb.set_now(now);
         match work {
             Work::Init => sb.init(),
-            Work::Inputs(batch) => {
-                for (id, msg) in batch {
-                    if sb.limits.closing.load(Ordering::Relaxed) {
+            Work::Inputs(mut batch) => {
+                let mut handled = 0;
+                'inputs: loop {
+                    for (id, msg) in batch.drain(..) {
+                        if sb.limits.closing.load(Ordering::Relaxed) {
+                            break 'inputs;
+                        }
+                        sb.input(id, msg);
+                        handled += 1;
+                    }
+                    // What arrived meanwhile, now.
+                    inbox.take_queued(&mut batch, BATCH - handled);
+                    if batch.is_empty() {
                         break;
                     }
-                    sb.input(id, msg);
+                    if let Some(b) = &inbox.backlog {
+                        b.leave(batch.len());
+                    }
                 }
             }
             Work::Timers => sb.fire_due(now),
         }
         sb.flush();
-        Some(sb.next_timer())
+        Some((inbox, sb.next_timer()))
     };
     let r = match lane {
         Some(lane) => lane.run(turn).await.map_err(|e| e.to_string()),

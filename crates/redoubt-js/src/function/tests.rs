@@ -980,6 +980,7 @@ fn objects_inside_the_message_keep_their_identity() {
 
 mod lazy_req;
 mod plain_call;
+mod top_up;
 
 /// Sets global `key` to a new object holding `props`.
 fn set_global(t: &T, key: &str, props: &[(&str, Value)]) -> Object {
