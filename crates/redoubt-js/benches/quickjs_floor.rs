@@ -22,13 +22,21 @@
 mod common;
 
 use common::context;
-use rquickjs::{Function, Object};
+use rquickjs::{Ctx, Function, Object};
 
 fn main() {
     divan::main();
 }
 
 const CALLS: usize = 1000;
+
+/// Evaluates `src`, one function expression, into that function.
+fn function<'js>(ctx: &Ctx<'js>, src: &str) -> Function<'js> {
+    match ctx.eval(src) {
+        Ok(f) => f,
+        Err(e) => panic!("eval: {e}"),
+    }
+}
 
 const COUNTER: &str = r#"
 var store = new Map();
@@ -50,10 +58,7 @@ var global = { get: function (k) { return store.get(k); }, set: function (k, v) 
 fn rust_to_js_x1000(bencher: divan::Bencher) {
     let ctx = context();
     ctx.with(|ctx| {
-        let f: Function = match ctx.eval(COUNTER) {
-            Ok(f) => f,
-            Err(e) => panic!("eval: {e}"),
-        };
+        let f = function(&ctx, COUNTER);
         bencher.bench_local(|| {
             for i in 0..CALLS {
                 let run = || -> rquickjs::Result<()> {
@@ -76,17 +81,11 @@ fn rust_to_js_x1000(bencher: divan::Bencher) {
 fn pure_js_x1000(bencher: divan::Bencher) {
     let ctx = context();
     ctx.with(|ctx| {
-        let counter: Function = match ctx.eval(COUNTER) {
-            Ok(f) => f,
-            Err(e) => panic!("eval: {e}"),
-        };
+        let counter = function(&ctx, COUNTER);
         let src = format!(
             "(function (counter) {{ for (var i = 0; i < {CALLS}; i++) {{ counter({{ payload: i, topic: 'burst', _msgid: '0123456789abcdef' }}); }} }})"
         );
-        let f: Function = match ctx.eval(src) {
-            Ok(f) => f,
-            Err(e) => panic!("eval: {e}"),
-        };
+        let f = function(&ctx, &src);
         bencher.bench_local(|| {
             if let Err(e) = f.call::<_, ()>((counter.clone(),)) {
                 panic!("call: {e}");
@@ -109,10 +108,7 @@ const FUNCTION_SCRIPT: &str = r#"
 fn function_rust_to_js_x1000(bencher: divan::Bencher) {
     let ctx = context();
     ctx.with(|ctx| {
-        let f: Function = match ctx.eval(FUNCTION_SCRIPT) {
-            Ok(f) => f,
-            Err(e) => panic!("eval: {e}"),
-        };
+        let f = function(&ctx, FUNCTION_SCRIPT);
         bencher.bench_local(|| {
             let mut total = 0.0;
             for _ in 0..CALLS {
@@ -144,17 +140,11 @@ fn function_rust_to_js_x1000(bencher: divan::Bencher) {
 fn function_pure_js_x1000(bencher: divan::Bencher) {
     let ctx = context();
     ctx.with(|ctx| {
-        let script: Function = match ctx.eval(FUNCTION_SCRIPT) {
-            Ok(f) => f,
-            Err(e) => panic!("eval: {e}"),
-        };
+        let script = function(&ctx, FUNCTION_SCRIPT);
         let src = format!(
             "(function (script) {{ var t = 0; for (var i = 0; i < {CALLS}; i++) {{ var m = script({{ _msgid: '0123456789abcdef', payload: '', req: {{ path: '/hello' }} }}); t += m.payload.sum; }} return t; }})"
         );
-        let f: Function = match ctx.eval(src) {
-            Ok(f) => f,
-            Err(e) => panic!("eval: {e}"),
-        };
+        let f = function(&ctx, &src);
         bencher.bench_local(|| match f.call::<_, f64>((script.clone(),)) {
             Ok(t) => divan::black_box(t),
             Err(e) => panic!("call: {e}"),

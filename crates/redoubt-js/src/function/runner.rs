@@ -248,20 +248,23 @@ impl Inbox {
         let first = self.rx.recv().await?;
         let mut batch = vec![first];
         self.take_queued(&mut batch, BATCH);
-        if let Some(b) = &self.backlog {
-            b.leave(batch.len());
-        }
         Some(batch)
     }
 
-    /// Moves the inputs already queued into `batch`, without waiting, until
-    /// it holds `max`. The caller counts them out of the backlog.
+    /// Adds the inputs already queued to `batch`, without waiting, until it
+    /// holds `max`, and counts all of `batch` out of the backlog: it holds
+    /// only inputs just taken from the queue.
     fn take_queued(&mut self, batch: &mut Vec<(u64, Msg)>, max: usize) {
         while batch.len() < max {
             match self.rx.try_recv() {
                 Ok(m) => batch.push(m),
                 Err(_) => break,
             }
+        }
+        if !batch.is_empty()
+            && let Some(b) = &self.backlog
+        {
+            b.leave(batch.len());
         }
     }
 }
@@ -324,9 +327,6 @@ async fn step(
                     inbox.take_queued(&mut batch, BATCH - handled);
                     if batch.is_empty() {
                         break;
-                    }
-                    if let Some(b) = &inbox.backlog {
-                        b.leave(batch.len());
                     }
                 }
             }
