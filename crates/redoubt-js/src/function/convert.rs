@@ -16,9 +16,14 @@ use redoubt_core::value::{Array as RArray, Handle, Map, Object as RObject, Value
 use rquickjs::function::This;
 use rquickjs::object::Property;
 use rquickjs::{Array, Ctx, Function, Object, Type, TypedArray, Value as JsValue};
+use rustc_hash::FxHashMap;
 use std::cell::OnceCell;
-use std::collections::HashMap;
 use std::sync::Arc;
+
+// Every map here is keyed by an address or a number of our own (a JS
+// value's tag and pointer, a handle's id), never by text from a message, so
+// the fast FxHash replaces SipHash, whose only gain, resisting keys chosen
+// to collide, does not apply (bench/HISTORY.md, item 49).
 
 /// An object's own enumerable properties, in order, as converted.
 type Props = Vec<(Arc<str>, Value)>;
@@ -71,8 +76,8 @@ impl std::fmt::Display for ConvertError {
 /// dropped when the node is idle; a stale placeholder converts to `undefined`.
 #[derive(Default)]
 pub(crate) struct HandleTable {
-    by_id: HashMap<u64, Handle>,
-    by_ptr: HashMap<usize, u64>,
+    by_id: FxHashMap<u64, Handle>,
+    by_ptr: FxHashMap<usize, u64>,
     next: u64,
     /// The objects behind live `msg.req` proxies; unlike handles, kept
     /// until the proxy itself is gone (see `lazy_req.rs`).
@@ -186,7 +191,7 @@ impl<'js> Protos<'js> {
 pub(crate) struct ToJs<'a, 'js> {
     p: &'a Protos<'js>,
     handles: &'a mut HandleTable,
-    seen: HashMap<usize, JsValue<'js>>,
+    seen: FxHashMap<usize, JsValue<'js>>,
     parts: Option<Vec<(JsValue<'js>, Value)>>,
     depth: usize,
     /// A key of the top-level object whose object value is left out
@@ -229,7 +234,7 @@ impl<'a, 'js> ToJs<'a, 'js> {
         ToJs {
             p,
             handles,
-            seen: HashMap::new(),
+            seen: FxHashMap::default(),
             parts: None,
             depth: 0,
             defer: None,
@@ -316,8 +321,8 @@ impl<'a, 'js> ToJs<'a, 'js> {
 pub(crate) struct FromJs<'a, 'js> {
     p: &'a Protos<'js>,
     handles: &'a HandleTable,
-    seen: HashMap<JsValue<'js>, Value>,
-    bound: HashMap<JsValue<'js>, Value>,
+    seen: FxHashMap<JsValue<'js>, Value>,
+    bound: FxHashMap<JsValue<'js>, Value>,
     parts: Option<Vec<(JsValue<'js>, Value)>>,
     shadows: Option<Vec<(RObject, Shadow)>>,
     count: usize,
@@ -329,8 +334,8 @@ impl<'a, 'js> FromJs<'a, 'js> {
         FromJs {
             p,
             handles,
-            seen: HashMap::new(),
-            bound: HashMap::new(),
+            seen: FxHashMap::default(),
+            bound: FxHashMap::default(),
             parts: None,
             shadows: None,
             count: 0,

@@ -14,7 +14,7 @@ use redoubt_core::engine::LogLevel;
 use redoubt_core::node::NodeError;
 use redoubt_core::value::{Object as RObject, Value};
 use rquickjs::{Array, Ctx, Function, Value as JsValue};
-use std::collections::HashSet;
+use rustc_hash::FxHashSet;
 
 /// JS objects already converted this turn (context values), with the
 /// redoubt value each stands for.
@@ -83,7 +83,8 @@ impl Turn<'_> {
     pub(crate) fn flush<'js>(&mut self, ctx: &Ctx<'js>, known: &Known<'js>) {
         let out = std::mem::take(&mut self.sh.state.lock().outbox);
         let mut live: Option<Array<'js>> = None;
-        let mut synced: HashSet<u64> = HashSet::new();
+        // Ids of input messages (our own counter), so FxHash (see convert.rs).
+        let mut synced: FxHashSet<u64> = FxHashSet::default();
         for o in out {
             match o {
                 Out::Send(port, m) => self.sh.sink.send(port, m),

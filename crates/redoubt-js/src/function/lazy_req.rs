@@ -20,7 +20,7 @@ use super::host::{Shared, protos, throw};
 use redoubt_core::value::{Object as RObject, Value};
 use rquickjs::object::Property;
 use rquickjs::{Array, Ctx, Exception, Function, Object, Value as JsValue};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 /// The key of an input message made lazy.
 const REQ: &str = "req";
@@ -40,11 +40,12 @@ pub(crate) struct LazyEntry {
 
 /// The objects behind live proxies, by the id the prelude knows them by.
 /// An entry is dropped once its proxy's target is garbage (see [`sweep`]),
-/// so a proxy a timer or a closure keeps keeps working.
+/// so a proxy a timer or a closure keeps keeps working. Keyed by our own
+/// counter, so FxHash (see convert.rs).
 #[derive(Default)]
 pub(crate) struct LazyTable {
     next: u64,
-    entries: HashMap<u64, LazyEntry>,
+    entries: FxHashMap<u64, LazyEntry>,
 }
 
 impl LazyTable {

@@ -25,6 +25,7 @@ use redoubt_core::value::{Object as RObject, format_number};
 use rquickjs::{
     Array, CatchResultExt, CaughtError, Context, Ctx, Function, Runtime, Value as JsValue,
 };
+use rustc_hash::FxBuildHasher;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -104,7 +105,9 @@ pub struct Sandbox {
     pub(crate) limits: Arc<Limits>,
     timeout: Option<Duration>,
     auto_done: bool,
-    inflight: IndexMap<u64, Inflight>,
+    /// Input messages whose `done` is pending, by their id (the engine's
+    /// own counter, so FxHash; see convert.rs).
+    inflight: IndexMap<u64, Inflight, FxBuildHasher>,
     closing: bool,
     /// The node has On Stop code.
     has_finalize: bool,
@@ -145,7 +148,7 @@ impl Sandbox {
             limits,
             timeout: spec.timeout,
             auto_done: !super::calls_node_done(&spec.func),
-            inflight: IndexMap::new(),
+            inflight: IndexMap::default(),
             closing: false,
             has_finalize: !spec.finalize.trim().is_empty(),
         })
@@ -265,7 +268,7 @@ pub(crate) struct Turn<'a> {
     pub(crate) sh: &'a Shared,
     limits: &'a Limits,
     timeout: Option<Duration>,
-    pub(crate) inflight: &'a mut IndexMap<u64, Inflight>,
+    pub(crate) inflight: &'a mut IndexMap<u64, Inflight, FxBuildHasher>,
     pub(crate) closing: bool,
 }
 
