@@ -1,14 +1,10 @@
 //! `describe('file in Node')`.
 
-use super::{flow, in_dir, start, warnings};
+use super::{flow, in_dir, path_str, start, warnings};
 use crate::testing::Harness;
 use redoubt_core::value::Value;
 use serde_json::json;
 use std::time::Duration;
-
-fn path_str(p: &std::path::Path) -> String {
-    p.to_str().expect("test step").to_string()
-}
 
 const TEXT: &str = "File message line 1\nFile message line 2\n";
 

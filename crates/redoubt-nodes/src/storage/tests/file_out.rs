@@ -1,15 +1,11 @@
 //! `describe('file out Node')`.
 
-use super::{flow, in_dir, start, warnings};
+use super::{flow, in_dir, path_str, start, warnings};
 use crate::testing::Harness;
 use redoubt_core::Msg;
 use redoubt_core::value::Value;
 use serde_json::json;
 use std::time::Duration;
-
-fn path_str(p: &std::path::Path) -> String {
-    p.to_str().expect("test step").to_string()
-}
 
 /// it('should write to a file')
 #[tokio::test]

@@ -28,6 +28,11 @@ pub(super) async fn start(node: Json) -> Harness {
     Harness::start(flow(node)).await
 }
 
+/// `p` as the text a flow's `filename` property holds.
+pub(super) fn path_str(p: &Path) -> String {
+    p.to_str().expect("test step").to_string()
+}
+
 /// Settings with `fileWorkingDirectory` and, optionally, the restriction.
 pub(super) fn in_dir(dir: &Path, restrict: bool) -> HarnessOptions {
     let mut settings = RuntimeSettings {
