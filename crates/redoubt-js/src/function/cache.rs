@@ -22,7 +22,6 @@ pub(crate) enum Slot {
     Close,
     Take,
     Forget,
-    Parts,
     BoundList,
     TakeBound,
     TakeLive,
@@ -32,15 +31,15 @@ pub(crate) enum Slot {
     DateCtor,
     GetTime,
     Latin1,
-    MkHandle,
     MkLazy,
     LazyInfo,
+    LazyTarget,
     LazySweep,
     Twins,
 }
 
 /// The property of `rd` each slot holds, in slot order.
-const NAMES: [&str; 23] = [
+const NAMES: [&str; 22] = [
     "input",
     "settle",
     "fire",
@@ -49,7 +48,6 @@ const NAMES: [&str; 23] = [
     "close",
     "take",
     "forget",
-    "parts",
     "boundList",
     "takeBound",
     "takeLive",
@@ -59,9 +57,9 @@ const NAMES: [&str; 23] = [
     "DateCtor",
     "getTime",
     "latin1Of",
-    "mkHandle",
     "mkLazy",
     "lazyInfo",
+    "lazyTarget",
     "lazySweep",
     "twins",
 ];

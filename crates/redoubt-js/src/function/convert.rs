@@ -1,7 +1,7 @@
 //! Converts redoubt [`Value`]s to JS values and back, directly (no JSON
 //! round trip): object key order, `Buffer`, `Date`, `undefined` and cycles
 //! survive, and host handles (the HTTP response behind `msg.res`) travel as
-//! frozen placeholder objects that map back to the same handle.
+//! placeholder objects that map back to the same handle.
 //!
 //! JS values with no redoubt counterpart follow `RED.util.cloneMessage` then
 //! `JSON.stringify` as closely as a value type allows: functions and symbols
@@ -117,7 +117,6 @@ pub(crate) struct Protos<'js> {
     date: OnceCell<rquickjs::Constructor<'js>>,
     get_time: OnceCell<Function<'js>>,
     latin1: OnceCell<Function<'js>>,
-    mk_handle: OnceCell<Function<'js>>,
 }
 
 /// The value of `cell`, fetched from `slot` the first time.
@@ -144,7 +143,6 @@ impl<'js> Protos<'js> {
             date: OnceCell::new(),
             get_time: OnceCell::new(),
             latin1: OnceCell::new(),
-            mk_handle: OnceCell::new(),
         })
     }
 
@@ -164,8 +162,15 @@ impl<'js> Protos<'js> {
         lazy(&self.ctx, &self.get_time, Slot::GetTime)
     }
 
-    fn mk_handle(&self) -> rquickjs::Result<&Function<'js>> {
-        lazy(&self.ctx, &self.mk_handle, Slot::MkHandle)
+    /// The placeholder for host object number `id`: an empty object on
+    /// the handle prototype whose `__handle` cannot be changed, hidden or
+    /// removed, made here rather than by a call into the prelude.
+    fn handle_object(&self, id: u64) -> rquickjs::Result<JsValue<'js>> {
+        let obj = Object::new(self.ctx.clone())?;
+        obj.set_prototype(Some(self.handle()?))?;
+        // No flags: read-only, not enumerable, not configurable.
+        obj.prop("__handle", Property::from(id as f64))?;
+        Ok(obj.into_value())
     }
 
     /// A JS `Buffer` holding a copy of `bytes`.
@@ -255,7 +260,7 @@ impl<'a, 'js> ToJs<'a, 'js> {
             Value::Date(ms) => self.p.date()?.construct((*ms,))?,
             Value::Handle(h) => {
                 let id = self.handles.insert(h);
-                self.p.mk_handle()?.call((id as f64,))?
+                self.p.handle_object(id)?
             }
             Value::Array(a) => {
                 if let Some(done) = self.seen.get(&a.addr()) {
@@ -531,40 +536,45 @@ impl<'a, 'js> FromJs<'a, 'js> {
     }
 
     /// A `msg.req` proxy (see `lazy_req.rs`), written back into the object
-    /// it stands for: the properties the script converted are filled in
-    /// place, all of them once it changed the object. Reads the proxy's
-    /// target, never the proxy, so none of its traps run. `None` for any
-    /// other proxy.
+    /// it stands for: the objects converted for the script are filled in
+    /// place, and every property once it changed the object (`full`). Reads
+    /// the proxy's state and target, never the proxy, so none of its traps
+    /// run. `None` for any other proxy.
     fn lazy(&mut self, key: &JsValue<'js>) -> Result<Option<Value>, ConvertError> {
-        let info: Option<Array<'js>> =
+        let state: Option<Object<'js>> =
             cache::get::<Function>(&self.p.ctx, Slot::LazyInfo)?.call((key.clone(),))?;
-        let Some(info) = info else {
+        let Some(state) = state else {
             return Ok(None);
         };
-        let id: f64 = info.get(0)?;
-        let target: Object<'js> = info.get(1)?;
-        let full: bool = info.get(2)?;
-        let made: Array<'js> = info.get(3)?;
+        let id: f64 = state.get("id")?;
+        let full: bool = state.get("full")?;
+        let made: Array<'js> = state.get("made")?;
         let handles = self.handles;
         let Some(entry) = handles.lazies.get(id as u64) else {
             return Ok(Some(Value::Undefined));
         };
         let v = Value::Object(entry.obj.clone());
+        let mut objects = Vec::with_capacity(entry.made.len());
         for (i, part) in entry.made.iter().enumerate() {
             let js: JsValue<'js> = made.get(i)?;
             if js.is_object() {
-                self.bound.entry(js).or_insert_with(|| part.clone());
+                self.bound.entry(js.clone()).or_insert_with(|| part.clone());
+                objects.push(js);
             }
         }
         self.seen.insert(key.clone(), v.clone());
         if full {
+            let target: Object<'js> =
+                cache::get::<Function>(&self.p.ctx, Slot::LazyTarget)?.call((key.clone(),))?;
             self.fill(&target.into_value(), &v)?;
         } else {
-            for prop in target.props::<rquickjs::String<'js>, JsValue<'js>>() {
-                let (_, js) = prop?;
-                if js.is_object() {
-                    self.value(js)?;
-                }
+            // Until it is full the target holds only what was converted for
+            // it, and each of those objects is in `made`: filling them all
+            // (in any order: one met again inside another is `seen`) writes
+            // back what the script changed inside them, without listing the
+            // target's properties.
+            for js in objects {
+                self.value(js)?;
             }
         }
         Ok(Some(v))

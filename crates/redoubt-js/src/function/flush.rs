@@ -94,8 +94,7 @@ impl Turn<'_> {
                             .and_then(|f| f.call(()))
                             .ok();
                     }
-                    let obj = live.as_ref().and_then(|a| a.get::<JsValue>(slot).ok());
-                    match self.materialize(ctx, obj, bound, known) {
+                    match self.materialize(ctx, live.as_ref(), slot, bound, known) {
                         Ok(m) => {
                             if bound != 0 && self.inflight.contains_key(&bound) {
                                 synced.insert(bound);
@@ -148,7 +147,7 @@ impl Turn<'_> {
         {
             let handles = self.sh.handles.lock();
             let mut conv = FromJs::new(&p, &handles);
-            seed(&mut conv, known, parts.as_ref(), &entry.parts);
+            seed(&mut conv, known, Some(&parts), &entry.parts);
             if let Err(e) = conv.fill(&obj, &Value::Object(entry.obj.clone())) {
                 self.sh.sink.log(
                     LogLevel::Warn,
@@ -160,15 +159,20 @@ impl Turn<'_> {
     }
 
     /// A message sent without cloning: the input message object itself when
-    /// it is one, so its holders see the same object as in Node-RED.
+    /// it is one, so its holders see the same object as in Node-RED. `live`
+    /// holds the message at `slot`, then the JS counterparts of its objects
+    /// when it is an input message (see the prelude's `emitOne`).
     fn materialize<'js>(
         &mut self,
         ctx: &Ctx<'js>,
-        obj: Option<JsValue<'js>>,
+        live: Option<&Array<'js>>,
+        slot: usize,
         bound: u64,
         known: &Known<'js>,
     ) -> Result<Msg, String> {
-        let obj = obj.ok_or("The message to send was lost")?;
+        let obj = live
+            .and_then(|a| a.get::<JsValue>(slot).ok())
+            .ok_or("The message to send was lost")?;
         let p = Protos::new(ctx).map_err(|e| e.to_string())?;
         let handles = self.sh.handles.lock();
         let mut conv = FromJs::new(&p, &handles);
@@ -176,19 +180,15 @@ impl Turn<'_> {
             && obj.is_object()
         {
             // A message with no objects inside has only itself as a part, and
-            // the fill below starts from it: no need to ask the prelude.
+            // the fill below starts from it: nothing to bind.
             let only_root = match entry.parts.as_slice() {
                 [] => true,
                 [Value::Object(o)] => o.ptr_eq(&entry.obj),
                 _ => false,
             };
-            let parts = if only_root {
-                None
-            } else {
-                cache::get::<Function>(ctx, Slot::Parts)
-                    .and_then(|f| f.call::<_, Option<Array>>((bound as f64,)))
-                    .ok()
-                    .flatten()
+            let parts = match live {
+                Some(a) if !only_root => a.get::<Option<Array>>(slot + 1).ok().flatten(),
+                _ => None,
             };
             seed(&mut conv, known, parts.as_ref(), &entry.parts);
             conv.fill(&obj, &Value::Object(entry.obj.clone()))
@@ -230,12 +230,11 @@ pub(crate) fn forget(ctx: &Ctx<'_>, id: u64) {
 }
 
 /// Removes input message `id` from the prelude's table, returning the
-/// message and the JS counterparts of its objects.
-pub(crate) fn take<'js>(ctx: &Ctx<'js>, id: u64) -> Option<(JsValue<'js>, Option<Array<'js>>)> {
-    let pair: Array = cache::get::<Function>(ctx, Slot::Take)
+/// message and the JS counterparts of its objects (the message first).
+pub(crate) fn take<'js>(ctx: &Ctx<'js>, id: u64) -> Option<(JsValue<'js>, Array<'js>)> {
+    let parts: Array = cache::get::<Function>(ctx, Slot::Take)
         .and_then(|f| f.call::<_, Option<Array>>((id as f64,)))
         .ok()??;
-    let msg: JsValue = pair.get(0).ok()?;
-    let parts: Option<Array> = pair.get(1).ok().flatten();
+    let msg: JsValue = parts.get(0).ok()?;
     Some((msg, parts))
 }

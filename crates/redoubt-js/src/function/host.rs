@@ -24,8 +24,9 @@ pub(crate) enum Out {
     /// A message converted when it was sent (a clone).
     Send(usize, Msg),
     /// A message sent without cloning: converted at the end of the turn from
-    /// the prelude's `live[slot]`; `bound` is the id of the input message it
-    /// is, if any (0 for none), so the original object is reused.
+    /// the prelude's `live[slot]` (followed by the JS counterparts of its
+    /// objects); `bound` is the id of the input message it is, if any (0 for
+    /// none), so the original object is reused.
     Live {
         port: usize,
         slot: usize,

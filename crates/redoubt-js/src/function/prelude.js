@@ -5,7 +5,7 @@
 //
 // `h` holds the host functions (see host.rs); `meta` is {id, name, path,
 // outputCount}; `Buffer` comes from buffer.js. Messages the Rust side still
-// has to convert live in `live` (sends without cloning) and `inflight`
+// has to convert live in `live` (sends without cloning) and `inflightParts`
 // (messages whose done() is pending), so Rust never keeps JS values itself.
 (function (h, meta, bufmod) {
     "use strict";
@@ -28,8 +28,8 @@
     const pend = [false, undefined, undefined, undefined, undefined, false];
     let state = RESOLVED;
     let queued = [];
-    const inflight = new Map();     // id -> msg
-    const inflightParts = new Map(); // id -> the message's objects as converted
+    // id -> the message's objects as converted, the message itself first
+    const inflightParts = new Map();
     const inflightIds = new Map();  // msg -> id
     let live = [];
     let bound = [];
@@ -455,13 +455,15 @@
     // ---- sending ------------------------------------------------------------
 
     // Hands message `m` on to output `port`; the first message of a send
-    // without cloning goes on as the object itself (`live`).
+    // without cloning goes on as the object itself (`live`), followed there
+    // by the JS counterparts of its objects when it is an input message, so
+    // the Rust side needs no call to find them.
     function emitOne(first, port, m, msgid, cloneFirst) {
         if (first && cloneFirst === false) {
             m._msgid = msgid;
-            live.push(m);
             const boundId = inflightIds.get(m);
-            h.emitLive(port, live.length - 1, boundId === undefined ? 0 : boundId);
+            live.push(m, boundId === undefined ? undefined : inflightParts.get(boundId));
+            h.emitLive(port, live.length - 2, boundId === undefined ? 0 : boundId);
         } else {
             h.emit(port, m, msgid);
         }
@@ -672,11 +674,13 @@
 
     // Removes input message `id` from the in-flight tables.
     function forget(id) {
-        const msg = inflight.get(id);
-        inflight.delete(id);
+        const parts = inflightParts.get(id);
+        if (parts === undefined) {
+            return;
+        }
         inflightParts.delete(id);
-        if (msg !== undefined && inflightIds.get(msg) === id) {
-            inflightIds.delete(msg);
+        if (inflightIds.get(parts[0]) === id) {
+            inflightIds.delete(parts[0]);
         }
     }
 
@@ -713,10 +717,16 @@
     const WeakRefCtor = WeakRef;
     const lazyOf = new WeakMap();      // target -> state
     const lazyByProxy = new WeakMap(); // proxy -> target
-    const lazyLive = new Map();        // id -> WeakRef(target)
+    const lazyLive = [];               // id, WeakRef(target), id, WeakRef(target), ...
 
+    // An own data property `k` on target `t` (a plain object): assigning
+    // makes one, except for `__proto__`, whose setter is on the prototype.
     function lazyDefine(t, k, v) {
-        Object.defineProperty(t, k, { value: v, writable: true, enumerable: true, configurable: true });
+        if (k === "__proto__") {
+            Object.defineProperty(t, k, { value: v, writable: true, enumerable: true, configurable: true });
+        } else {
+            t[k] = v;
+        }
     }
 
     // Converts property `k` onto the target when the Rust object has it and
@@ -780,37 +790,43 @@
         const p = new Proxy(t, lazyHandler);
         lazyOf.set(t, st);
         lazyByProxy.set(p, t);
-        lazyLive.set(id, new WeakRefCtor(t));
+        lazyLive.push(id, new WeakRefCtor(t));
         return p;
     }
 
-    // [id, target, full, made] of a msg.req proxy, else undefined.
+    // The state ({id, full, made}) of a msg.req proxy, else undefined.
     function lazyInfo(p) {
         const t = lazyByProxy.get(p);
-        if (t === undefined) {
-            return undefined;
-        }
-        const st = lazyOf.get(t);
-        return [st.id, t, st.full, st.made];
+        return t === undefined ? undefined : lazyOf.get(t);
     }
 
-    // Ids of the proxies no longer reachable, forgotten here too.
+    // The target of a msg.req proxy, read back once the proxy is `full`.
+    function lazyTarget(p) {
+        return lazyByProxy.get(p);
+    }
+
+    // Ids of the proxies no longer reachable, forgotten here too (the
+    // live ones are moved down over them, in order).
     function lazySweep() {
         const gone = [];
-        lazyLive.forEach(function (ref, id) {
-            if (ref.deref() === undefined) {
-                gone.push(id);
+        let kept = 0;
+        for (let i = 0; i < lazyLive.length; i += 2) {
+            if (lazyLive[i + 1].deref() === undefined) {
+                gone.push(lazyLive[i]);
+            } else {
+                lazyLive[kept] = lazyLive[i];
+                lazyLive[kept + 1] = lazyLive[i + 1];
+                kept += 2;
             }
-        });
-        for (let i = 0; i < gone.length; i++) {
-            lazyLive.delete(gone[i]);
         }
+        lazyLive.length = kept;
         return gone;
     }
 
     const rd = {
         mkLazy: mkLazy,
         lazyInfo: lazyInfo,
+        lazyTarget: lazyTarget,
         lazySweep: lazySweep,
         HandleProto: HandleProto,
         BufferProto: Buffer.prototype,
@@ -818,11 +834,6 @@
         getTime: Date.prototype.getTime,
         DateCtor: Date,
         ObjectProto: Object.prototype,
-        mkHandle: function (n) {
-            const o = Object.create(HandleProto);
-            Object.defineProperty(o, "__handle", { value: n });
-            return Object.freeze(o);
-        },
         setCode: function (b, i, f) {
             body = b;
             bodySync = typeof b === "function" && Object.getPrototypeOf(b) !== AsyncFunctionProto;
@@ -838,7 +849,6 @@
             if (state === FAILED) {
                 return false;
             }
-            inflight.set(id, msg);
             inflightParts.set(id, parts);
             inflightIds.set(msg, id);
             if (state === RESOLVING) {
@@ -869,18 +879,14 @@
                 // As from a promise callback: nobody sees it.
             }
         },
-        // [message, parts] of `id`, no longer in flight.
+        // The parts of `id` (the message first), no longer in flight.
         take: function (id) {
-            const msg = inflight.get(id);
             const parts = inflightParts.get(id);
             forget(id);
-            return msg === undefined ? undefined : [msg, parts];
+            return parts;
         },
         // Forgets message `id` (sent on as itself, so nothing to read back).
         forget: forget,
-        parts: function (id) {
-            return inflightParts.get(id);
-        },
         twins: twins,
         // Context values read or stored this turn (see host.rs `bind`).
         boundList: function () {

@@ -640,6 +640,42 @@ fn handles_survive_a_round_trip() {
 }
 
 #[test]
+fn a_handle_placeholder_cannot_be_pointed_at_another_handle() {
+    // The script sees msg.res._res as an empty object; what ties it to the
+    // host object cannot be listed, changed or removed, and an added
+    // property does not break it.
+    let mut t = run("const h = msg.res._res;\n\
+         const keys = Object.keys(h).length;\n\
+         h.__handle = 7;\n\
+         const gone = delete h.__handle;\n\
+         let redefined = true;\n\
+         try { Object.defineProperty(h, '__handle', {value: 7}); } catch (e) { redefined = false; }\n\
+         h.extra = 1;\n\
+         msg.payload = [keys, gone, redefined, JSON.stringify(h)];\n\
+         return msg;");
+    let m = Msg::new();
+    let res = Object::new();
+    res.insert("_res", Value::Handle(Handle::new(42u32)));
+    m.set("res", Value::Object(res));
+    t.sb.input(1, m);
+    let out = match t.take().into_iter().find(|e| matches!(e, Ev::Send(..))) {
+        Some(Ev::Send(_, m)) => m,
+        other => panic!("nothing sent: {other:?}"),
+    };
+    assert_eq!(
+        out.to_json()["payload"],
+        json!([0, false, false, "{\"extra\":1}"])
+    );
+    let kept = out
+        .get("res")
+        .and_then(|r| r.as_object().and_then(|o| o.get("_res")));
+    assert!(
+        matches!(&kept, Some(Value::Handle(h)) if h.downcast::<u32>() == Some(&42)),
+        "{kept:?}"
+    );
+}
+
+#[test]
 fn cycles_are_kept() {
     let mut t = run("msg.self = msg; msg.arr = [1]; msg.arr.push(msg.arr); return msg;");
     let m = t.input(1, json!({}));

@@ -106,6 +106,32 @@ fn changes_reach_the_same_objects_in_place() {
 }
 
 #[test]
+fn a_change_inside_an_object_read_from_the_request_is_written_back_in_place() {
+    // Only reads of msg.req itself: the proxy never converts the rest, and
+    // what the script changed inside the objects it read comes back.
+    let mut t = run("msg.req.headers['x-seen'] = 'yes';\n\
+         delete msg.req.headers.accept;\n\
+         msg.req.query.q = '2';\n\
+         return msg;");
+    let (m, req) = request();
+    let headers = match req.get("headers") {
+        Some(Value::Object(h)) => h,
+        other => panic!("{other:?}"),
+    };
+    t.sb.input(1, m);
+    let out = sent(&t);
+    assert!(req_of(&out).ptr_eq(&req));
+    assert!(matches!(req.get("headers"), Some(Value::Object(h)) if h.ptr_eq(&headers)));
+    assert_eq!(
+        to_serde(&Value::Object(req)),
+        json!({"method": "GET", "url": "/hello?q=1", "path": "/hello",
+               "headers": {"host": "localhost", "x-seen": "yes"},
+               "params": {}, "query": {"q": "2"}})
+    );
+    assert_eq!(out.to_json()["payload"], json!({"q": "2"}));
+}
+
+#[test]
 fn payload_and_req_query_stay_one_object() {
     let mut t = run("const same = msg.payload === msg.req.query;\n\
          msg.req.query.added = 'via req';\n\
