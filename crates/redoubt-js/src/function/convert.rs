@@ -163,8 +163,8 @@ impl<'js> Protos<'js> {
     }
 
     /// The placeholder for host object number `id`: an empty object on
-    /// the handle prototype whose `__handle` cannot be changed, hidden or
-    /// removed, made here rather than by a call into the prelude.
+    /// the handle prototype whose `__handle` is not listed and cannot be
+    /// changed or removed, made here rather than by a call into the prelude.
     fn handle_object(&self, id: u64) -> rquickjs::Result<JsValue<'js>> {
         let obj = Object::new(self.ctx.clone())?;
         obj.set_prototype(Some(self.handle()?))?;
