@@ -109,6 +109,13 @@ impl T {
     fn take(&self) -> Vec<Ev> {
         std::mem::take(&mut *self.rec.events.lock())
     }
+    /// The first message sent since the last take; panics if there is none.
+    fn sent(&self) -> Msg {
+        match self.take().into_iter().find(|e| matches!(e, Ev::Send(..))) {
+            Some(Ev::Send(_, m)) => m,
+            other => panic!("nothing sent: {other:?}"),
+        }
+    }
     /// (port, msg json) of every send, and the done results, in order.
     fn sends(&self) -> Vec<(usize, Json)> {
         self.take()
@@ -658,10 +665,7 @@ fn a_handle_placeholder_cannot_be_pointed_at_another_handle() {
     res.insert("_res", Value::Handle(Handle::new(42u32)));
     m.set("res", Value::Object(res));
     t.sb.input(1, m);
-    let out = match t.take().into_iter().find(|e| matches!(e, Ev::Send(..))) {
-        Some(Ev::Send(_, m)) => m,
-        other => panic!("nothing sent: {other:?}"),
-    };
+    let out = t.sent();
     assert_eq!(
         out.to_json()["payload"],
         json!([0, false, false, "{\"extra\":1}"])

@@ -29,14 +29,6 @@ fn request() -> (Msg, Object) {
     (m, req)
 }
 
-fn sent(t: &T) -> Msg {
-    let evs = t.take();
-    match evs.into_iter().find(|e| matches!(e, Ev::Send(..))) {
-        Some(Ev::Send(_, m)) => m,
-        other => panic!("nothing sent: {other:?}"),
-    }
-}
-
 fn req_of(m: &Msg) -> Object {
     match m.get("req") {
         Some(Value::Object(o)) => o,
@@ -50,7 +42,7 @@ fn reading_a_property_leaves_the_request_object_as_it_was() {
     let (m, req) = request();
     let before = to_serde(&Value::Object(req.clone()));
     t.sb.input(1, m);
-    let out = sent(&t);
+    let out = t.sent();
     assert_eq!(out.to_json()["payload"], json!("/hello localhost"));
     assert!(
         req_of(&out).ptr_eq(&req),
@@ -70,7 +62,7 @@ fn keys_come_in_order_whatever_was_read_first() {
     let (m, req) = request();
     let whole = to_serde(&Value::Object(req.clone()));
     t.sb.input(1, m);
-    let out = sent(&t).to_json();
+    let out = t.sent().to_json();
     let keys = json!(["method", "url", "path", "headers", "params", "query"]);
     assert_eq!(out["payload"]["keys"], keys);
     assert_eq!(out["payload"]["spread"], keys);
@@ -82,21 +74,31 @@ fn keys_come_in_order_whatever_was_read_first() {
     assert_eq!(out["req"], whole, "listing changed nothing");
 }
 
-#[test]
-fn changes_reach_the_same_objects_in_place() {
-    let mut t = run("msg.req.headers['x-seen'] = 'yes';\n\
-         msg.req.extra = 5;\n\
-         delete msg.req.method;\n\
-         return msg;");
+/// Runs `script` on [`request`] and returns what it sent and the request
+/// object, having checked that msg.req and msg.req.headers are still the
+/// objects they were (changes are made in place).
+fn changed_in_place(script: &str) -> (Msg, Object) {
+    let mut t = run(script);
     let (m, req) = request();
     let headers = match req.get("headers") {
         Some(Value::Object(h)) => h,
         other => panic!("{other:?}"),
     };
     t.sb.input(1, m);
-    let out = sent(&t);
+    let out = t.sent();
     assert!(req_of(&out).ptr_eq(&req));
     assert!(matches!(req.get("headers"), Some(Value::Object(h)) if h.ptr_eq(&headers)));
+    (out, req)
+}
+
+#[test]
+fn changes_reach_the_same_objects_in_place() {
+    let (_, req) = changed_in_place(
+        "msg.req.headers['x-seen'] = 'yes';\n\
+         msg.req.extra = 5;\n\
+         delete msg.req.method;\n\
+         return msg;",
+    );
     assert_eq!(
         to_serde(&Value::Object(req)),
         json!({"url": "/hello?q=1", "path": "/hello",
@@ -109,19 +111,12 @@ fn changes_reach_the_same_objects_in_place() {
 fn a_change_inside_an_object_read_from_the_request_is_written_back_in_place() {
     // Only reads of msg.req itself: the proxy never converts the rest, and
     // what the script changed inside the objects it read comes back.
-    let mut t = run("msg.req.headers['x-seen'] = 'yes';\n\
+    let (out, req) = changed_in_place(
+        "msg.req.headers['x-seen'] = 'yes';\n\
          delete msg.req.headers.accept;\n\
          msg.req.query.q = '2';\n\
-         return msg;");
-    let (m, req) = request();
-    let headers = match req.get("headers") {
-        Some(Value::Object(h)) => h,
-        other => panic!("{other:?}"),
-    };
-    t.sb.input(1, m);
-    let out = sent(&t);
-    assert!(req_of(&out).ptr_eq(&req));
-    assert!(matches!(req.get("headers"), Some(Value::Object(h)) if h.ptr_eq(&headers)));
+         return msg;",
+    );
     assert_eq!(
         to_serde(&Value::Object(req)),
         json!({"method": "GET", "url": "/hello?q=1", "path": "/hello",
@@ -140,7 +135,7 @@ fn payload_and_req_query_stay_one_object() {
          return msg;");
     let (m, req) = request();
     t.sb.input(1, m);
-    let out = sent(&t);
+    let out = t.sent();
     assert_eq!(out.to_json()["same"], json!(true));
     let want = json!({"q": "1", "added": "via req", "other": "via payload"});
     assert_eq!(out.to_json()["payload"], want);
@@ -173,7 +168,7 @@ fn the_request_can_be_stored_in_context_and_sent_on() {
          return null;");
     let (m, req) = request();
     t.sb.input(1, m);
-    let out = sent(&t);
+    let out = t.sent();
     assert_eq!(out.to_json()["payload"], json!("/hello"));
     assert!(
         req_of(&out).ptr_eq(&req),
@@ -188,7 +183,7 @@ fn freezing_the_request_converts_it_first() {
     );
     let (m, _req) = request();
     t.sb.input(1, m);
-    assert_eq!(sent(&t).to_json()["payload"], json!("/hello?q=1"));
+    assert_eq!(t.sent().to_json()["payload"], json!("/hello?q=1"));
 }
 
 #[test]
