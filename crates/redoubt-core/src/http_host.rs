@@ -34,16 +34,20 @@ pub struct UploadedFile {
 }
 
 /// One HTTP request matched to a route.
+///
+/// The method, URL and headers are kept as the server parsed them: the
+/// strings of `msg.req` (`url`, `path`, `query`, `hostname`) are slices of
+/// them, made into strings only when a flow reads one.
 #[derive(Debug, Clone, Default)]
 pub struct IncomingRequest {
-    /// Upper-case method.
-    pub method: String,
-    /// The URL as requested, path and query (`req.originalUrl`).
-    pub url: String,
-    /// The path without the query (`req.path`).
-    pub path: String,
-    /// The raw query string (without `?`).
-    pub query: String,
+    /// The method.
+    pub method: http::Method,
+    /// The URI as requested, `httpNodeRoot` included.
+    pub uri: http::Uri,
+    /// How many bytes at the start of `uri`'s path are `httpNodeRoot`
+    /// (without its trailing slash), which [`IncomingRequest::path`]
+    /// leaves out.
+    pub root_len: usize,
     /// The headers as received (names lower-case; the values of a name in
     /// arrival order). Kept as hyper parsed them, with no string made per
     /// header until a flow reads `msg.req.headers`.
@@ -61,8 +65,6 @@ pub struct IncomingRequest {
     pub remote_ip: Option<std::net::IpAddr>,
     /// `http` or `https`.
     pub protocol: &'static str,
-    /// The Host header without the port.
-    pub hostname: String,
 }
 
 impl IncomingRequest {
@@ -71,6 +73,46 @@ impl IncomingRequest {
         self.headers
             .get(name)
             .and_then(|v| std::str::from_utf8(v.as_bytes()).ok())
+    }
+
+    /// The URL as requested, path and query (Express's `req.originalUrl`).
+    pub fn url(&self) -> &str {
+        self.uri
+            .path_and_query()
+            .map_or_else(|| self.uri.path(), |p| p.as_str())
+    }
+
+    /// The path below `httpNodeRoot`, without the query (Express's
+    /// `req.path` in the app mounted there): `/` for the root itself.
+    pub fn path(&self) -> &str {
+        match self.uri.path().get(self.root_len..) {
+            Some("") | None => "/",
+            Some(p) => p,
+        }
+    }
+
+    /// The raw query string, without `?` (empty when there is none).
+    pub fn query(&self) -> &str {
+        self.uri.query().unwrap_or("")
+    }
+
+    /// Express's `req.hostname`: the Host header (for HTTP/2, the URI's
+    /// authority) without its port; an IPv6 literal keeps its brackets.
+    /// Empty when the request names no host.
+    pub fn hostname(&self) -> &str {
+        let host = self
+            .header("host")
+            .or_else(|| self.uri.host())
+            .unwrap_or("");
+        let offset = if host.starts_with('[') {
+            host.find(']').map_or(0, |i| i + 1)
+        } else {
+            0
+        };
+        match host[offset..].find(':') {
+            Some(i) => &host[..offset + i],
+            None => host,
+        }
     }
 }
 
@@ -184,3 +226,52 @@ pub trait RouteGuard: Send + Sync {}
 
 /// The [`crate::engine::Services`] entry for the HTTP host.
 pub struct HttpHostService(pub Arc<dyn HttpHost>);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(uri: &str, root_len: usize, host: Option<&'static str>) -> IncomingRequest {
+        let mut headers = http::HeaderMap::new();
+        if let Some(h) = host {
+            headers.insert("host", http::HeaderValue::from_static(h));
+        }
+        IncomingRequest {
+            uri: uri.parse().expect("uri"),
+            root_len,
+            headers,
+            ..IncomingRequest::default()
+        }
+    }
+
+    #[test]
+    fn the_url_keeps_the_root_and_the_query_and_the_path_drops_both() {
+        let r = request("/api/users/7?x=1&y", 4, None);
+        assert_eq!(r.url(), "/api/users/7?x=1&y");
+        assert_eq!(r.path(), "/users/7");
+        assert_eq!(r.query(), "x=1&y");
+        let at_root = request("/api", 4, None);
+        assert_eq!(
+            (at_root.url(), at_root.path(), at_root.query()),
+            ("/api", "/", "")
+        );
+        let no_root = request("/hello", 0, None);
+        assert_eq!((no_root.url(), no_root.path()), ("/hello", "/hello"));
+        // A root length past the path (a request built by hand) is the root itself.
+        assert_eq!(request("/a", 9, None).path(), "/");
+    }
+
+    #[test]
+    fn the_hostname_is_the_host_header_without_its_port_as_in_express() {
+        let host = |h| request("/", 0, Some(h)).hostname().to_string();
+        assert_eq!(host("example.com:1880"), "example.com");
+        assert_eq!(host("example.com"), "example.com");
+        assert_eq!(host("[::1]:1880"), "[::1]");
+        assert_eq!(host("[::1]"), "[::1]");
+        assert_eq!(request("/", 0, None).hostname(), "");
+        // HTTP/2 names the host in the URI, not in a Host header.
+        let h2 = request("https://example.org:8443/x", 0, None);
+        assert_eq!(h2.hostname(), "example.org");
+        assert_eq!(h2.url(), "/x");
+    }
+}

@@ -12,7 +12,8 @@ use http::{HeaderValue, header};
 use std::sync::Arc;
 
 /// How the connection a request arrived on was made; the server inserts
-/// it into every request's extensions.
+/// it into the extensions of every request that arrived over TLS (one
+/// without it came in plain HTTP).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Transport {
     /// The connection is TLS.

@@ -11,7 +11,7 @@ use axum::body::Body;
 use axum::extract::{ConnectInfo, Request};
 use axum::response::Response;
 use bytes::Bytes;
-use http::StatusCode;
+use http::{Method, StatusCode};
 use http_body_util::BodyExt;
 use redoubt_core::http_host::{IncomingRequest, ResponseHandle, UploadedFile};
 use std::net::SocketAddr;
@@ -50,40 +50,37 @@ fn not_found(method: &str, path: &str) -> Response {
 /// handed to its `http in` node right here, and the future only waits for
 /// the flow's answer (see [`NodeFuture`]).
 pub fn node_handler(state: &NodeAppState, req: Request) -> NodeFuture {
+    let Some(root_len) = root_len(req.uri().path(), &state.root) else {
+        return NodeFuture::ready(not_found(req.method().as_str(), req.uri().path()));
+    };
     let remote = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip());
-    let req_tls = Transport::is_tls(&req);
-    let method = req.method().as_str().to_string();
-    let full_path = req.uri().path().to_string();
-    let Some(path) = strip_root(&full_path, &state.root) else {
-        return NodeFuture::ready(not_found(&method, &full_path));
-    };
-    if crate::ws::is_upgrade(&req)
-        && let Some(ep) = state.routes.websockets.find(path)
-    {
-        let info = request_info(&req, path, remote);
-        return NodeFuture::boxed(crate::ws::upgrade(ep, req, info));
+    if crate::ws::is_upgrade(&req) {
+        let info = request_info(&req, root_len, remote);
+        if let Some(ep) = state.routes.websockets.find(info.path()) {
+            return NodeFuture::boxed(crate::ws::upgrade(ep, req, info));
+        }
     }
-    let Some((route, params)) = state.routes.find(&method, path) else {
-        return NodeFuture::ready(not_found(&method, &full_path));
-    };
-    let path = path.len();
+    let protocol = protocol_of(Transport::is_tls(&req));
     let (parts, body) = req.into_parts();
     // The node's view of the request is made here, before anything waits;
-    // the head's bytes are the request's own (see `head.rs`), not hyper's.
-    let incoming = incoming_request(
-        parts,
-        RequestFacts {
-            method,
-            full_path,
-            path,
-            params,
-            remote,
-            tls: req_tls,
-        },
-    );
+    // the head's bytes are the request's own (see `head.rs`), not hyper's,
+    // and the node's strings are slices of them.
+    let mut incoming = IncomingRequest {
+        method: parts.method,
+        uri: parts.uri,
+        root_len,
+        headers: parts.headers,
+        remote_ip: remote,
+        protocol,
+        ..IncomingRequest::default()
+    };
+    let Some((route, params)) = state.routes.find(incoming.method.as_str(), incoming.path()) else {
+        return NodeFuture::ready(not_found(incoming.method.as_str(), incoming.uri.path()));
+    };
+    incoming.params = params;
     if route.upload || !hyper::body::Body::is_end_stream(&body) {
         return NodeFuture::boxed(with_body(route, incoming, body));
     }
@@ -92,7 +89,7 @@ pub fn node_handler(state: &NodeAppState, req: Request) -> NodeFuture {
 
 /// Hands `incoming` to the route's `http in` node.
 fn send(route: &Route, incoming: IncomingRequest) -> Waiting {
-    let head = incoming.method == "HEAD";
+    let head = incoming.method == Method::HEAD;
     let (handle, rx) = ResponseHandle::new();
     (route.handler)(incoming, handle);
     Waiting { rx, head }
@@ -120,7 +117,7 @@ async fn with_body(route: Arc<Route>, mut incoming: IncomingRequest, body: Body)
                     incoming.body = Bytes::new();
                 }
                 Err(e) => {
-                    let full_path = incoming.url.split('?').next().unwrap_or_default();
+                    let full_path = incoming.uri.path();
                     tracing::warn!("Multipart upload on {full_path} rejected: {e}.");
                     return plain(
                         StatusCode::BAD_REQUEST,
@@ -134,52 +131,6 @@ async fn with_body(route: Arc<Route>, mut incoming: IncomingRequest, body: Body)
     send(&route, incoming).await
 }
 
-/// What [`node_handler`] already took from the request before the head.
-struct RequestFacts {
-    method: String,
-    /// The path as requested, `httpNodeRoot` included.
-    full_path: String,
-    /// Length of the path below `httpNodeRoot` (its tail in `full_path`).
-    path: usize,
-    params: Vec<(String, String)>,
-    remote: Option<std::net::IpAddr>,
-    tls: bool,
-}
-
-/// The request as the `http in` node sees it, without its body yet.
-fn incoming_request(parts: http::request::Parts, facts: RequestFacts) -> IncomingRequest {
-    let query = parts.uri.query().unwrap_or("").to_string();
-    let full_path = facts.full_path;
-    let path = full_path
-        .get(full_path.len() - facts.path..)
-        .unwrap_or_default()
-        .to_string();
-    let url = match parts.uri.query() {
-        Some(q) => format!("{full_path}?{q}"),
-        None => full_path,
-    };
-    let hostname = parts
-        .headers
-        .get(http::header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .map(|h| h.rsplit_once(':').map(|(a, _)| a).unwrap_or(h).to_string())
-        .unwrap_or_default();
-    IncomingRequest {
-        method: facts.method,
-        url,
-        path,
-        query,
-        headers: parts.headers,
-        params: facts.params,
-        body: Bytes::new(),
-        fields: vec![],
-        files: vec![],
-        remote_ip: facts.remote,
-        protocol: protocol_of(facts.tls),
-        hostname,
-    }
-}
-
 /// The request body, up to [`MAX_BODY`]; `Err` when it is longer.
 async fn read_body(body: Body) -> Result<Bytes, ()> {
     match http_body_util::Limited::new(body, MAX_BODY).collect().await {
@@ -189,44 +140,27 @@ async fn read_body(body: Body) -> Result<Bytes, ()> {
 }
 
 /// The upgrade request as nodes see it (no body, no route params).
-fn request_info(req: &Request, path: &str, remote_ip: Option<std::net::IpAddr>) -> IncomingRequest {
-    let req_tls = Transport::is_tls(req);
-    let headers = req.headers().clone();
-    let hostname = req
-        .headers()
-        .get(http::header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .map(|h| h.rsplit_once(':').map(|(a, _)| a).unwrap_or(h).to_string())
-        .unwrap_or_default();
+fn request_info(
+    req: &Request,
+    root_len: usize,
+    remote_ip: Option<std::net::IpAddr>,
+) -> IncomingRequest {
     IncomingRequest {
-        method: req.method().as_str().to_string(),
-        url: req
-            .uri()
-            .path_and_query()
-            .map(|p| p.as_str().to_string())
-            .unwrap_or_default(),
-        path: path.to_string(),
-        query: req.uri().query().unwrap_or("").to_string(),
-        headers,
+        method: req.method().clone(),
+        uri: req.uri().clone(),
+        root_len,
+        headers: req.headers().clone(),
         remote_ip,
-        protocol: protocol_of(req_tls),
-        hostname,
+        protocol: protocol_of(Transport::is_tls(req)),
         ..IncomingRequest::default()
     }
 }
 
-fn strip_root<'a>(path: &'a str, root: &str) -> Option<&'a str> {
-    if root.is_empty() {
-        return Some(path);
-    }
+/// The length of `root` (`httpNodeRoot`, without a trailing slash) at the
+/// start of `path`; `None` when `path` is not under it.
+fn root_len(path: &str, root: &str) -> Option<usize> {
     let rest = path.strip_prefix(root)?;
-    if rest.is_empty() {
-        Some("/")
-    } else if rest.starts_with('/') {
-        Some(rest)
-    } else {
-        None
-    }
+    (rest.is_empty() || rest.starts_with('/') || root.is_empty()).then_some(root.len())
 }
 
 async fn parse_multipart(

@@ -4,8 +4,8 @@
 //! client offers `h2` in ALPN, else HTTP/1.1), plain HTTP gets a redirect to
 //! the `https://` URL. Plain HTTP is HTTP/1.1 only, as in Node-RED: no
 //! HTTP/2 without TLS, and no per-connection protocol detection to pay for.
-//! Every request carries [`Transport`] and `ConnectInfo<SocketAddr>`
-//! extensions.
+//! Every request carries a `ConnectInfo<SocketAddr>` extension, and one
+//! that arrived over TLS a [`Transport`].
 
 use crate::drain::{Drain, DrainWatcher};
 use crate::front_door::{FrontDoor, basic_gate, request_ip};
@@ -300,7 +300,8 @@ impl Connection {
 }
 
 /// The app as a hyper service for one connection: each request gets the
-/// peer's address and whether the connection is TLS.
+/// peer's address, and over TLS a [`Transport`] that says so (a request
+/// without one arrived in plain HTTP: one allocation less per request).
 fn app_service(
     app: Router,
     remote: SocketAddr,
@@ -314,7 +315,9 @@ fn app_service(
     hyper::service::service_fn(move |mut req: http::Request<Incoming>| {
         let mut app = app.clone();
         req.extensions_mut().insert(ConnectInfo(remote));
-        req.extensions_mut().insert(Transport { tls });
+        if tls {
+            req.extensions_mut().insert(Transport { tls });
+        }
         // Before hyper reads again: its read buffer is then free to reuse.
         crate::head::detach(&mut req);
         async move { tower_service::Service::call(&mut app, req).await }

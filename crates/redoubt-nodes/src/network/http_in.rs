@@ -90,7 +90,7 @@ fn on_request(node: &NodeHandle, req: IncomingRequest, res: Arc<ResponseHandle>,
             return;
         }
     };
-    let query = qs::parse(&req.query);
+    let query = qs::parse(req.query());
     let payload = if get { query.clone() } else { body.clone() };
     // Most flows never read msg.req: its properties are built on first
     // access, and a single string of it (msg.req.path) without the rest.
@@ -160,11 +160,11 @@ const SCALARS: [&str; 9] = [
 /// `msg.req[key]` for the keys of [`SCALARS`]; `None` for any other key.
 fn scalar(req: &IncomingRequest, key: &str) -> Option<Value> {
     Some(match key {
-        "method" => Value::str(&req.method),
-        "url" | "originalUrl" => Value::str(&req.url),
-        "path" => Value::str(&req.path),
+        "method" => Value::str(req.method.as_str()),
+        "url" | "originalUrl" => Value::str(req.url()),
+        "path" => Value::str(req.path()),
         "baseUrl" => Value::str(""),
-        "hostname" => Value::str(&req.hostname),
+        "hostname" => Value::str(req.hostname()),
         // Express's `req.ip`: the client address, as Node writes it.
         "ip" => Value::from(req.remote_ip.map(|ip| ip.to_string()).unwrap_or_default()),
         "protocol" => Value::str(req.protocol),
@@ -283,15 +283,13 @@ mod tests {
         headers.insert("host", http::HeaderValue::from_static("example.com:1880"));
         headers.insert("cookie", http::HeaderValue::from_static("a=1"));
         IncomingRequest {
-            method: "POST".into(),
-            url: "/p/x?q=1".into(),
-            path: "/p/x".into(),
-            query: "q=1".into(),
+            method: http::Method::POST,
+            uri: http::Uri::from_static("/root/p/x?q=1"),
+            root_len: 5,
             headers,
             params: vec![("id".into(), "x".into())],
             remote_ip: "10.0.0.9".parse().ok(),
             protocol: "https",
-            hostname: "example.com".into(),
             files: if files {
                 vec![redoubt_core::http_host::UploadedFile {
                     fieldname: "f".into(),
