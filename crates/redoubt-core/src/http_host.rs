@@ -116,13 +116,18 @@ impl IncomingRequest {
     }
 }
 
+/// A header name or value of an [`HttpReply`]: a literal (the default
+/// `content-type` values), sent without being copied, or text made for
+/// this reply.
+pub type HeaderText = std::borrow::Cow<'static, str>;
+
 /// What an `http response` node answers.
 #[derive(Debug, Clone, Default)]
 pub struct HttpReply {
     /// Status code.
     pub status: u16,
     /// Headers in order; a name may repeat (`set-cookie`).
-    pub headers: Vec<(String, String)>,
+    pub headers: Vec<(HeaderText, HeaderText)>,
     /// Body bytes.
     pub body: bytes::Bytes,
 }

@@ -10,8 +10,10 @@
 
 use axum::body::Body;
 use axum::response::Response;
+use bytes::Bytes;
 use http::{HeaderValue, StatusCode};
-use redoubt_core::http_host::HttpReply;
+use redoubt_core::http_host::{HeaderText, HttpReply};
+use std::borrow::Cow;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
@@ -78,10 +80,7 @@ fn response_of(reply: HttpReply, head: bool) -> Response {
     let mut r = Response::new(Body::from(reply.body));
     *r.status_mut() = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::OK);
     for (k, v) in reply.headers {
-        if let (Ok(name), Ok(val)) = (
-            http::HeaderName::from_bytes(k.as_bytes()),
-            HeaderValue::from_str(&v),
-        ) {
+        if let (Ok(name), Ok(val)) = (http::HeaderName::from_bytes(k.as_bytes()), header_value(v)) {
             r.headers_mut().append(name, val);
         }
     }
@@ -89,6 +88,17 @@ fn response_of(reply: HttpReply, head: bool) -> Response {
         *r.body_mut() = Body::empty();
     }
     r
+}
+
+/// `text` as a header value, checked as `HeaderValue::from_str` checks it,
+/// without copying it: a literal is used where it is, a string made for the
+/// reply is taken over.
+fn header_value(text: HeaderText) -> Result<HeaderValue, http::header::InvalidHeaderValue> {
+    let bytes = match text {
+        Cow::Borrowed(s) => Bytes::from_static(s.as_bytes()),
+        Cow::Owned(s) => Bytes::from(s),
+    };
+    HeaderValue::from_maybe_shared(bytes)
 }
 
 /// Express's answer when nothing can answer.
@@ -145,6 +155,28 @@ mod tests {
                 .expect("body");
             assert_eq!(&body[..], if head { &b""[..] } else { &b"made"[..] });
         }
+    }
+
+    /// Header values are checked as `HeaderValue::from_str` checks them,
+    /// whether they are literals or strings made for the reply.
+    #[test]
+    fn header_values_are_checked_the_same_literal_or_made() {
+        let ok = |t: HeaderText| header_value(t).ok().map(|v| v.as_bytes().to_vec());
+        for text in [
+            "text/html; charset=utf-8",
+            "a\tb",
+            "caf\u{e9}",
+            "a\nb",
+            "a\u{7f}b",
+            "",
+        ] {
+            let expected = HeaderValue::from_str(text)
+                .ok()
+                .map(|v| v.as_bytes().to_vec());
+            assert_eq!(ok(Cow::Borrowed(text)), expected, "{text:?}");
+            assert_eq!(ok(Cow::Owned(text.to_string())), expected, "{text:?}");
+        }
+        assert!(header_value(Cow::Borrowed("a\r\nx-injected: 1")).is_err());
     }
 
     #[tokio::test]

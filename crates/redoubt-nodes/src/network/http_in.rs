@@ -11,7 +11,7 @@ use redoubt_core::node::{
 };
 use redoubt_core::value::{Array, Handle, Lazy, Map, Object, Peek, Str, Value, from_json_str};
 use redoubt_core::{Msg, msg};
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 pub(crate) struct HttpInType;
 
@@ -96,13 +96,16 @@ fn on_request(node: &NodeHandle, req: IncomingRequest, res: Arc<ResponseHandle>,
     // access, and a single string of it (msg.req.path) without the rest.
     let r = Object::lazy_with(LazyReq { req, query, body });
     let resv = Object::with_capacity(1);
-    resv.insert("_res", Value::Handle(Handle(res)));
+    resv.insert(RES_KEY.clone(), Value::Handle(Handle(res)));
     let msg = Msg::new();
     msg.set(msg::REQ, Value::Object(r));
     msg.set(msg::RES, Value::Object(resv));
     msg.set(msg::PAYLOAD, payload);
     node.send(0, msg);
 }
+
+/// `msg.res._res`'s key, shared by every message instead of made for each.
+static RES_KEY: LazyLock<Str> = LazyLock::new(|| Str::from("_res"));
 
 /// `msg.req` before it is built: what [`fill_req`] will make of it.
 struct LazyReq {

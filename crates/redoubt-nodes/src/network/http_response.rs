@@ -7,7 +7,7 @@
 
 use super::cookies;
 use redoubt_core::Msg;
-use redoubt_core::http_host::{HttpReply, ResponseHandle};
+use redoubt_core::http_host::{HeaderText, HttpReply, ResponseHandle};
 use redoubt_core::node::{BuildCtx, ConfigError, Node, NodeConfig, NodeCtx, NodeError, NodeType};
 use redoubt_core::value::{Object, Value, to_json};
 use std::sync::Arc;
@@ -62,12 +62,12 @@ impl NodeType for HttpResponseType {
     }
 }
 
-fn has(headers: &[(String, String)], name: &str) -> bool {
+fn has(headers: &[(HeaderText, HeaderText)], name: &str) -> bool {
     headers.iter().any(|(k, _)| k.eq_ignore_ascii_case(name))
 }
 
 /// Express `res.set`: content types get `charset=utf-8` for text and JSON.
-fn set_header(headers: &mut Vec<(String, String)>, name: &str, value: &Value) {
+fn set_header(headers: &mut Vec<(HeaderText, HeaderText)>, name: &str, value: &Value) {
     headers.retain(|(k, _)| !k.eq_ignore_ascii_case(name));
     let values: Vec<String> = match value {
         Value::Array(a) => a.to_vec().iter().map(|v| v.to_js_string()).collect(),
@@ -89,14 +89,14 @@ fn set_header(headers: &mut Vec<(String, String)>, name: &str, value: &Value) {
                 v.push_str("; charset=utf-8");
             }
         }
-        headers.push((name.to_string(), v));
+        headers.push((name.to_string().into(), v.into()));
     }
 }
 
-fn ensure_utf8_charset(headers: &mut [(String, String)]) {
+fn ensure_utf8_charset(headers: &mut [(HeaderText, HeaderText)]) {
     for (k, v) in headers.iter_mut() {
         if k.eq_ignore_ascii_case("content-type") && !v.to_ascii_lowercase().contains("charset") {
-            v.push_str("; charset=utf-8");
+            v.to_mut().push_str("; charset=utf-8");
         }
     }
 }
@@ -126,7 +126,7 @@ fn respond(res: &Arc<ResponseHandle>, reply: HttpReply) {
 
 impl HttpResponse {
     fn reply(&self, msg: &Msg) -> Result<HttpReply, NodeError> {
-        let mut headers: Vec<(String, String)> = Vec::new();
+        let mut headers: Vec<(HeaderText, HeaderText)> = Vec::new();
         for (k, v) in &self.headers {
             set_header(&mut headers, k, v);
         }
@@ -160,7 +160,7 @@ impl HttpResponse {
                     }
                     other => cookies::set_cookie(&name, other, None),
                 };
-                headers.push(("set-cookie".into(), line));
+                headers.push(("set-cookie".into(), line.into()));
             }
         }
         let status = self
