@@ -28,7 +28,8 @@ pub(super) fn to_js_string(v: &Value) -> String {
         Value::Null => "null".into(),
         Value::Bool(b) => b.to_string(),
         Value::Number(n) => format_number(*n),
-        Value::String(s) => s.to_string(),
+        // Not `to_string()`: on an `Arc<str>` that goes through `Display`.
+        Value::String(s) => String::from(&**s),
         Value::Buffer(b) => String::from_utf8_lossy(b).into_owned(),
         Value::Array(a) => a
             .to_vec()

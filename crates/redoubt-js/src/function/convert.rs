@@ -443,7 +443,7 @@ impl<'a, 'js> FromJs<'a, 'js> {
             Type::Int => Value::Number(f64::from(v.as_int().unwrap_or(0))),
             Type::Float => Value::Number(v.as_float().unwrap_or(f64::NAN)),
             Type::String => match v.as_string() {
-                Some(s) => Value::String(Arc::from(js_string(s)?)),
+                Some(s) => Value::String(js_shared_string(s)?),
                 None => Value::Undefined,
             },
             Type::BigInt => match v.as_big_int().map(|b| b.clone().to_i64()) {
@@ -605,14 +605,14 @@ impl<'a, 'js> FromJs<'a, 'js> {
                     if same_text(js, was)? {
                         Value::String(was.clone())
                     } else {
-                        Value::String(Arc::from(js_string(js)?))
+                        Value::String(js_shared_string(js)?)
                     }
                 }
                 _ => self.value(v)?,
             };
             let key = match prev {
                 Some((was, _)) => was.clone(),
-                None => Arc::from(js_string(&k)?),
+                None => js_shared_string(&k)?,
             };
             map.push((key, val));
         }
@@ -637,6 +637,18 @@ fn same_text(s: &rquickjs::String<'_>, text: &str) -> rquickjs::Result<bool> {
     let c = s.clone().to_cstring()?;
     let bytes: &[u8] = c.as_ref();
     Ok(bytes == text.as_bytes())
+}
+
+/// A JS string as shared Rust text ([`js_string`]'s), copied once from
+/// QuickJS's UTF-8 bytes into its final allocation instead of through a
+/// `String` first.
+fn js_shared_string(s: &rquickjs::String<'_>) -> rquickjs::Result<Arc<str>> {
+    let c = s.clone().to_cstring()?;
+    match std::str::from_utf8(c.as_ref()) {
+        Ok(text) => Ok(Arc::from(text)),
+        // Lone surrogates (WTF-8): the slow path that replaces them.
+        Err(_) => Ok(Arc::from(js_string(s)?)),
+    }
 }
 
 /// A JS string as Rust text; lone surrogates become U+FFFD.

@@ -167,8 +167,10 @@ fn returned_message_is_sent_and_keeps_its_object() {
 /// without copying them; a lone surrogate never matches and becomes U+FFFD.
 #[test]
 fn written_back_strings_keep_or_replace_their_text() {
-    let mut t =
-        run("msg.a = '\\uD800'; msg.c = 'z' + msg.c.slice(1); msg['\\uDC00k'] = 1; return msg;");
+    let mut t = run(
+        "msg.a = '\\uD800'; msg.c = 'z' + msg.c.slice(1); msg['\\uDC00k'] = 1;\n\
+             msg.d = {['\\uD800n']: 'new \\uDC00', plain: 'é'}; return msg;",
+    );
     let m = t.input(1, json!({"a": "x", "b": "y", "c": "é", "_msgid": "abc"}));
     let b_before = m.object().get("b");
     let evs = t.take();
@@ -177,7 +179,8 @@ fn written_back_strings_keep_or_replace_their_text() {
     };
     assert_eq!(
         out.to_json(),
-        json!({"a": "\u{FFFD}", "b": "y", "c": "z", "_msgid": "abc", "\u{FFFD}k": 1})
+        json!({"a": "\u{FFFD}", "b": "y", "c": "z", "_msgid": "abc", "\u{FFFD}k": 1,
+               "d": {"\u{FFFD}n": "new \u{FFFD}", "plain": "é"}})
     );
     let (Some(Value::String(before)), Some(Value::String(after))) =
         (b_before, out.object().get("b"))
