@@ -75,11 +75,29 @@ impl IncomingRequest {
             .and_then(|v| std::str::from_utf8(v.as_bytes()).ok())
     }
 
-    /// The URL as requested, path and query (Express's `req.originalUrl`).
-    pub fn url(&self) -> &str {
+    /// The URL as requested, path and query, `httpNodeRoot` included
+    /// (Express's `req.originalUrl`).
+    pub fn original_url(&self) -> &str {
         self.uri
             .path_and_query()
             .map_or_else(|| self.uri.path(), |p| p.as_str())
+    }
+
+    /// The URL below `httpNodeRoot`, path and query (Express's `req.url`
+    /// in the app mounted there, which always starts with `/`).
+    pub fn url(&self) -> std::borrow::Cow<'_, str> {
+        let full = self.original_url();
+        match full.get(self.root_len..) {
+            Some(rest) if rest.starts_with('/') => rest.into(),
+            Some(rest) => format!("/{rest}").into(),
+            None => full.into(),
+        }
+    }
+
+    /// `httpNodeRoot` as this request matched it, without a trailing slash
+    /// (Express's `req.baseUrl`): empty for the default root `/`.
+    pub fn base_url(&self) -> &str {
+        self.uri.path().get(..self.root_len).unwrap_or("")
     }
 
     /// The path below `httpNodeRoot`, without the query (Express's
@@ -249,19 +267,23 @@ mod tests {
         }
     }
 
+    /// The URL's parts as Express gives them to an app mounted at the root.
     #[test]
-    fn the_url_keeps_the_root_and_the_query_and_the_path_drops_both() {
+    fn the_url_parts_are_expresss_below_the_root() {
         let r = request("/api/users/7?x=1&y", 4, None);
-        assert_eq!(r.url(), "/api/users/7?x=1&y");
+        assert_eq!(r.original_url(), "/api/users/7?x=1&y");
+        assert_eq!(r.url(), "/users/7?x=1&y");
+        assert_eq!(r.base_url(), "/api");
         assert_eq!(r.path(), "/users/7");
         assert_eq!(r.query(), "x=1&y");
-        let at_root = request("/api", 4, None);
-        assert_eq!(
-            (at_root.url(), at_root.path(), at_root.query()),
-            ("/api", "/", "")
-        );
+        let at_root = request("/api?q", 4, None);
+        assert_eq!(at_root.original_url(), "/api?q");
+        assert_eq!(at_root.url(), "/?q");
+        assert_eq!((at_root.path(), at_root.query()), ("/", "q"));
         let no_root = request("/hello", 0, None);
-        assert_eq!((no_root.url(), no_root.path()), ("/hello", "/hello"));
+        assert_eq!(no_root.original_url(), "/hello");
+        assert_eq!(no_root.url(), "/hello");
+        assert_eq!((no_root.base_url(), no_root.path()), ("", "/hello"));
         // A root length past the path (a request built by hand) is the root itself.
         assert_eq!(request("/a", 9, None).path(), "/");
     }
@@ -277,6 +299,6 @@ mod tests {
         // HTTP/2 names the host in the URI, not in a Host header.
         let h2 = request("https://example.org:8443/x", 0, None);
         assert_eq!(h2.hostname(), "example.org");
-        assert_eq!(h2.url(), "/x");
+        assert_eq!(h2.original_url(), "/x");
     }
 }

@@ -164,9 +164,11 @@ const SCALARS: [&str; 9] = [
 fn scalar(req: &IncomingRequest, key: &str) -> Option<Value> {
     Some(match key {
         "method" => Value::str(req.method.as_str()),
-        "url" | "originalUrl" => Value::str(req.url()),
+        // Express's, in the app mounted at `httpNodeRoot`.
+        "url" => Value::str(&req.url()),
+        "originalUrl" => Value::str(req.original_url()),
         "path" => Value::str(req.path()),
-        "baseUrl" => Value::str(""),
+        "baseUrl" => Value::str(req.base_url()),
         "hostname" => Value::str(req.hostname()),
         // Express's `req.ip`: the client address, as Node writes it.
         "ip" => Value::from(req.remote_ip.map(|ip| ip.to_string()).unwrap_or_default()),

@@ -1,6 +1,6 @@
 //! http in / http response through the real listener.
 
-use crate::support::{Redoubt, client};
+use crate::support::{Redoubt, SETTINGS, client};
 use serde_json::json;
 
 #[test]
@@ -48,6 +48,44 @@ fn unknown_route_is_404_and_post_json_echoes() {
         .send()
         .expect("req");
     assert_eq!(bad.status(), 500);
+}
+
+/// Under an `httpNodeRoot` of its own, `msg.req`'s URL parts are what
+/// Express gives the app mounted there: `url` and `path` below the root,
+/// `baseUrl` the root, `originalUrl` the whole URL. Outside the root no
+/// node route answers.
+#[test]
+fn msg_req_url_parts_are_below_http_node_root() {
+    let settings = SETTINGS.replace(
+        "uiHost: \"127.0.0.1\",",
+        "uiHost: \"127.0.0.1\",\n    httpNodeRoot: \"/api/\",",
+    );
+    let flows = json!([
+        {"id":"t","type":"tab","label":"T"},
+        {"id":"in","type":"http in","z":"t","url":"/echo/:name","method":"get","x":1,"y":1,"wires":[["ch"]]},
+        {"id":"top","type":"http in","z":"t","url":"/","method":"get","x":1,"y":1,"wires":[["ch"]]},
+        {"id":"ch","type":"change","z":"t","x":1,"y":1,"wires":[["out"]],"rules":[
+            {"t":"set","p":"payload","pt":"msg","to":"{\"url\": req.url, \"originalUrl\": req.originalUrl, \"baseUrl\": req.baseUrl, \"path\": req.path}","tot":"jsonata"}
+        ]},
+        {"id":"out","type":"http response","z":"t","statusCode":"","headers":{},"x":1,"y":1,"wires":[]}
+    ]);
+    let r = Redoubt::start_in(tempfile::tempdir().expect("tempdir"), &flows, &settings);
+    let c = client();
+    let get = |path: &str| -> serde_json::Value {
+        let resp = c.get(r.url(path)).send().expect("req");
+        assert_eq!(resp.status(), 200, "{path}");
+        resp.json().expect("json")
+    };
+    assert_eq!(
+        get("/api/echo/bob?x=1"),
+        json!({"url": "/echo/bob?x=1", "originalUrl": "/api/echo/bob?x=1", "baseUrl": "/api", "path": "/echo/bob"})
+    );
+    assert_eq!(
+        get("/api?x=1"),
+        json!({"url": "/?x=1", "originalUrl": "/api?x=1", "baseUrl": "/api", "path": "/"})
+    );
+    let outside = c.get(r.url("/echo/bob")).send().expect("req");
+    assert_eq!(outside.status(), 404);
 }
 
 /// msg.req as Express builds it, read by a change node: every property,
