@@ -1,7 +1,7 @@
 //! [`Msg`]: the message that travels along wires, and well-known property names.
 
 use crate::propex::{self, PathError};
-use crate::value::{Object, Str, Value};
+use crate::value::{KnownKey, Object, Str, Value};
 use std::sync::LazyLock;
 
 /// `msg.payload`.
@@ -20,14 +20,21 @@ pub const REQ: &str = "req";
 /// `msg.res`, the response handle of an `http in` message.
 pub const RES: &str = "res";
 
+/// The property names nearly every message carries, each with its hash.
+static WELL_KNOWN: LazyLock<[KnownKey; 7]> =
+    LazyLock::new(|| [MSGID, PAYLOAD, TOPIC, REQ, RES, PARTS, ERROR].map(KnownKey::new));
+
+/// `name` as a [`KnownKey`] when it is one of the well-known names.
+fn known(name: &str) -> Option<&'static KnownKey> {
+    WELL_KNOWN.iter().find(|k| &**k.key() == name)
+}
+
 /// The key `name` as a [`Str`]. The property names nearly every message
 /// carries share one allocation each, so setting them costs a reference
 /// count instead of a `malloc` (and a `free` when the message goes).
 pub fn key(name: &str) -> Str {
-    static WELL_KNOWN: LazyLock<[Str; 7]> =
-        LazyLock::new(|| [MSGID, PAYLOAD, TOPIC, REQ, RES, PARTS, ERROR].map(Str::from));
-    match WELL_KNOWN.iter().find(|k| &***k == name) {
-        Some(k) => k.clone(),
+    match known(name) {
+        Some(k) => k.key().clone(),
         None => Str::from(name),
     }
 }
@@ -46,7 +53,7 @@ impl Msg {
     /// A new message with a fresh `_msgid` and nothing else.
     pub fn new() -> Msg {
         let o = Object::with_capacity(MSG_CAPACITY);
-        o.insert(key(MSGID), Value::String(msgid_str()));
+        o.insert_known(&WELL_KNOWN[0], Value::String(msgid_str()));
         Msg(o)
     }
 
@@ -85,9 +92,12 @@ impl Msg {
         self.0.get(key)
     }
 
-    /// Sets a top-level property.
+    /// Sets a top-level property (a well-known one without hashing its name).
     pub fn set(&self, name: &str, v: Value) {
-        self.0.insert(key(name), v);
+        match known(name) {
+            Some(k) => self.0.insert_known(k, v),
+            None => self.0.insert(Str::from(name), v),
+        }
     }
 
     /// Removes a top-level property.

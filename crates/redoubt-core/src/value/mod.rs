@@ -19,7 +19,7 @@ mod object;
 pub use array::Array;
 pub use js::{format_number, loose_eq, strict_eq};
 pub use json::{JsonError, from_json_str, from_serde, to_json, to_json_pretty, to_serde};
-pub use object::{Lazy, Map, Object, Peek};
+pub use object::{KeyHasher, KnownKey, Lazy, Map, Object, Peek};
 
 use std::sync::Arc;
 

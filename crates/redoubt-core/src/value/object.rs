@@ -3,11 +3,61 @@
 
 use super::{Str, Value};
 use indexmap::IndexMap;
+use indexmap::map::raw_entry_v1::{RawEntryApiV1, RawEntryMut};
 use parking_lot::{MappedMutexGuard, Mutex, MutexGuard};
-use std::sync::Arc;
+use std::hash::{BuildHasher, DefaultHasher, RandomState};
+use std::sync::{Arc, LazyLock};
 
 /// The map inside an [`Object`].
-pub type Map = IndexMap<Str, Value>;
+pub type Map = IndexMap<Str, Value, KeyHasher>;
+
+/// How every [`Map`] hashes its keys: std's SipHash-1-3 under one secret
+/// random key for the whole process, so that a [`KnownKey`]'s hash is
+/// computed once instead of on every insert. Keys come from clients (JSON
+/// bodies, query strings, MQTT payloads); a secret SipHash key keeps them
+/// from choosing keys that collide. std gives each `HashMap` keys of its
+/// own because a `HashMap` iterates in hash order, which copying one map
+/// into another can turn quadratic; a [`Map`] iterates in insertion order.
+#[derive(Clone, Debug)]
+pub struct KeyHasher(RandomState);
+
+impl Default for KeyHasher {
+    fn default() -> Self {
+        static PROCESS: LazyLock<RandomState> = LazyLock::new(RandomState::new);
+        KeyHasher(PROCESS.clone())
+    }
+}
+
+impl BuildHasher for KeyHasher {
+    type Hasher = DefaultHasher;
+
+    fn build_hasher(&self) -> DefaultHasher {
+        self.0.build_hasher()
+    }
+}
+
+/// A key with its [`KeyHasher`] hash, computed once: the property names
+/// nearly every message has (`_msgid`, `payload`, `req`, ...) are set
+/// without hashing them again ([`Object::insert_known`]).
+#[derive(Clone, Debug)]
+pub struct KnownKey {
+    key: Str,
+    hash: u64,
+}
+
+impl KnownKey {
+    /// `key` and its hash.
+    pub fn new(key: &str) -> KnownKey {
+        let key = Str::from(key);
+        let hash = KeyHasher::default().hash_one(&key);
+        KnownKey { key, hash }
+    }
+
+    /// The key (one allocation, shared by every map that holds it).
+    pub fn key(&self) -> &Str {
+        &self.key
+    }
+}
 
 /// Up to this many keys, [`position`] compares keys in order instead of
 /// hashing the one looked up: messages and most payload objects are this
@@ -97,7 +147,7 @@ impl Object {
 
     /// An empty object with room for `n` properties.
     pub fn with_capacity(n: usize) -> Object {
-        Object::from_map(Map::with_capacity(n))
+        Object::from_map(Map::with_capacity_and_hasher(n, KeyHasher::default()))
     }
 
     /// An object whose properties `fill` inserts on first access (any
@@ -115,7 +165,7 @@ impl Object {
     /// string, not the whole request object.
     pub fn lazy_with(lazy: impl Lazy + 'static) -> Object {
         Object(Arc::new(Mutex::new(Inner {
-            map: Map::new(),
+            map: Map::default(),
             fill: Some(Box::new(lazy)),
         })))
     }
@@ -175,6 +225,21 @@ impl Object {
             Some(i) => map[i] = value,
             None => {
                 map.insert(key.into(), value);
+            }
+        }
+    }
+
+    /// [`Object::insert`] of a [`KnownKey`]: the key is found, or placed,
+    /// by its hash computed beforehand.
+    pub fn insert_known(&self, key: &KnownKey, value: Value) {
+        let mut map = self.lock();
+        match map
+            .raw_entry_mut_v1()
+            .from_hash(key.hash, |k| **k == *key.key)
+        {
+            RawEntryMut::Occupied(mut slot) => *slot.get_mut() = value,
+            RawEntryMut::Vacant(slot) => {
+                slot.insert_hashed_nocheck(key.hash, key.key.clone(), value);
             }
         }
     }
@@ -355,6 +420,39 @@ mod tests {
     /// Every accessor agrees with a plain map on both sides of the size up
     /// to which keys are compared instead of hashed, while the object grows
     /// past it and shrinks back.
+    /// A key set by its hash computed beforehand is the same key to every
+    /// other accessor, at every size: it is found by comparing and by
+    /// hashing, keeps its place when set again, and is removed like any.
+    #[test]
+    fn known_keys_are_ordinary_keys_to_every_other_accessor() {
+        let known = KnownKey::new("payload");
+        for before in [0, SCAN_MAX - 1, 2 * SCAN_MAX] {
+            let o = Object::new();
+            for i in 0..before {
+                o.insert(format!("k{i}"), Value::Number(i as f64));
+            }
+            o.insert_known(&known, Value::Number(1.0));
+            o.insert(format!("k{before}"), Value::Null);
+            assert!(matches!(o.get("payload"), Some(Value::Number(n)) if n == 1.0));
+            o.insert_known(&known, Value::Number(2.0));
+            o.insert("payload", Value::Number(3.0));
+            assert_eq!(o.len(), before + 2, "one key, set three times");
+            assert_eq!(&*o.keys()[before], "payload", "in its first place");
+            assert!(matches!(o.get("payload"), Some(Value::Number(n)) if n == 3.0));
+            // Found by hashing once the map is past the scanned size.
+            let at = o.with(|m| m.get_index_of("payload"));
+            assert_eq!(at, Some(before));
+            assert!(o.remove("payload").is_some());
+            assert!(!o.contains_key("payload"));
+            o.insert_known(&known, Value::Null);
+            assert_eq!(
+                o.keys().last().map(|k| k.to_string()),
+                Some("payload".to_string()),
+                "back, at the end"
+            );
+        }
+    }
+
     #[test]
     fn lookups_agree_with_the_map_below_and_above_the_scanned_size() {
         let o = Object::new();

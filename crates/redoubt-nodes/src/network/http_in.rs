@@ -9,7 +9,9 @@ use redoubt_core::http_host::{
 use redoubt_core::node::{
     BuildCtx, ConfigError, Node, NodeConfig, NodeCtx, NodeError, NodeHandle, NodeType,
 };
-use redoubt_core::value::{Array, Handle, Lazy, Map, Object, Peek, Str, Value, from_json_str};
+use redoubt_core::value::{
+    Array, Handle, KnownKey, Lazy, Map, Object, Peek, Str, Value, from_json_str,
+};
 use redoubt_core::{Msg, msg};
 use std::sync::{Arc, LazyLock};
 
@@ -96,7 +98,7 @@ fn on_request(node: &NodeHandle, req: IncomingRequest, res: Arc<ResponseHandle>,
     // access, and a single string of it (msg.req.path) without the rest.
     let r = Object::lazy_with(LazyReq { req, query, body });
     let resv = Object::with_capacity(1);
-    resv.insert(RES_KEY.clone(), Value::Handle(Handle(res)));
+    resv.insert_known(&RES_KEY, Value::Handle(Handle(res)));
     let msg = Msg::new();
     msg.set(msg::REQ, Value::Object(r));
     msg.set(msg::RES, Value::Object(resv));
@@ -104,8 +106,9 @@ fn on_request(node: &NodeHandle, req: IncomingRequest, res: Arc<ResponseHandle>,
     node.send(0, msg);
 }
 
-/// `msg.res._res`'s key, shared by every message instead of made for each.
-static RES_KEY: LazyLock<Str> = LazyLock::new(|| Str::from("_res"));
+/// `msg.res._res`'s key, shared by every message instead of made for each,
+/// and its hash.
+static RES_KEY: LazyLock<KnownKey> = LazyLock::new(|| KnownKey::new("_res"));
 
 /// `msg.req` before it is built: what [`fill_req`] will make of it.
 struct LazyReq {

@@ -5,8 +5,7 @@
 //!
 //! Deviation: YAML timestamps stay strings (js-yaml makes `Date`s).
 
-use indexmap::IndexMap;
-use redoubt_core::value::{Array, Object, Str, Value};
+use redoubt_core::value::{Array, Map, Object, Str, Value};
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::DuplicateKeyPolicy;
 
@@ -94,7 +93,7 @@ impl<'de> Visitor<'de> for YamlVisitor {
         Ok(Value::Array(Array::from_vec(items)))
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut m: IndexMap<Str, Value> = IndexMap::new();
+        let mut m = Map::default();
         while let Some((Key(k), Yaml(v))) = map.next_entry::<Key, Yaml>()? {
             m.insert(Str::from(k), v);
         }
