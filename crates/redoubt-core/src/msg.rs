@@ -20,7 +20,8 @@ pub const REQ: &str = "req";
 /// `msg.res`, the response handle of an `http in` message.
 pub const RES: &str = "res";
 
-/// The property names nearly every message carries, each with its hash.
+/// The property names nearly every message carries, each with its hash;
+/// `_msgid` first, where [`Msg::new`] takes it.
 static WELL_KNOWN: LazyLock<[KnownKey; 7]> =
     LazyLock::new(|| [MSGID, PAYLOAD, TOPIC, REQ, RES, PARTS, ERROR].map(KnownKey::new));
 

@@ -7,7 +7,7 @@
 //! read under its own lock; a cycle back to an object being copied is found
 //! in the map before its lock is taken again, so nothing deadlocks.
 
-use super::object::{KeyHasher, Map};
+use super::object::{Map, map_with_capacity};
 use super::{Array, Object, Value};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -70,7 +70,7 @@ pub(crate) fn clone_object(o: &Object, seen: &mut Seen, share: impl Fn(&str) -> 
     let copy = Object::new();
     seen.insert(o.addr(), Copied::Obj(copy.clone()));
     let map: Map = o.with(|m| {
-        let mut out = Map::with_capacity_and_hasher(m.len(), KeyHasher::default());
+        let mut out = map_with_capacity(m.len());
         for (k, child) in m.iter() {
             let c = if share(k) {
                 child.clone()

@@ -5,7 +5,8 @@
 //! `NaN`/`Infinity` as `null`, a Buffer as `{"type":"Buffer","data":[...]}`,
 //! a Date as its ISO string, and a circular structure is an error.
 
-use super::{Array, KeyHasher, Map, Object, Str, Value, js};
+use super::object::map_with_capacity;
+use super::{Array, Object, Str, Value, js};
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use std::collections::HashSet;
 use std::fmt::Write;
@@ -233,8 +234,7 @@ impl<'de> Visitor<'de> for ValueVisitor {
         Ok(Value::Array(Array::from_vec(v)))
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut m =
-            Map::with_capacity_and_hasher(map.size_hint().unwrap_or(0), KeyHasher::default());
+        let mut m = map_with_capacity(map.size_hint().unwrap_or(0));
         while let Some((Key(k), v)) = map.next_entry::<Key, Value>()? {
             // JSON.parse keeps the last duplicate at the first position.
             m.insert(k, v);

@@ -36,6 +36,11 @@ impl BuildHasher for KeyHasher {
     }
 }
 
+/// An empty [`Map`] with room for `n` properties.
+pub(crate) fn map_with_capacity(n: usize) -> Map {
+    Map::with_capacity_and_hasher(n, KeyHasher::default())
+}
+
 /// A key with its [`KeyHasher`] hash, computed once: the property names
 /// nearly every message has (`_msgid`, `payload`, `req`, ...) are set
 /// without hashing them again ([`Object::insert_known`]).
@@ -147,7 +152,7 @@ impl Object {
 
     /// An empty object with room for `n` properties.
     pub fn with_capacity(n: usize) -> Object {
-        Object::from_map(Map::with_capacity_and_hasher(n, KeyHasher::default()))
+        Object::from_map(map_with_capacity(n))
     }
 
     /// An object whose properties `fill` inserts on first access (any
@@ -417,9 +422,6 @@ mod tests {
         assert_eq!(runs.load(Ordering::SeqCst), 1);
     }
 
-    /// Every accessor agrees with a plain map on both sides of the size up
-    /// to which keys are compared instead of hashed, while the object grows
-    /// past it and shrinks back.
     /// A key set by its hash computed beforehand is the same key to every
     /// other accessor, at every size: it is found by comparing and by
     /// hashing, keeps its place when set again, and is removed like any.
@@ -453,6 +455,9 @@ mod tests {
         }
     }
 
+    /// Every accessor agrees with a plain map on both sides of the size up
+    /// to which keys are compared instead of hashed, while the object grows
+    /// past it and shrinks back.
     #[test]
     fn lookups_agree_with_the_map_below_and_above_the_scanned_size() {
         let o = Object::new();
