@@ -646,8 +646,7 @@ fn js_shared_string(s: &rquickjs::String<'_>) -> rquickjs::Result<Arc<str>> {
     let c = s.clone().to_cstring()?;
     match std::str::from_utf8(c.as_ref()) {
         Ok(text) => Ok(Arc::from(text)),
-        // Lone surrogates (WTF-8): the slow path that replaces them.
-        Err(_) => Ok(Arc::from(js_string(s)?)),
+        Err(_) => Ok(Arc::from(without_lone_surrogates(s)?)),
     }
 }
 
@@ -655,19 +654,19 @@ fn js_shared_string(s: &rquickjs::String<'_>) -> rquickjs::Result<Arc<str>> {
 pub(crate) fn js_string(s: &rquickjs::String<'_>) -> rquickjs::Result<String> {
     match s.to_string() {
         Ok(t) => Ok(t),
-        Err(_) => {
-            // QuickJS hands lone surrogates out as WTF-8, which is not UTF-8:
-            // rebuild the text one UTF-16 unit at a time.
-            let ctx = s.ctx().clone();
-            let units: Vec<u16> = {
-                let f: Function = ctx.eval(
-                    "(function (s) { const a = []; for (let i = 0; i < s.length; i++) a.push(s.charCodeAt(i)); return a; })",
-                )?;
-                f.call((s.clone(),))?
-            };
-            Ok(String::from_utf16_lossy(&units))
-        }
+        Err(_) => without_lone_surrogates(s),
     }
+}
+
+/// The slow path of [`js_string`]: QuickJS hands lone surrogates out as
+/// WTF-8, which is not UTF-8, so the text is rebuilt one UTF-16 unit at a
+/// time, each lone surrogate becoming U+FFFD.
+fn without_lone_surrogates(s: &rquickjs::String<'_>) -> rquickjs::Result<String> {
+    let f: Function = s.ctx().eval(
+        "(function (s) { const a = []; for (let i = 0; i < s.length; i++) a.push(s.charCodeAt(i)); return a; })",
+    )?;
+    let units: Vec<u16> = f.call((s.clone(),))?;
+    Ok(String::from_utf16_lossy(&units))
 }
 
 /// Makes `m` hold `props`. When the keys are the ones it has, in the same

@@ -622,27 +622,37 @@ fn values_round_trip_with_types_and_key_order() {
     assert!(matches!(m.get("u"), Some(Value::Undefined)));
 }
 
+/// A message whose `msg.res._res` is host object `n`, as `http in` makes it.
+fn with_response_handle(n: u32) -> Msg {
+    let m = Msg::new();
+    let res = Object::new();
+    res.insert("_res", Value::Handle(Handle::new(n)));
+    m.set("res", Value::Object(res));
+    m
+}
+
+/// The host object at `msg.res._res`, if it is one of [`with_response_handle`]'s.
+fn response_handle(m: &Msg) -> Option<u32> {
+    match m
+        .get("res")
+        .and_then(|r| r.as_object().and_then(|o| o.get("_res")))
+    {
+        Some(Value::Handle(h)) => h.downcast::<u32>().copied(),
+        _ => None,
+    }
+}
+
 #[test]
 fn handles_survive_a_round_trip() {
     let mut t = run(
         "const copy = RED.util.cloneMessage(msg); node.send(copy); return {res: msg.res, other: 1};",
     );
-    let m = Msg::new();
-    let res = Object::new();
-    res.insert("_res", Value::Handle(Handle::new(42u32)));
-    m.set("res", Value::Object(res));
-    t.sb.input(1, m);
+    t.sb.input(1, with_response_handle(42));
     let evs = t.take();
     let handles: Vec<u32> = evs
         .iter()
         .filter_map(|e| match e {
-            Ev::Send(_, m) => match m
-                .get("res")
-                .and_then(|r| r.as_object().and_then(|o| o.get("_res")))
-            {
-                Some(Value::Handle(h)) => h.downcast::<u32>().copied(),
-                _ => None,
-            },
+            Ev::Send(_, m) => response_handle(m),
             _ => None,
         })
         .collect();
@@ -663,23 +673,13 @@ fn a_handle_placeholder_cannot_be_pointed_at_another_handle() {
          h.extra = 1;\n\
          msg.payload = [keys, gone, redefined, JSON.stringify(h)];\n\
          return msg;");
-    let m = Msg::new();
-    let res = Object::new();
-    res.insert("_res", Value::Handle(Handle::new(42u32)));
-    m.set("res", Value::Object(res));
-    t.sb.input(1, m);
+    t.sb.input(1, with_response_handle(42));
     let out = t.sent();
     assert_eq!(
         out.to_json()["payload"],
         json!([0, false, false, "{\"extra\":1}"])
     );
-    let kept = out
-        .get("res")
-        .and_then(|r| r.as_object().and_then(|o| o.get("_res")));
-    assert!(
-        matches!(&kept, Some(Value::Handle(h)) if h.downcast::<u32>() == Some(&42)),
-        "{kept:?}"
-    );
+    assert_eq!(response_handle(&out), Some(42), "{:?}", out.get("res"));
 }
 
 #[test]
